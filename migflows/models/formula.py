@@ -390,7 +390,7 @@ class _Parser:
             raise self.error(f"{name.text}() needs at least one argument", self.tok.pos)
         while True:
             t = self.tok
-            nxt = self.tokens[self.i + 1]
+            nxt = self.tokens[min(self.i + 1, len(self.tokens) - 1)]
             if t.kind == "name" and nxt.kind == "op" and nxt.text == "=":
                 self.advance()
                 self.advance()
@@ -450,7 +450,7 @@ class _Parser:
     def parse_values(self) -> tuple[Value, ...]:
         """Parse a single value or ``c(v1, v2, ...)``."""
         t = self.tok
-        nxt = self.tokens[self.i + 1]
+        nxt = self.tokens[min(self.i + 1, len(self.tokens) - 1)]
         if t.kind == "name" and t.text == "c" and nxt.kind == "op" and nxt.text == "(":
             self.advance()
             self.advance()
