@@ -29,6 +29,7 @@ __all__ = [
     "DataValidationError",
     "DroppedRowsWarning",
     "DuplicateFlowError",
+    "DuplicateKeyError",
     "EstimationError",
     "FixedEffectError",
     "FormulaSyntaxError",
@@ -108,7 +109,11 @@ class MissingValueError(DataValidationError):
     """A column holds NaN where a value is required."""
 
 
-class DuplicateFlowError(DataValidationError):
+class DuplicateKeyError(DataValidationError):
+    """A key that must be unique (e.g. region and year in an attribute table) repeats."""
+
+
+class DuplicateFlowError(DuplicateKeyError):
     """The same (origin, destination, year) appears more than once."""
 
 

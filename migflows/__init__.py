@@ -1,0 +1,34 @@
+"""migflows: econometrics of migration flows.
+
+Validated origin–destination panels (:class:`FlowPanel`), an embedded Kazakhstan dataset,
+descriptive migration indices, gravity and panel models, Bayesian gravity, and forecasts
+of regional migration balances.
+
+Examples
+--------
+>>> import migflows
+>>> kz = migflows.load_kazakhstan()
+>>> kz.years
+[2010, 2015, 2020, 2021, 2023, 2024]
+"""
+
+from migflows import errors
+from migflows.data import (
+    Crosswalk,
+    FlowPanel,
+    kazakhstan_regions,
+    load_kazakhstan,
+    read_od_matrix,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Crosswalk",
+    "FlowPanel",
+    "__version__",
+    "errors",
+    "kazakhstan_regions",
+    "load_kazakhstan",
+    "read_od_matrix",
+]

@@ -1,0 +1,621 @@
+"""The validated origin–destination panel every model reads: :class:`FlowPanel`."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from migflows.data import _validate as v
+from migflows.data.covariates import CovariateContext, compute
+from migflows.data.geo import distance_table
+from migflows.errors import (
+    DroppedRowsWarning,
+    InvalidOptionError,
+    MissingRegionError,
+    MissingValueError,
+    format_values,
+)
+
+if TYPE_CHECKING:
+    from migflows.data.crosswalk import Crosswalk
+    from migflows.data.quality import QualityReport
+
+VALID_YEARS = (1900, 2100)
+
+
+class FlowPanel:
+    """A validated long panel of migration flows with region attributes and geography.
+
+    Build it with :meth:`FlowPanel.from_frame`, :func:`migflows.read_od_matrix` or
+    :func:`migflows.load_kazakhstan`; it is immutable (every method returns a new panel and
+    every view is a copy). Flows are off-diagonal: intra-regional moves, when kept, live in
+    :attr:`intra`. Rows dropped under a documented option stay inspectable in :attr:`dropped`.
+
+    Attributes
+    ----------
+    flows : DataFrame
+        ``origin, destination, year, flow`` sorted by year, origin, destination.
+    regions : DataFrame or None
+        Region-year attributes indexed by ``(region, year)`` (e.g. ``population``, ``wage``).
+    distances : DataFrame or None
+        ``origin, destination, distance`` (km) for every ordered pair of regions.
+    coords : DataFrame or None
+        ``lat``, ``lon`` (and optional names) indexed by region.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import migflows
+    >>> df = pd.DataFrame({"from": ["a", "b", "a"], "to": ["b", "a", "c"],
+    ...                    "yr": [2020, 2020, 2020], "n": [10, 4, 0]})
+    >>> panel = migflows.FlowPanel.from_frame(
+    ...     df, origin="from", destination="to", year="yr", flow="n"
+    ... )
+    >>> panel.nobs, panel.region_keys
+    (3, ['a', 'b', 'c'])
+    """
+
+    def __init__(
+        self,
+        flows: pd.DataFrame,
+        *,
+        regions: pd.DataFrame | None = None,
+        distances: pd.DataFrame | None = None,
+        coords: pd.DataFrame | None = None,
+        intra: pd.DataFrame | None = None,
+        dropped: pd.DataFrame | None = None,
+        pair_vars: pd.DataFrame | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        # Internal constructor: trusts frames already validated by from_frame / loaders.
+        self._flows = flows
+        self._regions = regions
+        self._distances = distances
+        self._coords = coords
+        self._intra = intra if intra is not None else flows.iloc[0:0]
+        self._dropped = dropped if dropped is not None else pd.DataFrame(columns=["reason"])
+        self._pair_vars = pair_vars
+        self._meta = dict(meta or {})
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frame(
+        cls,
+        flows: pd.DataFrame,
+        *,
+        origin: str = "origin",
+        destination: str = "destination",
+        year: str = "year",
+        flow: str = "flow",
+        regions: pd.DataFrame | None = None,
+        region: str = "region",
+        region_year: str = "year",
+        distances: pd.DataFrame | None = None,
+        coords: pd.DataFrame | None = None,
+        pair_vars: Sequence[str] = (),
+        self_flows: v.SelfFlows = "error",
+        duplicates: v.Duplicates = "error",
+        missing: v.Missing = "error",
+        fill_zeros: bool = False,
+        valid_years: tuple[int, int] = VALID_YEARS,
+        meta: Mapping[str, Any] | None = None,
+    ) -> FlowPanel:
+        """Build a validated panel from a long flow table.
+
+        Parameters
+        ----------
+        flows : DataFrame
+            One row per origin, destination and year. Never modified.
+        origin, destination, year, flow : str
+            Column names in ``flows``.
+        regions : DataFrame, optional
+            Region-year attributes: columns ``region``, ``year`` (names set by ``region=``,
+            ``region_year=``) or a ``(region, year)`` MultiIndex, and numeric attribute
+            columns such as ``population``, ``wage``, ``grp_pc``, ``unemployment``. Missing
+            values are allowed (covariates become NaN and are reported); every region in the
+            flows must appear.
+        distances : DataFrame, optional
+            Pairwise distances (km): long ``origin, destination, distance`` or a square table.
+            One direction per pair suffices (symmetry is assumed).
+        coords : DataFrame, optional
+            ``region, lat, lon`` of admin centres; distances are computed from them by
+            great-circle distance when ``distances`` is not given.
+        pair_vars : sequence of str
+            Further columns of ``flows`` to keep as pair-year variables (e.g. ``contig``).
+        self_flows : {"error", "drop", "keep"}
+            Rows with origin == destination: raise (default), drop with a warning, or keep
+            them apart as intra-regional moves in :attr:`intra`.
+        duplicates : {"error", "sum"}
+            Repeated (origin, destination, year): raise (default) or add up with a warning.
+        missing : {"error", "drop"}
+            Missing flows: raise (default) or drop with a warning (see :attr:`dropped`).
+        fill_zeros : bool, default False
+            Add the absent ordered pairs of each year as explicit zero flows (PPML needs
+            zeros; many offices omit them). The count added is in ``meta['zeros_filled']``.
+        valid_years : (int, int)
+            Allowed year range.
+        meta : mapping, optional
+            Free-form metadata carried along (source, units).
+
+        Returns
+        -------
+        FlowPanel
+
+        Raises
+        ------
+        MissingColumnError, NonNumericError, MissingValueError, NegativeFlowError,
+        DuplicateFlowError, SelfFlowError, YearRangeError, RegionCodeError,
+        MissingRegionError, InvalidDistanceError
+            With a message naming the column, the values and their count.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from migflows import FlowPanel
+        >>> df = pd.DataFrame({"origin": ["a", "b"], "destination": ["b", "a"],
+        ...                    "year": [2020, 2020], "flow": [5, 3]})
+        >>> coords = pd.DataFrame({"region": ["a", "b"], "lat": [0.0, 0.0], "lon": [0.0, 1.0]})
+        >>> FlowPanel.from_frame(df, coords=coords).covariates(["log_dist"]).round(3)
+           log_dist
+        0     4.711
+        1     4.711
+        """
+        flows_v, intra, dropped = v.validate_flows(
+            flows,
+            origin=origin,
+            destination=destination,
+            year=year,
+            flow=flow,
+            self_flows=self_flows,
+            duplicates=duplicates,
+            missing=missing,
+            valid_years=valid_years,
+        )
+        keys = sorted(set(flows_v["origin"]).union(flows_v["destination"]))
+        regions_v = None
+        if regions is not None:
+            regions_v = v.validate_regions(
+                regions, region=region, year=region_year, valid_years=valid_years
+            )
+            absent = sorted(set(keys) - set(regions_v.index.get_level_values("region")))
+            if absent:
+                raise MissingRegionError(
+                    f"{len(absent)} region(s) in the flows are absent from the regions table: "
+                    f"{format_values(absent)}. Add rows for them (values may be NaN) or check "
+                    f"that both tables use the same region codes."
+                )
+        coords_v = v.validate_coords(coords) if coords is not None else None
+        if coords_v is not None:
+            absent = sorted(set(keys) - set(coords_v.index))
+            if absent and distances is None:
+                raise MissingRegionError(
+                    f"{len(absent)} region(s) in the flows have no coordinates: "
+                    f"{format_values(absent)}. Add their lat/lon to coords."
+                )
+        if distances is not None:
+            dist_v = v.validate_distances(distances, keys)
+        elif coords_v is not None:
+            dist_v = distance_table(coords_v.loc[coords_v.index.isin(keys)])
+        else:
+            dist_v = None
+        pairs_v = None
+        if pair_vars:
+            v.require_columns(
+                flows, {f"pair_vars[{i}]": c for i, c in enumerate(pair_vars)}, "flows"
+            )
+            pairs_v = _pair_table(flows, flows_v, origin, destination, year, list(pair_vars))
+        panel = cls(
+            flows_v,
+            regions=regions_v,
+            distances=dist_v,
+            coords=coords_v,
+            intra=intra,
+            dropped=dropped,
+            pair_vars=pairs_v,
+            meta=meta,
+        )
+        return panel.complete() if fill_zeros else panel
+
+    def _replace(self, **changes: Any) -> FlowPanel:
+        state: dict[str, Any] = {
+            "flows": self._flows,
+            "regions": self._regions,
+            "distances": self._distances,
+            "coords": self._coords,
+            "intra": self._intra,
+            "dropped": self._dropped,
+            "pair_vars": self._pair_vars,
+            "meta": self._meta,
+        }
+        state.update(changes)
+        flows = state.pop("flows")
+        return type(self)(flows, **state)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def flows(self) -> pd.DataFrame:
+        """Long flow table ``origin, destination, year, flow`` (a copy)."""
+        return self._flows.copy()
+
+    @property
+    def regions(self) -> pd.DataFrame | None:
+        """Region-year attributes indexed by ``(region, year)`` (a copy), or None."""
+        return None if self._regions is None else self._regions.copy()
+
+    @property
+    def distances(self) -> pd.DataFrame | None:
+        """Pairwise distances ``origin, destination, distance`` in km (a copy), or None."""
+        return None if self._distances is None else self._distances.copy()
+
+    @property
+    def coords(self) -> pd.DataFrame | None:
+        """Admin-centre coordinates indexed by region (a copy), or None."""
+        return None if self._coords is None else self._coords.copy()
+
+    @property
+    def intra(self) -> pd.DataFrame:
+        """Intra-regional moves (origin == destination) kept with ``self_flows='keep'``."""
+        return self._intra.copy()
+
+    @property
+    def dropped(self) -> pd.DataFrame:
+        """Rows dropped under a documented option, with a ``reason`` column."""
+        return self._dropped.copy()
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Free-form metadata (source, units, boundary version)."""
+        return dict(self._meta)
+
+    @property
+    def years(self) -> list[int]:
+        """Sorted years with flows."""
+        return sorted(int(y) for y in self._flows["year"].unique())
+
+    @property
+    def region_keys(self) -> list[str]:
+        """Sorted region codes appearing in the flows."""
+        return sorted(set(self._flows["origin"]).union(self._flows["destination"]))
+
+    @property
+    def nobs(self) -> int:
+        """Number of origin–destination–year observations."""
+        return len(self._flows)
+
+    @property
+    def attributes(self) -> list[str]:
+        """Names of the region-year attributes."""
+        return [] if self._regions is None else [str(c) for c in self._regions.columns]
+
+    @property
+    def is_balanced(self) -> bool:
+        """True when every ordered pair of regions is observed in every year."""
+        n = len(self.region_keys)
+        return self.nobs == n * (n - 1) * len(self.years)
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        """Flows with distance and the attributes of origin (``_o``) and destination (``_d``).
+
+        Derived covariates (``log_wage_ratio`` …) come from :meth:`covariates`.
+        """
+        out = self._flows.copy()
+        names: list[str] = []
+        if self._distances is not None:
+            names += ["distance", "log_dist"]
+        for attr in self.attributes:
+            names += [f"{attr}_o", f"{attr}_d"]
+        if self._pair_vars is not None:
+            names += [
+                c for c in self._pair_vars.columns if c not in ("origin", "destination", "year")
+            ]
+        if names:
+            out = pd.concat([out, self.covariates(names)], axis=1)
+        return out
+
+    # ------------------------------------------------------------------ covariates
+    def covariates(
+        self,
+        names: Iterable[str],
+        *,
+        missing: Literal["keep", "error", "drop"] = "keep",
+    ) -> pd.DataFrame:
+        """Compute dyadic covariates aligned with :attr:`flows`.
+
+        Parameters
+        ----------
+        names : iterable of str
+            Names from the grammar of :mod:`migflows.data.covariates`: ``log_dist``,
+            ``log_pop_o``, ``log_pop_d``, ``log_wage_ratio`` (destination over origin),
+            ``wage_gap``, ``log_grp_pc_ratio``, ``unemp_diff``, ``lag(var, k)`` …
+        missing : {"keep", "error", "drop"}
+            What to do with rows where a covariate is missing: keep NaN (default), raise
+            :class:`~migflows.errors.MissingValueError` naming the region-years, or drop the
+            rows with a :class:`~migflows.errors.DroppedRowsWarning` giving the count.
+
+        Returns
+        -------
+        DataFrame
+            One column per name, index aligned with ``panel.flows``.
+
+        Examples
+        --------
+        >>> import migflows
+        >>> kz = migflows.load_kazakhstan(years=[2020, 2021])
+        >>> X = kz.covariates(["log_dist", "log_pop_o", "log_pop_d"])
+        >>> X.shape
+        (760, 3)
+        """
+        v.check_option("missing", missing, ("keep", "error", "drop"))
+        names = list(names)
+        ctx = self._context()
+        out = pd.DataFrame({n: compute(n, ctx) for n in names}, index=self._flows.index)
+        if missing == "keep" or not len(out):
+            return out
+        bad = out.isna().any(axis=1)
+        if bad.any():
+            counts = out.isna().sum()
+            detail = ", ".join(f"{c}: {int(k)}" for c, k in counts.items() if k)
+            where = self._flows.loc[bad, ["origin", "destination", "year"]]
+            if missing == "error":
+                raise MissingValueError(
+                    f"{int(bad.sum())} of {len(out)} observations lack a covariate ({detail}), "
+                    f"e.g. "
+                    f"{format_values(map(tuple, where.to_numpy()))}. Check "
+                    f"panel.coverage() for the region-years without data, pick other years, or "
+                    f"use missing='drop'."
+                )
+            warnings.warn(
+                f"Dropped {int(bad.sum())} of {len(out)} observations with missing covariates "
+                f"({detail}); the rows are in the returned frame's attrs['dropped'].",
+                DroppedRowsWarning,
+                stacklevel=2,
+            )
+            kept = out[~bad]
+            kept.attrs["dropped"] = where.assign(reason="missing covariate")
+            return kept
+        return out
+
+    def _context(self) -> CovariateContext:
+        return CovariateContext(
+            keys=self._flows[["origin", "destination", "year"]],
+            regions=self._regions,
+            distances=self._distances,
+            flows=self._flows,
+            pair_vars=self._pair_vars,
+        )
+
+    def coverage(self) -> pd.DataFrame:
+        """Share of regions with a non-missing value, by attribute (rows) and flow year (columns).
+
+        Examples
+        --------
+        >>> import migflows
+        >>> migflows.load_kazakhstan().coverage().loc["population", 2021]
+        1.0
+        """
+        if self._regions is None:
+            return pd.DataFrame(index=pd.Index([], name="attribute"))
+        keys = self.region_keys
+        idx = pd.MultiIndex.from_product([keys, self.years], names=["region", "year"])
+        table = self._regions.reindex(idx)
+        share = table.notna().groupby(level="year").mean().T
+        share.index.name = "attribute"
+        share.columns.name = "year"
+        return share
+
+    def assign(
+        self, **variables: pd.Series | np.ndarray | Callable[[pd.DataFrame], Any]
+    ) -> FlowPanel:
+        """Add user-defined pair-year variables and return a new panel.
+
+        Each value is an array or Series aligned with :attr:`flows`, or a function of the
+        :attr:`pairs` frame returning one. The names become usable in :meth:`covariates`
+        and in formulas (lags included).
+
+        Examples
+        --------
+        >>> import migflows
+        >>> kz = migflows.load_kazakhstan(years=[2021])
+        >>> south = ["turkistan", "zhambyl"]
+        >>> kz2 = kz.assign(south=lambda p: p["origin"].isin(south).astype(float))
+        >>> float(kz2.covariates(["south"])["south"].sum())
+        38.0
+        """
+        base = (
+            self._flows[["origin", "destination", "year"]].copy()
+            if self._pair_vars is None
+            else self._pair_vars.copy()
+        )
+        pairs = self.pairs
+        for name, value in variables.items():
+            result = value(pairs) if callable(value) else value
+            arr = np.asarray(result, dtype=float)
+            if arr.shape != (self.nobs,):
+                raise InvalidOptionError(
+                    f"Variable {name!r} has shape {arr.shape}; it must have one value per "
+                    f"observation ({self.nobs})."
+                )
+            base[name] = arr
+        return self._replace(pair_vars=base)
+
+    # ------------------------------------------------------------------ reshaping
+    def select(
+        self, *, years: Iterable[int] | None = None, regions: Iterable[str] | None = None
+    ) -> FlowPanel:
+        """Keep some years and/or regions (flows between kept regions only).
+
+        Examples
+        --------
+        >>> import migflows
+        >>> migflows.load_kazakhstan().select(years=[2023]).years
+        [2023]
+        """
+        mask = pd.Series(True, index=self._flows.index)
+        if years is not None:
+            wanted = {int(y) for y in years}
+            absent = sorted(wanted - set(self.years))
+            if absent:
+                raise InvalidOptionError(
+                    f"years {format_values(absent)} have no flows; available: {self.years}."
+                )
+            mask &= self._flows["year"].isin(wanted)
+        if regions is not None:
+            keep = {str(r) for r in regions}
+            absent_r = sorted(keep - set(self.region_keys))
+            if absent_r:
+                raise MissingRegionError(
+                    f"regions {format_values(absent_r)} are not in the panel; available: "
+                    f"{format_values(self.region_keys, limit=30)}."
+                )
+            mask &= self._flows["origin"].isin(keep) & self._flows["destination"].isin(keep)
+        flows = self._flows[mask].reset_index(drop=True)
+        pair_vars = None
+        if self._pair_vars is not None:
+            pair_vars = self._pair_vars[mask.to_numpy()].reset_index(drop=True)
+        intra = self._intra
+        if len(intra):
+            intra = intra[
+                intra["year"].isin(flows["year"])
+                & intra["origin"].isin(set(flows["origin"]) | set(flows["destination"]))
+            ].reset_index(drop=True)
+        return self._replace(flows=flows, pair_vars=pair_vars, intra=intra)
+
+    def complete(self, fill: float = 0.0) -> FlowPanel:
+        """Add every absent ordered pair of regions in each year as an explicit flow ``fill``.
+
+        Many statistical offices omit zero cells; PPML needs them. Pair variables of the
+        added rows are missing (NaN).
+
+        Examples
+        --------
+        >>> import pandas as pd, migflows
+        >>> df = pd.DataFrame({"origin": ["a"], "destination": ["b"], "year": [2020], "flow": [3]})
+        >>> migflows.FlowPanel.from_frame(df).complete().nobs
+        2
+        """
+        keys = self.region_keys
+        full = pd.MultiIndex.from_tuples(
+            [(y, o, d) for y in self.years for o in keys for d in keys if o != d],
+            names=["year", "origin", "destination"],
+        )
+        cur = self._flows.set_index(["year", "origin", "destination"])["flow"]
+        added = len(full) - len(cur)
+        flows = (
+            cur.reindex(full, fill_value=fill)
+            .reset_index()[["origin", "destination", "year", "flow"]]
+            .astype({"flow": "float64"})
+        )
+        meta = {**self._meta, "zeros_filled": int(added) + int(self._meta.get("zeros_filled", 0))}
+        pair_vars = None
+        if self._pair_vars is not None:
+            pair_vars = flows[["origin", "destination", "year"]].merge(
+                self._pair_vars, on=["origin", "destination", "year"], how="left"
+            )
+        return self._replace(flows=flows, pair_vars=pair_vars, meta=meta)
+
+    def to_matrix(self, year: int) -> pd.DataFrame:
+        """Square origin × destination matrix of one year (diagonal and absent cells 0).
+
+        Examples
+        --------
+        >>> import migflows
+        >>> m = migflows.load_kazakhstan().to_matrix(2023)
+        >>> m.shape
+        (20, 20)
+        """
+        if int(year) not in self.years:
+            raise InvalidOptionError(f"year={year!r} has no flows; available: {self.years}.")
+        sub = self._flows[self._flows["year"] == int(year)]
+        keys = self.region_keys
+        mat = sub.pivot(index="origin", columns="destination", values="flow")
+        return mat.reindex(index=keys, columns=keys).fillna(0.0)
+
+    # ------------------------------------------------------------------ delegates
+    def harmonize(
+        self,
+        boundaries: str | None = None,
+        *,
+        crosswalk: Crosswalk | pd.DataFrame | None = None,
+        rules: Mapping[str, str] | None = None,
+    ) -> FlowPanel:
+        """Aggregate to other boundaries; see :func:`migflows.data.crosswalk.harmonize`."""
+        from migflows.data.crosswalk import harmonize
+
+        return harmonize(self, boundaries=boundaries, crosswalk=crosswalk, rules=rules)
+
+    def check_quality(self, *, warn: bool = True) -> QualityReport:
+        """Run the data-quality checks; see :func:`migflows.data.quality.check_quality`."""
+        from migflows.data.quality import check_quality
+
+        return check_quality(self, warn=warn)
+
+    def population(self) -> pd.Series | None:
+        """Population by ``(region, year)`` if the panel has a ``population`` attribute."""
+        if self._regions is None or "population" not in self._regions.columns:
+            return None
+        return self._regions["population"].dropna().copy()
+
+    # ------------------------------------------------------------------ display
+    def _summary_rows(self) -> list[tuple[str, str]]:
+        zeros = float((self._flows["flow"] == 0).mean()) if self.nobs else 0.0
+        rows = [
+            ("regions", str(len(self.region_keys))),
+            ("years", ", ".join(map(str, self.years))),
+            (
+                "observations",
+                f"{self.nobs:,}" + (" (balanced)" if self.is_balanced else " (unbalanced)"),
+            ),
+            ("total flow", f"{self._flows['flow'].sum():,.0f}"),
+            ("zero flows", f"{zeros:.1%}"),
+            ("attributes", ", ".join(self.attributes) or "none"),
+            ("distances", "yes" if self._distances is not None else "no"),
+        ]
+        if len(self._intra):
+            rows.append(("intra-regional rows", f"{len(self._intra):,}"))
+        if len(self._dropped):
+            rows.append(("dropped rows", f"{len(self._dropped):,} (see .dropped)"))
+        if "boundaries" in self._meta:
+            rows.append(("boundaries", str(self._meta["boundaries"])))
+        return rows
+
+    def __repr__(self) -> str:
+        body = "\n".join(f"  {k:<20}{val}" for k, val in self._summary_rows())
+        return f"FlowPanel\n{body}"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        cells = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+            f"{html.escape(val)}</td></tr>"
+            for k, val in self._summary_rows()
+        )
+        return f"<table><caption>FlowPanel</caption>{cells}</table>"
+
+
+def _pair_table(
+    raw: pd.DataFrame,
+    flows: pd.DataFrame,
+    origin: str,
+    destination: str,
+    year: str,
+    names: list[str],
+) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "origin": raw[origin].astype(str).to_numpy(),
+            "destination": raw[destination].astype(str).to_numpy(),
+            "year": pd.to_numeric(raw[year]).astype("int64").to_numpy(),
+        }
+    )
+    for name in names:
+        frame[name] = v.to_numeric(raw[name], name, "flows").to_numpy()
+    frame = frame.drop_duplicates(["origin", "destination", "year"])
+    return flows[["origin", "destination", "year"]].merge(
+        frame, on=["origin", "destination", "year"], how="left"
+    )
