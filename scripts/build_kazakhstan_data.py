@@ -731,7 +731,10 @@ def build(ext: Path) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
     attrs = pd.concat([attrs, est], ignore_index=True)[ATTR_COLUMNS]
     attrs["year"] = attrs["year"].astype(int)
     attrs["value"] = attrs["value"].astype(float)
-    attrs = attrs.sort_values(["variable", "region", "year", "territory"], ignore_index=True)
+    # within (variable, region, year) the current-territory row comes first, then historic ones
+    attrs["_historic"] = (attrs["territory"] != attrs["region"]).astype(int)
+    attrs = attrs.sort_values(["variable", "region", "year", "_historic", "territory"])
+    attrs = attrs.drop(columns="_historic").reset_index(drop=True)
     dup = attrs.duplicated(["region", "year", "variable", "territory"])
     if dup.any():
         raise DataValidationError(
