@@ -76,10 +76,20 @@ def format_values(values: Iterable[Any], limit: int = 5) -> str:
     >>> format_values(range(8), limit=3)
     '0, 1, 2 … (5 more)'
     """
-    items = list(values)
+    items = [_plain(v) for v in values]
     shown = ", ".join(repr(v) if not isinstance(v, tuple) else str(v) for v in items[:limit])
     extra = len(items) - limit
     return f"{shown} … ({extra} more)" if extra > 0 else shown
+
+
+def _plain(value: Any) -> Any:
+    """Turn numpy scalars (also in tuples) into Python ones: 2020, not np.int64(2020)."""
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:
+        return item()
+    return value
 
 
 class MigflowsError(Exception):
