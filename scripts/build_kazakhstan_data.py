@@ -192,7 +192,9 @@ def _map(names: pd.Series, table: dict[str, str], what: str) -> pd.Series:
 
 
 def _to_num(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values.replace({"-": np.nan, "": np.nan}), errors="coerce")
+    """Numbers; BNS writes "-" for "no such region / no data". Anything else non-numeric raises."""
+    cleaned = values.map(lambda v: np.nan if isinstance(v, str) and v.strip() in {"-", ""} else v)
+    return pd.to_numeric(cleaned, errors="raise").astype(float)
 
 
 def _attr(frame: pd.DataFrame, variable: str, source: str, quality: str) -> pd.DataFrame:
@@ -207,18 +209,21 @@ def _attr(frame: pd.DataFrame, variable: str, source: str, quality: str) -> pd.D
 
 
 def set_territory(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mark values of a split parent before its split (first year a new part appears)."""
+    """Mark values that cover an old territory.
+
+    Every row of a historic unit (south_kazakhstan) does; a parent that still exists (e.g.
+    east_kazakhstan) covers its old territory in the years before the first year in which one of
+    its split-off parts appears in the same variable's table.
+    """
     frame = frame.copy()
     for old, (_, parts) in SPLITS.items():
         new_parts = [p for p in parts if p != old]
         for variable, sub in frame.groupby("variable"):
-            seen = sub.loc[sub["region"].isin(new_parts), "year"]
-            first = int(seen.min()) if len(seen) else 10_000
             rows = (frame["variable"] == variable) & (frame["region"] == old)
-            if old not in parts:  # a historic unit: every value covers the old territory
-                rows &= frame["year"] < 10_000
-            else:
-                rows &= frame["year"] < first
+            if old in parts:
+                seen = sub.loc[sub["region"].isin(new_parts), "year"]
+                if len(seen):
+                    rows &= frame["year"] < int(seen.min())
             frame.loc[rows, "territory"] = OLD_TERRITORY[old]
     return frame
 
