@@ -10,8 +10,10 @@ A :class:`Crosswalk` maps each source region to one or more target regions with 
   and names starting with ``arrivals``/``departures``), ``"pop_mean"`` (population-weighted
   mean; default for everything else: wages, GRP per capita, rates), ``"mean"`` or ``"first"``.
   A weighted mean needs the population of every part in that year; otherwise it is missing.
-  Rows already present in the attribute table under a target key that no source maps from
-  (e.g. official ``south_kazakhstan`` figures before 2018) are kept and take precedence.
+  Observed values for a target's exact territory take precedence over aggregated parts:
+  ``panel.aggregates`` rows whose territory (``"shymkent_city+turkistan"``) is the union of
+  the target's sources (official South Kazakhstan figures before 2018, East Kazakhstan
+  before Abai was split off), and rows stored under a target key that no source maps from.
 * **distances** are recomputed from the target regions' coordinates when every target has
   them (the crosswalk may supply historic admin centres), else the flow-unweighted mean of
   the parts' distances is used (documented approximation).
@@ -243,8 +245,11 @@ def harmonize(
             .reset_index()
         )
     regions = panel.regions
+    aggregates = panel.aggregates
     if regions is not None:
-        regions = _aggregate_regions(regions, table, rules)
+        regions = _aggregate_regions(regions, table, rules, aggregates)
+    if aggregates is not None:
+        aggregates = _rekey_aggregates(aggregates, table)
     coords = _target_coords(panel.coords, cw, table)
     targets = sorted(set(flows["origin"]) | set(flows["destination"]))
     distances = None
@@ -255,6 +260,7 @@ def harmonize(
     meta = {**panel.meta, "boundaries": cw.name, "internalised": float(internal["flow"].sum())}
     out = type(panel)(
         flows,
+        aggregates=aggregates,
         regions=regions,
         distances=distances,
         coords=coords,
@@ -295,8 +301,42 @@ def _aggregate_flows(
     return agg, internal
 
 
+def _territory_targets(table: pd.DataFrame) -> dict[str, str]:
+    """``'a+b'`` → target for every target that is a pure merge (all weights 1) of its sources."""
+    out = {}
+    for target, part in table.groupby("to_region"):
+        if np.allclose(part["weight"], 1.0):
+            out["+".join(sorted(part["from_region"]))] = str(target)
+    return out
+
+
+def _rekey_aggregates(aggregates: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame | None:
+    """Express observed territories in target keys; drop those that became single regions."""
+    mapping = {
+        r: t
+        for r, t, w in table[["from_region", "to_region", "weight"]].itertuples(index=False)
+        if w == 1.0
+    }
+    flat = aggregates.reset_index()
+    new_keys: list[str | None] = []
+    for territory in flat["territory"].astype(str):
+        members = territory.split("+")
+        targets = sorted({mapping[m] for m in members if m in mapping})
+        ok = all(m in mapping for m in members) and len(targets) > 1
+        new_keys.append("+".join(targets) if ok else None)
+    flat["territory"] = new_keys
+    flat = flat.dropna(subset=["territory"])
+    if not len(flat):
+        return None
+    frame = flat.set_index(["territory", "year"])
+    return frame[~frame.index.duplicated()].sort_index()
+
+
 def _aggregate_regions(
-    regions: pd.DataFrame, table: pd.DataFrame, rules: dict[str, str]
+    regions: pd.DataFrame,
+    table: pd.DataFrame,
+    rules: dict[str, str],
+    aggregates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     frame = regions.reset_index()
     sources = set(table["from_region"])
@@ -338,6 +378,17 @@ def _aggregate_regions(
     if len(direct):
         observed = direct.set_index(["region", "year"])[list(regions.columns)]
         agg = observed.combine_first(agg)
+    if aggregates is not None:
+        # Observed values for the exact union of a target's parts (e.g. East Kazakhstan before
+        # Abai was split off) take precedence over values aggregated from the parts.
+        lookup = _territory_targets(table)
+        obs = aggregates.reset_index()
+        obs = obs[obs["territory"].isin(list(lookup))]
+        if len(obs):
+            obs = obs.assign(region=obs["territory"].map(lookup)).drop(columns="territory")
+            cols = [c for c in regions.columns if c in obs.columns]
+            observed = obs.set_index(["region", "year"])[cols]
+            agg = observed.combine_first(agg)[list(regions.columns)]
     if len(passthrough):
         agg = pd.concat([agg, passthrough.set_index(["region", "year"])[list(regions.columns)]])
     return agg.sort_index()

@@ -119,10 +119,13 @@ def load_kazakhstan(
         )
     sub = flows[flows["year"].isin(wanted)]
     attrs = _read("region_attributes.csv")
-    wide = attrs.pivot_table(
-        index=["region", "year"], columns="variable", values="value", aggfunc="first"
-    )
+    current = attrs["territory"] == attrs["region"]
+    wide = attrs[current].pivot(index=["region", "year"], columns="variable", values="value")
     wide.columns.name = None
+    # Values of a parent region on its old, larger territory (before a split) are kept as
+    # observed aggregates for harmonize(); they never enter the 20-region attribute table.
+    agg = attrs[~current].pivot(index=["territory", "year"], columns="variable", values="value")
+    agg.columns.name = None
     if attributes is not None:
         keep = list(attributes)
         unknown = sorted(set(keep) - set(wide.columns))
@@ -132,13 +135,15 @@ def load_kazakhstan(
                 f"available: {format_values(sorted(wide.columns), limit=20)}."
             )
         wide = wide[keep]
+        agg = agg[[c for c in keep if c in agg.columns]]
     registry = _read("regions.csv")
-    current = registry[registry["valid_to"].isna()]
-    coords = current[["region", "lat", "lon", "name_en", "name_ru", "admin_centre"]]
+    valid_now = registry[registry["valid_to"].isna()]
+    coords = valid_now[["region", "lat", "lon", "name_en", "name_ru", "admin_centre"]]
     panel = FlowPanel.from_frame(
         sub,
         regions=wide.reset_index(),
         coords=coords,
+        aggregates=agg.reset_index(),
         meta={
             "source": "migflows embedded Kazakhstan dataset (BNS); see DATASHEET.md",
             "boundaries": "kazakhstan-2022",

@@ -69,6 +69,7 @@ class FlowPanel:
         intra: pd.DataFrame | None = None,
         dropped: pd.DataFrame | None = None,
         pair_vars: pd.DataFrame | None = None,
+        aggregates: pd.DataFrame | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         # Internal constructor: trusts frames already validated by from_frame / loaders.
@@ -79,6 +80,7 @@ class FlowPanel:
         self._intra = intra if intra is not None else flows.iloc[0:0]
         self._dropped = dropped if dropped is not None else pd.DataFrame(columns=["reason"])
         self._pair_vars = pair_vars
+        self._aggregates = aggregates
         self._meta = dict(meta or {})
 
     # ------------------------------------------------------------------ construction
@@ -97,6 +99,7 @@ class FlowPanel:
         distances: pd.DataFrame | None = None,
         coords: pd.DataFrame | None = None,
         pair_vars: Sequence[str] = (),
+        aggregates: pd.DataFrame | None = None,
         self_flows: v.SelfFlows = "error",
         duplicates: v.Duplicates = "error",
         missing: v.Missing = "error",
@@ -126,6 +129,11 @@ class FlowPanel:
             great-circle distance when ``distances`` is not given.
         pair_vars : sequence of str
             Further columns of ``flows`` to keep as pair-year variables (e.g. ``contig``).
+        aggregates : DataFrame, optional
+            Observed attributes of unions of regions, e.g. a parent region before it was
+            split: columns ``territory`` (region keys joined by ``+``, such as
+            ``"abai+east_kazakhstan"``), ``year`` and the attribute columns.
+            :meth:`harmonize` uses them in preference to aggregating the parts.
         self_flows : {"error", "drop", "keep"}
             Rows with origin == destination: raise (default), drop with a warning, or keep
             them apart as intra-regional moves in :attr:`intra`.
@@ -216,6 +224,7 @@ class FlowPanel:
             intra=intra,
             dropped=dropped,
             pair_vars=pairs_v,
+            aggregates=_validate_aggregates(aggregates, valid_years),
             meta=meta,
         )
         return panel.complete() if fill_zeros else panel
@@ -229,6 +238,7 @@ class FlowPanel:
             "intra": self._intra,
             "dropped": self._dropped,
             "pair_vars": self._pair_vars,
+            "aggregates": self._aggregates,
             "meta": self._meta,
         }
         state.update(changes)
@@ -255,6 +265,11 @@ class FlowPanel:
     def coords(self) -> pd.DataFrame | None:
         """Admin-centre coordinates indexed by region (a copy), or None."""
         return None if self._coords is None else self._coords.copy()
+
+    @property
+    def aggregates(self) -> pd.DataFrame | None:
+        """Observed attributes of unions of regions, indexed by ``(territory, year)``, or None."""
+        return None if self._aggregates is None else self._aggregates.copy()
 
     @property
     def intra(self) -> pd.DataFrame:
@@ -619,3 +634,12 @@ def _pair_table(
     return flows[["origin", "destination", "year"]].merge(
         frame, on=["origin", "destination", "year"], how="left"
     )
+
+
+def _validate_aggregates(
+    frame: pd.DataFrame | None, valid_years: tuple[int, int]
+) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    table = v.validate_regions(frame, region="territory", year="year", valid_years=valid_years)
+    return table.rename_axis(["territory", "year"])

@@ -1,0 +1,1 @@
+"""Embedded datasets (CSV files read with importlib.resources)."""
