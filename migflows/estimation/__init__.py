@@ -1,0 +1,1 @@
+"""Estimators that turn (specification, FlowPanel) into immutable results objects."""

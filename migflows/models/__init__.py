@@ -1,0 +1,1 @@
+"""Model specifications: fixest-style formula parsing, presets, scenarios."""
