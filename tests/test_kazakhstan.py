@@ -101,3 +101,36 @@ def test_registry_and_matching() -> None:
     assert list(names.values()) == ["south_kazakhstan", "almaty_city", "almaty_city", "zhetisu", "ulytau"]
     with pytest.raises(migflows.errors.RegionCodeError, match="'Atlantis'"):
         migflows.data.match_kazakhstan(["Atlantis"])
+
+
+def test_balances_and_indices_from_panel() -> None:
+    kz = migflows.load_kazakhstan()
+    b = kz.balances()
+    assert b.loc[("astana_city", 2023), "net"] == 50_078  # = arrivals_all - departures_all (BNS)
+    assert b.loc[("turkistan", 2023), "net"] == -23_111
+    assert b.groupby(level="year")["net"].sum().abs().max() == 0  # internal: nets sum to zero
+    pop = kz.regions["population"]
+    assert b.loc[("astana_city", 2023), "net_rate"] == pytest.approx(1000 * 50_078 / pop[("astana_city", 2023)])
+    assert np.isnan(b.loc[("astana_city", 2024), "net_rate"])  # no 2024 population in the data
+    ix = kz.indices()
+    assert ix.loc[2010, "distance_decay"] == pytest.approx(-1.06, abs=0.005)  # PROVENANCE: -1.06
+    assert np.isnan(ix.loc[2024, "impact_effectiveness"])
+    with pytest.raises(InvalidOptionError, match="which='flows'"):
+        kz.indices(["flows"])  # type: ignore[list-item]
+
+
+def test_korea_indices_through_flowpanel() -> None:
+    korea = pd.read_csv(external("korea_migest") / "korea_gravity.csv")
+    k20 = korea[korea["year"] == 2020]
+    regions = k20.groupby("dest", as_index=False)["dest_pop"].first().rename(columns={"dest": "region"})
+    regions = regions.assign(year=2020, population=regions["dest_pop"] * 1e6)[["region", "year", "population"]]
+    panel = migflows.FlowPanel.from_frame(
+        k20, origin="orig", destination="dest", regions=regions, self_flows="keep"
+    )
+    ix = panel.indices(["intensity", "impact", "connectivity"])
+    # migest 2.0.5 reference pages (printed to 3 significant digits)
+    assert ix.loc[2020, "intensity_cmp"] == pytest.approx(4.89, abs=0.005)
+    assert ix.loc[2020, "intensity_courgeau_k"] == pytest.approx(0.863, abs=0.0005)
+    assert ix.loc[2020, "impact_effectiveness"] == pytest.approx(7.67, abs=0.005)
+    assert ix.loc[2020, "connectivity_gini_total"] == pytest.approx(0.709, abs=0.0005)
+    assert len(panel.intra) == 17  # diagonal kept apart as intra-provincial moves

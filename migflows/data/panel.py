@@ -569,6 +569,112 @@ class FlowPanel:
 
         return check_quality(self, warn=warn)
 
+    def balances(self) -> pd.DataFrame:
+        """Arrivals, departures, net and gross migration by region and year.
+
+        With rates per 1,000 population (NaN in years without population for every region),
+        the migration-attractiveness coefficient (arrivals / departures) and the regional
+        effectiveness; see :func:`migflows.data.indices.balances`.
+
+        Examples
+        --------
+        >>> import migflows
+        >>> b = migflows.load_kazakhstan(years=[2023]).balances()
+        >>> int(b.loc[("astana_city", 2023), "net"]) > 0
+        True
+        """
+        from migflows.data.indices import balances
+
+        flows = pd.concat([self._flows, self._intra], ignore_index=True)
+        pop = self.population()
+        if pop is None:
+            return balances(flows)
+        # Rates need population; years without it for every region get NaN rates.
+        have = set(pop.index)
+        parts = []
+        for year, sub in flows.groupby("year"):
+            keys = set(sub["origin"]) | set(sub["destination"])
+            covered = all((k, year) in have for k in keys)
+            parts.append(balances(sub, pop) if covered else balances(sub))
+        return pd.concat(parts).sort_index()
+
+    def indices(
+        self,
+        which: Iterable[Literal["intensity", "impact", "connectivity", "distance"]] = (
+            "intensity",
+            "impact",
+            "connectivity",
+            "distance",
+        ),
+    ) -> pd.DataFrame:
+        """System-level migration indices per year, after the R package migest.
+
+        ``intensity`` (crude migration probability, Courgeau's k) and ``impact``
+        (effectiveness, aggregate net migration rate, …) need ``population`` and are NaN in
+        years without population for every region; ``distance``
+        (mean, median, distance decay) needs distances. Indices whose inputs the panel
+        lacks are left out with no error only when ``which`` is the default.
+
+        Returns
+        -------
+        DataFrame
+            One row per year; columns prefixed by the index family (``impact_effectiveness``).
+
+        Examples
+        --------
+        >>> import migflows
+        >>> ix = migflows.load_kazakhstan(years=[2023]).indices(["impact"])
+        >>> 0 < ix.loc[2023, "impact_effectiveness"] < 100
+        True
+        """
+        from migflows.data import indices as ix
+
+        wanted = list(which)
+        default = wanted == ["intensity", "impact", "connectivity", "distance"]
+        allowed = ("intensity", "impact", "connectivity", "distance")
+        for name in wanted:
+            v.check_option("which", name, allowed)
+        pop = self.population()
+        parts = []
+        for name in wanted:
+            if name in ("intensity", "impact") and pop is None:
+                if default:
+                    continue
+                raise MissingValueError(
+                    f"The {name} indices need population; build the panel with a regions table "
+                    f"that has a 'population' column."
+                )
+            if name == "distance" and self._distances is None:
+                if default:
+                    continue
+                raise MissingValueError(
+                    "The distance indices need distances; pass distances= or coords=."
+                )
+            if name in ("intensity", "impact"):
+                # Only years where every region has a population; the others stay NaN.
+                covered = self._years_with_population()
+                sub = self._flows[self._flows["year"].isin(covered)]
+                func = ix.index_intensity if name == "intensity" else ix.index_impact
+                table = (
+                    func(sub, pop) if len(sub) else pd.DataFrame(index=pd.Index([], name="year"))
+                )
+                if isinstance(table, pd.DataFrame):
+                    table = table.reindex(self.years)
+            elif name == "connectivity":
+                table = ix.index_connectivity(self._flows)
+            else:
+                table = ix.index_distance(self._flows, self._distances)
+            frame = table.to_frame().T if isinstance(table, pd.Series) else table
+            parts.append(frame.add_prefix(f"{name}_"))
+        return pd.concat(parts, axis=1)
+
+    def _years_with_population(self) -> list[int]:
+        pop = self.population()
+        if pop is None:
+            return []
+        have = set(pop.index)
+        return [y for y in self.years if all((k, y) in have for k in self.region_keys)]
+
     def population(self) -> pd.Series | None:
         """Population by ``(region, year)`` if the panel has a ``population`` attribute."""
         if self._regions is None or "population" not in self._regions.columns:
