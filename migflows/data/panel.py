@@ -650,7 +650,7 @@ class FlowPanel:
                 raise MissingValueError(
                     "The distance indices need distances; pass distances= or coords=."
                 )
-            if name in ("intensity", "impact"):
+            if name in ("intensity", "impact") and pop is not None:
                 # Only years where every region has a population; the others stay NaN.
                 covered = self._years_with_population()
                 sub = self._flows[self._flows["year"].isin(covered)]
@@ -662,7 +662,7 @@ class FlowPanel:
                     table = table.reindex(self.years)
             elif name == "connectivity":
                 table = ix.index_connectivity(self._flows)
-            else:
+            elif self._distances is not None:
                 table = ix.index_distance(self._flows, self._distances)
             frame = table.to_frame().T if isinstance(table, pd.Series) else table
             parts.append(frame.add_prefix(f"{name}_"))
