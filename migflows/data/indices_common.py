@@ -49,8 +49,8 @@ def check_flows(flows: pd.DataFrame) -> pd.DataFrame:
     MissingColumnError
         A canonical column is absent.
     NonNumericError, MissingValueError, NegativeFlowError, DuplicateFlowError
-        Flows that are not numbers, missing keys or flows, negative flows, or repeated
-        ``(origin, destination, year)`` rows.
+        Flows that are not numbers, an empty table, missing keys or flows, negative flows,
+        or repeated ``(origin, destination, year)`` rows.
     """
     if not isinstance(flows, pd.DataFrame):
         raise TypeError(
@@ -64,6 +64,8 @@ def check_flows(flows: pd.DataFrame) -> pd.DataFrame:
             f"{format_values(map(str, flows.columns), limit=12)}. Rename your columns, e.g. "
             f"flows.rename(columns={{'from': 'origin', 'to': 'destination', 'n': 'flow'}})."
         )
+    if len(flows) == 0:
+        raise MissingValueError("The flows table is empty; there is nothing to describe.")
     out = flows.loc[:, list(FLOW_COLUMNS)].copy()
     values = out["flow"]
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):

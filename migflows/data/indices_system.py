@@ -17,6 +17,7 @@ count as zero flows.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable
 
 import numpy as np
@@ -33,7 +34,7 @@ from migflows.data.indices_common import (
     year_matrices,
 )
 from migflows.errors import (
-    ConvergenceError,
+    DataQualityWarning,
     DataValidationError,
     InvalidDistanceError,
     MissingColumnError,
@@ -305,7 +306,9 @@ def index_connectivity(
     no migrants (0/0), as in migest; the Gini measures need n >= 3 regions. The fitted values
     of ``inequality_sim`` come from iterative proportional fitting, which gives the Poisson
     maximum-likelihood fit of the independence model exactly (Bishop, Fienberg & Holland 1975)
-    and scales to many regions without a dummy-variable design matrix.
+    and scales to many regions without a dummy-variable design matrix; when zero flows leave
+    that model without a finite fit, a :class:`~migflows.errors.DataQualityWarning` says
+    ``inequality_sim`` is approximate.
 
     Examples
     --------
@@ -394,7 +397,9 @@ def _independence_fit(m: np.ndarray, *, tol: float = 1e-10, max_iter: int = 10_0
 
     Iterative proportional fitting of a_i b_j to the row and column totals with the diagonal
     held at zero (quasi-independence). Written by hand because the maximum-likelihood fit of
-    this log-linear model *is* IPF; a GLM with 2n dummies would need an n² x 2n design.
+    this log-linear model *is* IPF; a GLM with 2n dummies would need an n² x 2n design. When
+    zero flows put the maximum on the boundary, IPF converges slowly; after ``max_iter``
+    sweeps the current fit is returned with a :class:`DataQualityWarning`.
     """
     n = m.shape[0]
     target_rows = m.sum(axis=1)
@@ -402,19 +407,23 @@ def _independence_fit(m: np.ndarray, *, tol: float = 1e-10, max_iter: int = 10_0
     fit = np.ones((n, n))
     np.fill_diagonal(fit, 0.0)
     scale = max(float(target_rows.sum()), 1.0)
+    error = np.inf
     for _ in range(max_iter):
         rows = fit.sum(axis=1)
         fit *= np.divide(target_rows, rows, out=np.zeros(n), where=rows > 0)[:, None]
         cols = fit.sum(axis=0)
         fit *= np.divide(target_cols, cols, out=np.zeros(n), where=cols > 0)[None, :]
-        if np.abs(fit.sum(axis=1) - target_rows).max() <= tol * scale:
+        error = float(np.abs(fit.sum(axis=1) - target_rows).max()) / scale
+        if error <= tol:
             return fit
-    raise ConvergenceError(
-        f"Fitting the independence model for inequality_sim did not converge in {max_iter} "
-        f"iterations (largest margin error "
-        f"{np.abs(fit.sum(axis=1) - target_rows).max():.3g}); the flow matrix may have too "
-        f"many zero rows or columns."
+    warnings.warn(
+        f"The independence model behind inequality_sim has no finite maximum-likelihood fit "
+        f"(too many zero flows); after {max_iter} IPF sweeps its margins are off by a share "
+        f"{error:.2g} of the total, so inequality_sim is approximate to about that much.",
+        DataQualityWarning,
+        stacklevel=4,
     )
+    return fit
 
 
 def index_distance(
@@ -427,9 +436,9 @@ def index_distance(
 
     - ``mean``: :math:`\sum_{i \ne j} M_{ij} d_{ij} / \sum M_{ij}` (Bell et al. 2002,
       Table 6);
-    - ``median``: flow-weighted median distance, interpolated as matrixStats
-      ``weightedMedian`` does (migest's choice): sort the distances, give each the midpoint of
-      its cumulative weight share, and interpolate linearly to 0.5;
+    - ``median``: flow-weighted median distance, interpolated like matrixStats
+      ``weightedMedian`` (migest's choice): each distinct distance gets the midpoint of its
+      cumulative flow share, and the median is interpolated linearly at 0.5;
     - ``decay``: the coefficient of log(distance) in the Poisson regression
       ``round(flow) ~ origin + destination + log(distance)`` over all off-diagonal pairs
       (zero flows included), fitted with statsmodels.
@@ -457,6 +466,15 @@ def index_distance(
     InvalidDistanceError
         A distance between different regions is zero, negative or missing.
 
+    Notes
+    -----
+    ``mean`` and ``decay`` reproduce migest. The ``median`` can differ from migest's: matrixStats
+    interpolates between neighbouring *rows* after R's (unstable) quicksort, so equal
+    distances — every pair appears twice, i→j and j→i — enter in an order that depends on the
+    row order of the input. Here equal distances are pooled first, which makes the median
+    independent of row order. On migest's Korea data this gives 76.5 km for 2020 where migest
+    prints 74.8 (differences of up to 2.5 km over 2012–2020).
+
     Examples
     --------
     >>> import pandas as pd
@@ -468,7 +486,7 @@ def index_distance(
     >>> index_distance(flows, dist, year=2020)
     measure
     mean      140.0
-    median    100.0
+    median    140.0
     decay       NaN
     Name: 2020, dtype: float64
 
@@ -534,15 +552,14 @@ def _distance_lookup(distances: pd.DataFrame | pd.Series) -> pd.Series:
 
 
 def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
-    """Interpolated weighted median (the default of R matrixStats::weightedMedian)."""
+    """Interpolated weighted median with equal values pooled (see :func:`index_distance`)."""
     keep = w > 0
     if not keep.any():
         return float("nan")
-    x, w = x[keep], w[keep]
-    order = np.argsort(x, kind="stable")
-    xs, ws = x[order], w[order] / w.sum()
-    midpoints = np.cumsum(ws) - ws / 2.0
-    return float(np.interp(0.5, midpoints, xs))
+    values, inverse = np.unique(x[keep], return_inverse=True)
+    mass = np.bincount(inverse, weights=w[keep]) / w[keep].sum()
+    midpoints = np.cumsum(mass) - mass / 2.0
+    return float(np.interp(0.5, midpoints, values))
 
 
 def _distance_decay(
