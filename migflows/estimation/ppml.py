@@ -42,7 +42,7 @@ Examples
 >>> y = rng.poisson(np.exp(0.5 * x[:, 0] + fe["g"].to_numpy() % 3 * 0.2))
 >>> fit = fit_ppml(y, x, fe, names=["x"])
 >>> fit.converged, round(float(fit.coef[0]), 2)
-(True, 0.48)
+(True, 0.55)
 """
 
 from __future__ import annotations
@@ -436,8 +436,8 @@ def fit_ppml(
     >>> y = np.array([0.0, 1, 2, 4, 3, 6])
     >>> X = np.column_stack([np.ones(6), [0.0, 0, 1, 1, 2, 2]])
     >>> fit = fit_ppml(y, X, names=["const", "x"])
-    >>> np.round(fit.coef, 4)
-    array([-0.3365,  0.9296])
+    >>> np.round(fit.coef, 4)  # statsmodels GLM Poisson gives the same
+    array([-0.073 ,  0.8341])
     """
     yv = np.asarray(y, dtype=np.float64).ravel()
     n = yv.shape[0]
@@ -540,9 +540,8 @@ def fit_ppml(
             kept_idx, drop_idx = _collinear_columns(Xt, Xk, wi, collin_tol)
             if drop_idx:
                 bad = [names_kept[j] for j in drop_idx]
-                msg = (
-                    f"regressor(s) {bad} are collinear with the other regressors or absorbed by "
-                    f"the fixed effects {fe_names}"
+                msg = f"regressor(s) {bad} are collinear with the other regressors" + (
+                    f" or absorbed by the fixed effects {fe_names}" if fe_names else ""
                 )
                 if collinear == "raise":
                     raise FixedEffectError(msg + "; remove them or change the fixed effects")
