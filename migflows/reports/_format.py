@@ -1,0 +1,187 @@
+"""HTML building blocks for report sections: escaped text, formatted tables, embedded figures.
+
+Formatting lives here and only here: estimators and indices return plain numbers; sections
+turn them into text with these helpers. Every piece of text is escaped with
+:func:`html.escape`; figures are embedded as base64 PNG, so a report is one file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = [
+    "esc",
+    "figure_html",
+    "fmt_number",
+    "frame_html",
+    "items_html",
+    "kv_html",
+    "note_html",
+    "para",
+]
+
+DASH = "–"
+
+
+def esc(value: Any) -> str:
+    """Escape any value for HTML text or attribute context."""
+    return html.escape(str(value), quote=True)
+
+
+def para(*texts: str) -> str:
+    """One ``<p>`` per text, escaped."""
+    return "".join(f"<p>{esc(t)}</p>" for t in texts)
+
+
+def note_html(text: str, kind: str = "note") -> str:
+    """A highlighted box (``kind`` is ``note``, ``warn`` or ``error``) holding escaped text."""
+    if kind not in ("note", "warn", "error"):
+        kind = "note"
+    return f'<div class="box {kind}">{esc(text)}</div>'
+
+
+def items_html(items: Iterable[str]) -> str:
+    """An unordered list of escaped items (empty string when there are none)."""
+    rows = "".join(f"<li>{esc(i)}</li>" for i in items)
+    return f"<ul>{rows}</ul>" if rows else ""
+
+
+def fmt_number(value: Any, decimals: int = 0, *, percent: bool = False) -> str:
+    """Format a number with thousands separators; NaN as an en dash, infinity as ∞.
+
+    Examples
+    --------
+    >>> fmt_number(472227.0)
+    '472,227'
+    >>> fmt_number(0.1234, 1, percent=True)
+    '12.3%'
+    """
+    if value is None or value is pd.NA:
+        return DASH
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(x):
+        return DASH
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    if percent:
+        return f"{100 * x:,.{decimals}f}%"
+    return f"{x:,.{decimals}f}"
+
+
+def frame_html(
+    frame: pd.DataFrame,
+    *,
+    decimals: int | Mapping[Any, int] = 2,
+    percent: Sequence[Any] = (),
+    labels: Mapping[Any, str] | None = None,
+    index: bool = True,
+    caption: str | None = None,
+    highlight: Callable[[Any], bool] | None = None,
+) -> str:
+    """Render a DataFrame as an HTML table with thousands separators.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Not modified.
+    decimals : int or mapping, default 2
+        Decimals for float columns (integer-valued columns get none); a mapping sets them
+        per column (unlisted columns use 2, or 0 when integer-valued).
+    percent : sequence
+        Columns holding shares, shown as percents.
+    labels : mapping, optional
+        Display names for columns.
+    index : bool, default True
+        Show the index.
+    caption : str, optional
+        Table caption (escaped).
+    highlight : callable, optional
+        Called with each index label; rows where it returns True are highlighted.
+
+    Returns
+    -------
+    str
+        An escaped ``<table>`` inside a scrollable wrapper.
+    """
+    table = frame.copy()
+    formatters: dict[Any, Callable[[Any], str]] = {}
+    for column in table.columns:
+        series = table[column]
+        if pd.api.types.is_bool_dtype(series):
+            formatters[column] = lambda v: fmt_number(v)
+        elif pd.api.types.is_numeric_dtype(series):
+            finite = series[pd.notna(series) & series.abs().ne(float("inf"))]
+            whole = bool(len(finite)) and bool((finite.astype(float) % 1 == 0).all())
+            if isinstance(decimals, Mapping):
+                d = decimals.get(column, 0 if whole else 2)
+            else:
+                d = 0 if whole and column not in percent else decimals
+            formatters[column] = _formatter(d, column in percent)
+    rename = {c: labels.get(c, str(c)) for c in table.columns} if labels else None
+    if rename:
+        formatters = {rename[c]: f for c, f in formatters.items()}
+        table = table.rename(columns=rename)
+    body = table.to_html(
+        formatters=formatters,  # type: ignore[arg-type]
+        na_rep=DASH,
+        escape=True,
+        index=index,
+        border=0,
+        classes="tbl",
+        justify="right",
+    )
+    if highlight is not None:
+        body = _highlight_rows(body, list(table.index), highlight)
+    head = f"<div class='caption'>{esc(caption)}</div>" if caption else ""
+    return f"{head}<div class='tblwrap'>{body}</div>"
+
+
+def _formatter(decimals: int, percent: bool) -> Callable[[Any], str]:
+    def fmt(value: Any) -> str:
+        return fmt_number(value, decimals, percent=percent)
+
+    return fmt
+
+
+def _highlight_rows(body: str, index: list[Any], highlight: Callable[[Any], bool]) -> str:
+    # pandas writes one "<tr>" per body row, in index order, after the header's </thead>.
+    head, sep, rest = body.partition("<tbody>")
+    if not sep:
+        return body
+    parts = rest.split("<tr>")
+    for i, label in enumerate(index, start=1):
+        if i < len(parts) and highlight(label):
+            parts[i] = "<tr class='flag'>" + parts[i]
+        elif i < len(parts):
+            parts[i] = "<tr>" + parts[i]
+    return head + sep + parts[0] + "".join(parts[1:])
+
+
+def kv_html(rows: Iterable[tuple[str, str]]) -> str:
+    """A two-column key/value table of escaped text."""
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f"<div class='tblwrap'><table class='tbl kv'>{cells}</table></div>"
+
+
+def figure_html(fig: Figure, *, alt: str, caption: str | None = None, dpi: int = 100) -> str:
+    """Embed a figure as a base64 PNG ``<img>`` (no external file) with an optional caption."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    return (
+        f"<figure><img alt='{esc(alt)}' src='data:image/png;base64,{data}'>{cap}</figure>"
+    )

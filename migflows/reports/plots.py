@@ -1,0 +1,579 @@
+"""Figures for migration panels: flow map, OD heatmap, net balances, attractiveness.
+
+Every function draws with matplotlib only, in one consistent style (:data:`STYLE`), and
+returns the :class:`matplotlib.figure.Figure`; none calls ``plt.show``. Figures are created
+with :class:`~matplotlib.figure.Figure` directly (not through pyplot), so building many of
+them in a report leaks nothing; pass ``ax=`` to draw into an axes of your own figure.
+
+Examples
+--------
+>>> import migflows
+>>> from migflows.reports.plots import flow_map
+>>> kz = migflows.load_kazakhstan()
+>>> fig = flow_map(kz, 2023, top=20)
+>>> len(fig.axes) >= 1
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LogNorm, TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, Patch
+from matplotlib.ticker import FuncFormatter
+
+from migflows.data.indices import balances
+from migflows.errors import InvalidOptionError, MissingRegionError, format_values
+
+if TYPE_CHECKING:
+    from migflows.data.panel import FlowPanel
+
+__all__ = [
+    "STYLE",
+    "attractiveness_plot",
+    "flow_map",
+    "national_totals_plot",
+    "net_balance_plot",
+    "od_heatmap",
+    "region_labels",
+]
+
+#: Matplotlib rc settings shared by every migflows figure.
+STYLE: dict[str, Any] = {
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": False,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 110,
+    "savefig.bbox": "tight",
+}
+
+POSITIVE = "#2166ac"
+NEGATIVE = "#b2182b"
+NEUTRAL = "#4d4d4d"
+FLAGGED = "#bbbbbb"
+
+_thousands = FuncFormatter(lambda x, _pos: f"{x:,.0f}")
+
+
+def region_labels(panel: FlowPanel) -> dict[str, str]:
+    """Short display labels for the regions of a panel.
+
+    English names from the coordinate table without the word "Region" ("Akmola",
+    "Astana city"); a name that would be ambiguous keeps a short suffix ("Almaty reg." next
+    to "Almaty city"). Regions without a name show their key with spaces.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> labels = region_labels(migflows.load_kazakhstan())
+    >>> labels["almaty_region"], labels["astana_city"]
+    ('Almaty reg.', 'Astana city')
+    """
+    coords = panel.coords
+    names: dict[str, str] = {}
+    for key in panel.region_keys:
+        name = None
+        if coords is not None and "name_en" in coords.columns and key in coords.index:
+            value = coords.loc[key, "name_en"]
+            name = str(value) if isinstance(value, str) and value.strip() else None
+        names[key] = name if name is not None else key.replace("_", " ")
+    short = {k: v.replace(" Region", "").replace(" (city)", " city") for k, v in names.items()}
+    out = {}
+    for key, label in short.items():
+        clash = any(o != label and o.startswith(label + " ") for o in short.values())
+        out[key] = f"{label} reg." if clash and names[key].endswith(" Region") else label
+    return out
+
+
+def _new_figure(size: tuple[float, float], ax: Axes | None) -> tuple[Figure, Axes]:
+    if ax is not None:
+        fig = ax.figure
+        if not isinstance(fig, Figure):  # a SubFigure: draw into its parent figure
+            fig = fig.figure  # type: ignore[assignment]
+        return fig, ax  # type: ignore[return-value]
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)  # a renderer for text extents (label placement), no pyplot state
+    return fig, fig.add_subplot()
+
+
+def _check_year(panel: FlowPanel, year: int) -> int:
+    if int(year) not in panel.years:
+        raise InvalidOptionError(f"year={year!r} has no flows; available: {panel.years}.")
+    return int(year)
+
+
+def _check_years(panel: FlowPanel, years: Iterable[int] | None) -> list[int]:
+    if years is None:
+        return panel.years
+    chosen = sorted({int(y) for y in years})
+    absent = [y for y in chosen if y not in panel.years]
+    if absent or not chosen:
+        raise InvalidOptionError(
+            f"years {format_values(absent) or '(none)'} have no flows; available: {panel.years}."
+        )
+    return chosen
+
+
+def flow_map(
+    panel: FlowPanel,
+    year: int,
+    *,
+    top: int = 40,
+    ax: Axes | None = None,
+    net: bool = True,
+    labels: bool = True,
+    curvature: float = 0.18,
+) -> Figure:
+    """Map the largest flows of one year as arrows between admin centres on lon/lat.
+
+    Parameters
+    ----------
+    panel : FlowPanel
+        A panel with admin-centre coordinates (``panel.coords``).
+    year : int
+        Year to draw.
+    top : int, default 40
+        Number of largest origin–destination flows drawn; arrow widths are proportional to
+        the flow.
+    ax : Axes, optional
+        Draw into this axes instead of a new figure.
+    net : bool, default True
+        Colour the region markers by the year's net migration balance (blue gains, red
+        losses); otherwise plain grey markers.
+    labels : bool, default True
+        Label the regions; labels are placed to avoid each other and the markers.
+    curvature : float, default 0.18
+        Bend of the arrows, so that the two directions of a pair stay apart.
+
+    Returns
+    -------
+    Figure
+
+    Raises
+    ------
+    MissingRegionError
+        The panel has no coordinates, or some regions lack them.
+    InvalidOptionError
+        ``year`` has no flows or ``top`` is not a positive integer.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> fig = flow_map(migflows.load_kazakhstan(), 2024, top=10)
+    >>> fig.axes[0].get_title()
+    'Top 10 inter-regional flows, 2024'
+    """
+    year = _check_year(panel, year)
+    if int(top) < 1:
+        raise InvalidOptionError(f"top={top!r} must be a positive integer.")
+    coords = panel.coords
+    keys = panel.region_keys
+    if coords is None:
+        raise MissingRegionError(
+            "flow_map needs admin-centre coordinates but the panel has none; pass coords= "
+            "(region, lat, lon) to FlowPanel.from_frame."
+        )
+    absent = [k for k in keys if k not in coords.index]
+    if absent:
+        raise MissingRegionError(
+            f"{len(absent)} region(s) have no coordinates for the flow map: "
+            f"{format_values(absent)}. Add their lat/lon to coords."
+        )
+    lon = coords.loc[keys, "lon"].astype(float)
+    lat = coords.loc[keys, "lat"].astype(float)
+    flows = panel.flows
+    flows = flows[flows["year"] == year]
+    chosen = flows.nlargest(int(top), "flow").sort_values("flow")
+    with mpl.rc_context(STYLE):
+        fig, ax = _new_figure((11.0, 7.2), ax)
+        ax.set_aspect(1.0 / math.cos(math.radians(float(lat.mean()))))
+        ax.set_xlim(float(lon.min()) - 2.0, float(lon.max()) + 2.0)
+        ax.set_ylim(float(lat.min()) - 1.2, float(lat.max()) + 1.2)
+        fmax = float(chosen["flow"].max()) if len(chosen) else 1.0
+        cmap = mpl.colormaps["Greys"]
+        for row in chosen.itertuples(index=False):
+            share = float(row.flow) / fmax if fmax > 0 else 0.0
+            ax.add_patch(
+                FancyArrowPatch(
+                    (lon[row.origin], lat[row.origin]),
+                    (lon[row.destination], lat[row.destination]),
+                    arrowstyle="-|>",
+                    mutation_scale=6 + 10 * share,
+                    connectionstyle=f"arc3,rad={curvature}",
+                    linewidth=0.4 + 6.0 * share,
+                    color=cmap(0.35 + 0.6 * share),
+                    alpha=0.8,
+                    shrinkA=5,
+                    shrinkB=7,
+                    zorder=2,
+                )
+            )
+        if net:
+            bal = balances(flows)["net"].xs(year, level="year").reindex(keys).fillna(0.0)
+            bound = max(float(bal.abs().max()), 1.0)
+            points = ax.scatter(
+                lon,
+                lat,
+                c=bal.to_numpy(),
+                cmap="RdBu",
+                norm=TwoSlopeNorm(vmin=-bound, vcenter=0.0, vmax=bound),
+                s=70,
+                edgecolors="#333333",
+                linewidths=0.6,
+                zorder=3,
+            )
+            bar = fig.colorbar(points, ax=ax, shrink=0.6, pad=0.01, format=_thousands)
+            bar.set_label(f"net migration balance {year} (persons)")
+        else:
+            ax.scatter(lon, lat, s=40, color=NEUTRAL, zorder=3)
+        if labels:
+            _place_labels(fig, ax, lon, lat, region_labels(panel))
+        if len(chosen):
+            samples = sorted({fmax, fmax / 2, fmax / 8})
+            handles = [
+                Line2D([], [], color=cmap(0.35 + 0.6 * s / fmax), lw=0.4 + 6.0 * s / fmax)
+                for s in samples
+            ]
+            ax.legend(
+                handles,
+                [f"{s:,.0f}" for s in samples],
+                title="persons",
+                loc="lower left",
+            )
+        ax.set_xlabel("longitude (°E)")
+        ax.set_ylabel("latitude (°N)")
+        ax.set_title(f"Top {len(chosen)} inter-regional flows, {year}")
+    return fig
+
+
+# Candidate label offsets in points (dx, dy, horizontal alignment), nearest first.
+_OFFSETS = [
+    (6, 3, "left"),
+    (-6, 3, "right"),
+    (6, -11, "left"),
+    (-6, -11, "right"),
+    (0, 7, "center"),
+    (0, -16, "center"),
+    (10, 10, "left"),
+    (-10, 10, "right"),
+    (10, -19, "left"),
+    (-10, -19, "right"),
+    (0, 16, "center"),
+    (0, -25, "center"),
+]
+
+
+def _overlap(a: Any, b: Any) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _place_labels(
+    fig: Figure, ax: Axes, lon: pd.Series, lat: pd.Series, names: Mapping[str, str]
+) -> None:
+    # Greedy placement: each label takes the candidate offset that overlaps least with the
+    # labels already placed and with every marker. adjustText would do this, but it is not a
+    # dependency and twenty labels need nothing more.
+    canvas = fig.canvas
+    if not isinstance(canvas, FigureCanvasAgg):
+        canvas = FigureCanvasAgg(fig)
+    fig.draw_without_rendering()  # settle the layout so data-to-pixel transforms are final
+    renderer = canvas.get_renderer()
+    marker_px = ax.transData.transform(np.column_stack([lon.to_numpy(), lat.to_numpy()]))
+    radius = 6.0 * fig.dpi / 72.0
+    markers = [
+        mpl.transforms.Bbox.from_extents(x - radius, y - radius, x + radius, y + radius)
+        for x, y in marker_px
+    ]
+    frame = ax.get_window_extent(renderer)
+    placed: list[Any] = []
+    order = sorted(lon.index, key=lambda k: (float(lat[k]), float(lon[k])), reverse=True)
+    for key in order:
+        text = ax.annotate(
+            names.get(key, key),
+            (float(lon[key]), float(lat[key])),
+            xytext=(0, 0),
+            textcoords="offset points",
+            fontsize=8,
+            zorder=4,
+            annotation_clip=False,
+            path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+        )
+        text.set_in_layout(False)
+        best: tuple[float, int] | None = None
+        for i, (dx, dy, ha) in enumerate(_OFFSETS):
+            text.set_position((dx, dy))
+            text.set_horizontalalignment(ha)
+            box = text.get_window_extent(renderer)
+            cost = sum(_overlap(box, other) for other in placed)
+            cost += sum(_overlap(box, m) for m in markers)
+            outside = box.width * box.height - _overlap(box, frame)
+            cost += 2.0 * outside + 0.01 * i  # prefer the nearest candidate on ties
+            if best is None or cost < best[0]:
+                best = (cost, i)
+        assert best is not None
+        dx, dy, ha = _OFFSETS[best[1]]
+        text.set_position((dx, dy))
+        text.set_horizontalalignment(ha)
+        placed.append(text.get_window_extent(renderer))
+
+
+def od_heatmap(
+    panel: FlowPanel, year: int, *, ax: Axes | None = None, log: bool = True
+) -> Figure:
+    """Heatmap of the origin × destination matrix of one year.
+
+    Parameters
+    ----------
+    panel : FlowPanel
+        The panel.
+    year : int
+        Year to draw.
+    ax : Axes, optional
+        Draw into this axes.
+    log : bool, default True
+        Logarithmic colour scale (flows span several orders of magnitude).
+
+    Returns
+    -------
+    Figure
+        Rows are origins, columns destinations (sorted by label); the diagonal is blank.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> fig = od_heatmap(migflows.load_kazakhstan(), 2023)
+    >>> fig.axes[0].get_ylabel()
+    'origin'
+    """
+    year = _check_year(panel, year)
+    labels = region_labels(panel)
+    order = sorted(panel.region_keys, key=lambda k: labels[k].lower())
+    matrix = panel.to_matrix(year).reindex(index=order, columns=order)
+    values = matrix.to_numpy(dtype=float).copy()
+    np.fill_diagonal(values, np.nan)
+    n = len(order)
+    with mpl.rc_context(STYLE):
+        fig, ax = _new_figure((0.36 * n + 3.2, 0.36 * n + 1.8), ax)
+        positive = values[np.isfinite(values) & (values > 0)]
+        norm = None
+        if log and positive.size:
+            norm = LogNorm(vmin=max(float(positive.min()), 1.0), vmax=float(positive.max()))
+            values = np.where(values > 0, values, np.nan)
+        cmap = mpl.colormaps["YlGnBu"].copy()
+        cmap.set_bad("#f2f2f2")
+        image = ax.imshow(values, cmap=cmap, norm=norm, aspect="equal", interpolation="nearest")
+        ax.set_xticks(range(n), [labels[k] for k in order], rotation=90)
+        ax.set_yticks(range(n), [labels[k] for k in order])
+        ax.set_xlabel("destination")
+        ax.set_ylabel("origin")
+        ax.spines[:].set_visible(False)
+        bar = fig.colorbar(image, ax=ax, shrink=0.7, pad=0.02)
+        bar.set_label("persons" + (" (log scale)" if norm is not None else ""))
+        ax.set_title(f"Origin–destination flows, {year}")
+    return fig
+
+
+def _balances(panel: FlowPanel, years: list[int], *, rate: bool) -> pd.DataFrame:
+    flows = panel.flows
+    flows = flows[flows["year"].isin(years)]
+    if not rate:
+        return balances(flows)
+    population = panel.population()
+    if population is None:
+        raise MissingRegionError(
+            "rate=True needs a 'population' attribute in panel.regions; the panel has none."
+        )
+    return balances(flows, population)
+
+
+def net_balance_plot(
+    panel: FlowPanel, *, years: Iterable[int] | None = None, rate: bool = False
+) -> Figure:
+    """Net migration balance by region, one small bar chart per year.
+
+    Parameters
+    ----------
+    panel : FlowPanel
+        The panel.
+    years : iterable of int, optional
+        Years to show (default all).
+    rate : bool, default False
+        Plot the net rate per 1,000 inhabitants instead of persons (needs population for
+        every region-year shown).
+
+    Returns
+    -------
+    Figure
+        One axes per year with one horizontal bar per region (blue gains, red losses),
+        regions ordered by the balance of the last year shown.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> fig = net_balance_plot(migflows.load_kazakhstan(), years=[2021, 2023])
+    >>> len(fig.axes)
+    2
+    """
+    chosen = _check_years(panel, years)
+    column = "net_rate" if rate else "net"
+    table = _balances(panel, chosen, rate=rate)[column].unstack("year")
+    labels = region_labels(panel)
+    table = table.sort_values(chosen[-1])
+    limit = float(np.nanmax(np.abs(table.to_numpy()))) * 1.08 or 1.0
+    n = len(table)
+    with mpl.rc_context(STYLE):
+        fig = Figure(figsize=(1.9 * len(chosen) + 1.6, 0.24 * n + 1.4), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(1, len(chosen), sharey=True, squeeze=False)[0]
+        ypos = np.arange(n)
+        for ax, year in zip(axes, chosen, strict=True):
+            values = table[year].to_numpy(dtype=float)
+            colours = [POSITIVE if v >= 0 else NEGATIVE for v in np.nan_to_num(values)]
+            ax.barh(ypos, values, color=colours, height=0.75)
+            ax.axvline(0.0, color=NEUTRAL, linewidth=0.6)
+            ax.set_xlim(-limit, limit)
+            ax.set_title(str(year))
+            ax.xaxis.set_major_formatter(_thousands if not rate else FuncFormatter(_fmt1))
+            ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(3, symmetric=True))
+            ax.tick_params(axis="x", labelrotation=45)
+            ax.grid(axis="x")
+        axes[0].set_yticks(ypos, [labels[k] for k in table.index])
+        fig.supxlabel("net balance per 1,000 inhabitants" if rate else "net balance (persons)")
+        fig.suptitle("Net inter-regional migration by region and year", fontweight="bold")
+    return fig
+
+
+def _fmt1(x: float, _pos: int) -> str:
+    return f"{x:,.1f}"
+
+
+def attractiveness_plot(
+    panel: FlowPanel, *, years: Iterable[int] | None = None, ax: Axes | None = None
+) -> Figure:
+    """Migration-attractiveness coefficient (arrivals / departures) by region and year.
+
+    Parameters
+    ----------
+    panel : FlowPanel
+        The panel.
+    years : iterable of int, optional
+        Years to show (default all).
+    ax : Axes, optional
+        Draw into this axes.
+
+    Returns
+    -------
+    Figure
+        A dot plot on a logarithmic axis, one row per region (ordered by the last year),
+        one marker per year; the line at 1 separates gaining from losing regions.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> fig = attractiveness_plot(migflows.load_kazakhstan())
+    >>> fig.axes[0].get_xscale()
+    'log'
+    """
+    chosen = _check_years(panel, years)
+    table = _balances(panel, chosen, rate=False)["attractiveness"].unstack("year")
+    table = table.replace([np.inf, -np.inf], np.nan).sort_values(chosen[-1])
+    labels = region_labels(panel)
+    n = len(table)
+    colours = mpl.colormaps["viridis"](np.linspace(0.0, 0.9, len(chosen)))
+    with mpl.rc_context(STYLE):
+        fig, ax = _new_figure((8.0, 0.27 * n + 1.6), ax)
+        ypos = np.arange(n)
+        ax.hlines(ypos, 0.1, 10.0, color="#eeeeee", linewidth=0.8, zorder=0)
+        for colour, year in zip(colours, chosen, strict=True):
+            ax.scatter(table[year], ypos, color=colour, s=22, label=str(year), zorder=3)
+        ax.axvline(1.0, color=NEUTRAL, linewidth=0.8, linestyle="--")
+        ax.set_xscale("log")
+        finite = table.to_numpy(dtype=float)
+        finite = finite[np.isfinite(finite) & (finite > 0)]
+        if finite.size:
+            ax.set_xlim(float(finite.min()) / 1.25, float(finite.max()) * 1.25)
+        ax.xaxis.set_major_locator(
+            mpl.ticker.FixedLocator([0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 20])
+        )
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}"))
+        ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+        ax.set_yticks(ypos, [labels[k] for k in table.index])
+        ax.set_xlabel("arrivals / departures (log scale; > 1: the region gains migrants)")
+        ax.legend(title="year", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.set_title("Migration-attractiveness coefficient")
+    return fig
+
+
+def national_totals_plot(
+    panel: FlowPanel, *, flagged: Mapping[int, str] | None = None, ax: Axes | None = None
+) -> Figure:
+    """National total of inter-regional flows by year as bars.
+
+    Parameters
+    ----------
+    panel : FlowPanel
+        The panel.
+    flagged : mapping of year to str, optional
+        Years to draw in grey with a note (e.g. ``{2022: "corrupt"}``).
+    ax : Axes, optional
+        Draw into this axes.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> import migflows
+    >>> fig = national_totals_plot(migflows.load_kazakhstan())
+    >>> len(fig.axes[0].patches)
+    6
+    """
+    flagged = dict(flagged or {})
+    totals = panel.flows.groupby("year")["flow"].sum()
+    with mpl.rc_context(STYLE):
+        fig, ax = _new_figure((7.5, 3.4), ax)
+        xs = [str(y) for y in totals.index]
+        colours = [FLAGGED if int(y) in flagged else POSITIVE for y in totals.index]
+        bars = ax.bar(xs, totals.to_numpy(dtype=float), color=colours, width=0.7)
+        notes = [
+            f"{v:,.0f}" + (f"\n({flagged[int(y)]})" if int(y) in flagged else "")
+            for y, v in totals.items()
+        ]
+        ax.bar_label(bars, notes, fontsize=7, padding=2)
+        ax.yaxis.set_major_formatter(_thousands)
+        ax.set_ylabel("persons")
+        ax.margins(y=0.18)
+        ax.grid(axis="y")
+        if flagged:
+            ax.legend(
+                [Patch(color=POSITIVE), Patch(color=FLAGGED)],
+                ["used", "excluded from the default panel"],
+                loc="upper left",
+            )
+        ax.set_title("Inter-regional migration, national total")
+    return fig
