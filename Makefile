@@ -22,7 +22,7 @@ report: $(VENV)/.installed
 	$(VENV)/bin/migflows report --out $(REPORT)
 
 test: $(VENV)/.installed
-	$(PY) -m pytest $(PYTEST_ARGS)
+	MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check migflows tests scripts benchmarks

@@ -410,7 +410,7 @@ class FlowPanel:
         Examples
         --------
         >>> import migflows
-        >>> migflows.load_kazakhstan().coverage().loc["population", 2021]
+        >>> float(migflows.load_kazakhstan().coverage().loc["population", 2021])
         1.0
         """
         if self._regions is None:
@@ -624,7 +624,7 @@ class FlowPanel:
         --------
         >>> import migflows
         >>> ix = migflows.load_kazakhstan(years=[2023]).indices(["impact"])
-        >>> 0 < ix.loc[2023, "impact_effectiveness"] < 100
+        >>> bool(0 < ix.loc[2023, "impact_effectiveness"] < 100)
         True
         """
         from migflows.data import indices as ix
