@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -66,7 +67,7 @@ def fmt_number(value: Any, decimals: int = 0, *, percent: bool = False) -> str:
     """
     if value is None or value is pd.NA:
         return DASH
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     try:
         x = float(value)
@@ -117,11 +118,21 @@ def frame_html(
         An escaped ``<table>`` inside a scrollable wrapper.
     """
     table = frame.copy()
+    # One header row: the column-axis name (e.g. "year") joins the index name in the corner.
+    if index and table.index.nlevels == 1 and table.columns.nlevels == 1:
+        names = [n for n in (table.index.name, table.columns.name) if n is not None]
+        table.index.name = None
+        table.columns.name = " \\ ".join(map(str, names)) if names else None
     formatters: dict[Any, Callable[[Any], str]] = {}
-    for column in table.columns:
+    text_columns: list[int] = []
+    for position, column in enumerate(table.columns):
         series = table[column]
         if pd.api.types.is_bool_dtype(series):
             formatters[column] = lambda v: fmt_number(v)
+        elif not pd.api.types.is_numeric_dtype(series):
+            text_columns.append(position)
+        if pd.api.types.is_bool_dtype(series):
+            pass
         elif pd.api.types.is_numeric_dtype(series):
             finite = series[pd.notna(series) & series.abs().ne(float("inf"))]
             whole = bool(len(finite)) and bool((finite.astype(float) % 1 == 0).all())
@@ -146,7 +157,23 @@ def frame_html(
     if highlight is not None:
         body = _highlight_rows(body, list(table.index), highlight)
     head = f"<div class='caption'>{esc(caption)}</div>" if caption else ""
-    return f"{head}<div class='tblwrap'>{body}</div>"
+    style = ""
+    if text_columns:
+        # Text columns read better left-aligned and wrapped; scope the rule to this table.
+        global _TABLE_COUNTER
+        _TABLE_COUNTER += 1
+        ident = f"t{_TABLE_COUNTER}"
+        offset = table.index.nlevels if index else 0
+        rules = ",".join(
+            f"#{ident} td:nth-child({offset + p + 1}),#{ident} thead th:nth-child({offset + p + 1})"
+            for p in text_columns
+        )
+        style = f"<style>{rules}{{text-align:left;white-space:normal;min-width:90px}}</style>"
+        body = body.replace("<table ", f"<table id='{ident}' ", 1)
+    return f"{head}{style}<div class='tblwrap'>{body}</div>"
+
+
+_TABLE_COUNTER = 0
 
 
 def _formatter(decimals: int, percent: bool) -> Callable[[Any], str]:

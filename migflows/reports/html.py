@@ -161,7 +161,7 @@ def _render(section: Section, ctx: ReportContext) -> str:
     seen: list[str] = []
     for w in caught:
         text = f"{w.category.__name__}: {w.message}"
-        if text not in seen and not issubclass(w.category, DeprecationWarning):
+        if text not in seen and not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
             seen.append(text)
     notes = ""
     if seen:

@@ -27,7 +27,7 @@ import pandas as pd
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import LogNorm, TwoSlopeNorm
+from matplotlib.colors import LogNorm, SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
@@ -224,9 +224,9 @@ def flow_map(
                     connectionstyle=f"arc3,rad={curvature}",
                     linewidth=0.4 + 6.0 * share,
                     color=cmap(0.35 + 0.6 * share),
-                    alpha=0.8,
-                    shrinkA=5,
-                    shrinkB=7,
+                    alpha=0.75,
+                    shrinkA=4,
+                    shrinkB=5,
                     zorder=2,
                 )
             )
@@ -238,13 +238,16 @@ def flow_map(
                 lat,
                 c=bal.to_numpy(),
                 cmap="RdBu",
-                norm=TwoSlopeNorm(vmin=-bound, vcenter=0.0, vmax=bound),
+                # Symmetric log scale: a few large gains must not wash out every loss.
+                norm=SymLogNorm(linthresh=max(bound / 50.0, 1.0), vmin=-bound, vmax=bound),
                 s=70,
                 edgecolors="#333333",
                 linewidths=0.6,
                 zorder=3,
             )
-            bar = fig.colorbar(points, ax=ax, shrink=0.6, pad=0.01, format=_thousands)
+            bar = fig.colorbar(points, ax=ax, shrink=0.6, pad=0.01)
+            ticks = [t for t in _symmetric_ticks(bound)]
+            bar.set_ticks(ticks, labels=[f"{t:,.0f}" for t in ticks])
             bar.set_label(f"net migration balance {year} (persons)")
         else:
             ax.scatter(lon, lat, s=40, color=NEUTRAL, zorder=3)
@@ -266,6 +269,14 @@ def flow_map(
         ax.set_ylabel("latitude (°N)")
         ax.set_title(f"Top {len(chosen)} inter-regional flows, {year}")
     return fig
+
+
+def _symmetric_ticks(bound: float) -> list[float]:
+    """0 and ±(1, 2, 5) × 10^k up to ``bound``, at most three magnitudes per side."""
+    steps = [m * 10**k for k in range(0, 9) for m in (1, 2, 5) if m * 10**k <= bound]
+    upper = steps[-1:] + [t for t in steps[:-1] if str(int(t))[0] == "1"][-2:]
+    upper = sorted(set(upper))
+    return [-t for t in reversed(upper)] + [0.0] + upper
 
 
 # Candidate label offsets in points (dx, dy, horizontal alignment), nearest first.
@@ -383,8 +394,7 @@ def od_heatmap(
         if log and positive.size:
             norm = LogNorm(vmin=max(float(positive.min()), 1.0), vmax=float(positive.max()))
             values = np.where(values > 0, values, np.nan)
-        cmap = mpl.colormaps["YlGnBu"].copy()
-        cmap.set_bad("#f2f2f2")
+        cmap = mpl.colormaps["YlGnBu"].with_extremes(bad="#f2f2f2")
         image = ax.imshow(values, cmap=cmap, norm=norm, aspect="equal", interpolation="nearest")
         ax.set_xticks(range(n), [labels[k] for k in order], rotation=90)
         ax.set_yticks(range(n), [labels[k] for k in order])

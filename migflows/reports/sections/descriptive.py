@@ -248,21 +248,24 @@ SCORED_LABELS = {
 
 
 def scoring_year(panel: FlowPanel) -> tuple[int, list[str]] | None:
-    """Latest year (up to the last flow year) with at least two complete scored indicators."""
+    """The year (up to the last flow year) with the most complete scored indicators.
+
+    Ties go to the latest year; at least two indicators are needed (None otherwise).
+    """
     regions = panel.regions
     if regions is None:
         return None
     present = [c for c in SCORED if c in regions.columns]
     keys = panel.region_keys
-    years = sorted(set(regions.index.get_level_values("year")), reverse=True)
-    for year in years:
+    best: tuple[int, int, list[str]] | None = None
+    for year in sorted(set(regions.index.get_level_values("year"))):
         if year > panel.years[-1]:
             continue
         sub = regions.xs(year, level="year").reindex(keys)
         complete = [c for c in present if sub[c].notna().all()]
-        if len(complete) >= 2:
-            return int(year), complete
-    return None
+        if len(complete) >= 2 and (best is None or len(complete) >= best[0]):
+            best = (len(complete), int(year), complete)
+    return None if best is None else (best[1], best[2])
 
 
 @register_section
@@ -332,8 +335,8 @@ class IndicesSection:
         return (
             head
             + para(
-                f"Each indicator of {year} (the latest year, up to {latest}, in which they are "
-                f"complete for every region) is expressed as a percent of the unweighted mean "
+                f"Each indicator of {year} (the latest year, up to {latest}, with the most "
+                f"indicators complete for every region) is expressed as a percent of the unweighted mean "
                 f"over regions and classed as very low (below 70%), low (70-95%), medium "
                 f"(95-105%), high (105-150%) or very high (150% and above), worth -2, -1, 0.5, "
                 f"1 and 2 points; for unemployment the points are mirrored. The last columns "

@@ -1,0 +1,143 @@
+"""Command-line options for reading a user's flow table, shared by the sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from migflows.data.io import read_od_matrix
+from migflows.data.panel import FlowPanel
+from migflows.errors import InvalidOptionError
+
+EXCEL = (".xlsx", ".xls", ".xlsm")
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options that describe a flow file (layout, column names, extra tables)."""
+    group = parser.add_argument_group("reading a flow file")
+    group.add_argument(
+        "--layout",
+        choices=("auto", "long", "matrix"),
+        default="auto",
+        help="long table (one row per origin, destination, year) or square OD matrix; "
+        "auto picks long when the origin, destination and flow columns exist (default: auto)",
+    )
+    group.add_argument(
+        "--origin", default="origin", metavar="COL", help="origin column (default: origin)"
+    )
+    group.add_argument(
+        "--destination",
+        default="destination",
+        metavar="COL",
+        help="destination column (default: destination)",
+    )
+    group.add_argument(
+        "--year-column", default="year", metavar="COL", help="year column (default: year)"
+    )
+    group.add_argument("--flow", default="flow", metavar="COL", help="flow column (default: flow)")
+    group.add_argument(
+        "--matrix-year",
+        type=int,
+        metavar="YEAR",
+        help="year of a single OD matrix (an Excel workbook without it is read sheet by sheet, "
+        "sheets named by year)",
+    )
+    group.add_argument(
+        "--region-names",
+        choices=("none", "kazakhstan"),
+        default="none",
+        help="translate region labels to keys: 'kazakhstan' recognises English, Russian and "
+        "Kazakh spellings of Kazakhstan's regions (default: none, labels are kept)",
+    )
+    group.add_argument(
+        "--self-flows",
+        choices=("error", "drop", "keep"),
+        help="rows with origin == destination: refuse, drop (with a warning) or keep apart as "
+        "intra-regional moves (default: error for long tables, keep for matrices)",
+    )
+    group.add_argument(
+        "--duplicates",
+        choices=("error", "sum"),
+        help="repeated (origin, destination, year) rows: refuse or add up (default: error)",
+    )
+    group.add_argument(
+        "--regions",
+        type=Path,
+        metavar="PATH",
+        help="CSV of region-year attributes: columns region, year and numeric attributes "
+        "(e.g. population, wage)",
+    )
+    group.add_argument(
+        "--coords",
+        type=Path,
+        metavar="PATH",
+        help="CSV of admin-centre coordinates: columns region, lat, lon (enables distances "
+        "and the flow map)",
+    )
+
+
+def _read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
+    if not path.is_file():
+        raise FileNotFoundError(f"No such file: {path}")
+    return pd.read_csv(path, **kwargs)
+
+
+def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
+    """Read the flow file at ``path`` with the options of :func:`add_input_options`.
+
+    Raises
+    ------
+    FileNotFoundError
+        A file does not exist.
+    MigflowsError
+        The data violate the flow-panel contract (the message says what and how to fix).
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"No such file: {path}")
+    excel = path.suffix.lower() in EXCEL
+    layout = args.layout
+    if layout == "auto":
+        header = (
+            pd.read_excel(path, nrows=0) if excel else pd.read_csv(path, nrows=0)
+        ).columns
+        wanted = {args.origin, args.destination, args.flow}
+        layout = "long" if wanted <= {str(c) for c in header} else "matrix"
+    options: dict[str, Any] = {}
+    if args.regions is not None:
+        options["regions"] = _read_csv(args.regions)
+    if args.coords is not None:
+        options["coords"] = _read_csv(args.coords)
+    if args.self_flows is not None:
+        options["self_flows"] = args.self_flows
+    if args.duplicates is not None:
+        options["duplicates"] = args.duplicates
+    names = None if args.region_names == "none" else args.region_names
+    if layout == "long":
+        frame = pd.read_excel(path) if excel else pd.read_csv(path)
+        return read_od_matrix(
+            frame,
+            layout="long",
+            region_names=names,
+            origin=args.origin,
+            destination=args.destination,
+            year_column=args.year_column,
+            flow=args.flow,
+            **options,
+        )
+    if args.matrix_year is None and not excel:
+        raise InvalidOptionError(
+            f"{path} looks like an OD matrix (it has no {args.origin!r}, {args.destination!r} "
+            f"and {args.flow!r} columns); give its year with --matrix-year YEAR, or name the "
+            f"columns of a long table with --origin/--destination/--flow."
+        )
+    return read_od_matrix(
+        path,
+        year=args.matrix_year,
+        layout="matrix",
+        sheet=0 if args.matrix_year is not None else None,
+        region_names=names,
+        **options,
+    )
