@@ -336,6 +336,7 @@ def unit_root(
     fixed_t: bool = True,
     bandwidth: int | None = None,
     llc_lrv: Literal["llc2002", "plm"] = "llc2002",
+    pvalue_extrapolation: Literal["flat", "polynomial"] = "flat",
     truncated: bool = False,
 ) -> UnitRootResult:
     """Panel unit-root (or, for Hadri, stationarity) test.
@@ -389,6 +390,13 @@ def unit_root(
         as plm 2.6 (demeaned with an intercept, detrended with a trend), which makes the
         test reject true unit roots 30-90% of the time in short panels; ``"plm"`` (with
         ``dfcor=False``) reproduces ``plm::purtest(test = "levinlin")``.
+    pvalue_extrapolation : {"flat", "polynomial"}, default "flat"
+        Per-unit MacKinnon (1994) p-values beyond the range of the response surface:
+        held at its turning points (monotone in t, never 0), or the
+        polynomial evaluated anyway, as plm does (its p-values then turn back: t = -50
+        gets p = 1). Matters only for |t| far out (t < -18.8 or t > 2.74 with an
+        intercept; t < -16.2 or t > 0.70 with a trend), e.g. positive t's of trending
+        series.
     truncated : bool, default False
         CIPS: truncate the individual CADF t's (Pesaran's CIPS*).
 
@@ -420,6 +428,10 @@ def unit_root(
     trend_key = cast(core.Deterministic, _option(trend, "trend", TRENDS, _TREND_ALIASES))
     ips_key = _option(ips_stat, "ips_stat", IPS_STATS, {})
     choi_key = _option(choi_stat, "choi_stat", CHOI_STATS, {})
+    extrapolation = cast(
+        core.Extrapolation,
+        _option(pvalue_extrapolation, "pvalue_extrapolation", ("flat", "polynomial"), {}),
+    )
     llc_rule = cast(Literal["llc2002", "plm"], _option(llc_lrv, "llc_lrv", ("llc2002", "plm"), {}))
     panel = _prepare(data, variable, entity, time)
     h0, h1 = _HYPOTHESES[test_key]
@@ -463,7 +475,13 @@ def unit_root(
             fixed_t=fixed_t,
         )
     adf = core.adf_units(
-        panel.series, labels, orders, trend_key, dfcor=dfcor, auxiliary=test_key == "llc"
+        panel.series,
+        labels,
+        orders,
+        trend_key,
+        dfcor=dfcor,
+        auxiliary=test_key == "llc",
+        extrapolation=extrapolation,
     )
     details = pd.DataFrame(
         {
@@ -513,7 +531,7 @@ def unit_root(
             notes=notes,
             **base,
         )
-    fisher = core.fisher_statistics(adf.pvalue)
+    fisher = core.fisher_statistics(adf.score)
     extra: dict[str, float] = {}
     for key, (stat, pval, df) in fisher.items():
         extra[f"{key}_statistic"] = stat
@@ -749,9 +767,12 @@ def adf_by_region(
     rows = []
     for e, s in zip(panel.entities, panel.series, strict=True):
         try:
-            stat, pval, used, nobs, crit, *_ = adfuller(
-                s, maxlag=maxlag, regression=regression, autolag=autolag
-            )
+            with warnings.catch_warnings():
+                # statsmodels 0.15 announces a result object; we read the tuple either way
+                warnings.simplefilter("ignore", FutureWarning)
+                stat, pval, used, nobs, crit, *_ = adfuller(
+                    s, maxlag=maxlag, regression=regression, autolag=autolag
+                )
         except ValueError as err:
             raise PanelStructureError(
                 f"ADF for unit {e!r} ({len(s)} periods) failed: {err}; lower lags/max_lags"

@@ -26,28 +26,49 @@ from migflows.errors import EstimationError, format_values
 
 Deterministic = Literal["none", "c", "ct"]
 LagMethod = Literal["aic", "bic", "hall"]
+Extrapolation = Literal["flat", "polynomial"]
 
 _N_DET = {"none": 0, "c": 1, "ct": 2}
 
 
 # ---------------------------------------------------------------------------
 # MacKinnon (1994) p-values of the DF/ADF t
-def mackinnon_pvalue(tstat: np.ndarray, deterministic: Deterministic) -> np.ndarray:
-    """Asymptotic p-values of ADF t-statistics after MacKinnon (1994).
+def mackinnon_score(
+    tstat: np.ndarray,
+    deterministic: Deterministic,
+    extrapolation: Extrapolation = "flat",
+) -> np.ndarray:
+    """Normal score ``x`` of MacKinnon's (1994) p-value ``Φ(x)`` for ADF t-statistics.
 
-    Uses statsmodels' tabulated response-surface coefficients (those behind
-    :func:`statsmodels.tsa.adfvalues.mackinnonp`, vectorised). Unlike ``mackinnonp``
-    the polynomial is not clipped to 0/1 outside MacKinnon's tabulated range, which is
-    what plm does and what keeps Choi's logit finite.
+    Uses statsmodels' response-surface coefficients (those behind
+    :func:`statsmodels.tsa.adfvalues.mackinnonp`), vectorised. Returning the score rather
+    than the p-value keeps Choi's statistics exact in the tails (``Φ⁻¹(Φ(x)) = x``).
+
+    MacKinnon's polynomials turn around outside their range (statsmodels' ``tau_min`` and
+    ``tau_max``): evaluated further out, a t of -50 gets a p-value of 1, and a large positive
+    t a p-value near 0. ``"flat"`` holds the score at the turning points, so the p-value is
+    monotone in t and never reaches 0; ``"polynomial"`` evaluates the
+    polynomial anywhere, as plm does (statsmodels clips to exactly 0 and 1 instead).
     """
     key = {"none": "n", "c": "c", "ct": "ct"}[deterministic]
     t = np.asarray(tstat, dtype=float)
+    if extrapolation == "flat":
+        t = np.clip(t, adfvalues._tau_mins[key][0], adfvalues._tau_maxs[key][0])
     small = np.asarray(adfvalues._tau_smallps[key][0], dtype=float)
     large = np.asarray(adfvalues._tau_largeps[key][0], dtype=float)
     star = float(adfvalues._tau_stars[key][0])
     poly_small = np.polyval(small[::-1], t)
     poly_large = np.polyval(large[::-1], t)
-    return np.asarray(stats.norm.cdf(np.where(t <= star, poly_small, poly_large)))
+    return np.asarray(np.where(t <= star, poly_small, poly_large))
+
+
+def mackinnon_pvalue(
+    tstat: np.ndarray,
+    deterministic: Deterministic,
+    extrapolation: Extrapolation = "flat",
+) -> np.ndarray:
+    """Asymptotic p-values of ADF t-statistics after MacKinnon (1994); see mackinnon_score."""
+    return np.asarray(stats.norm.cdf(mackinnon_score(tstat, deterministic, extrapolation)))
 
 
 # ---------------------------------------------------------------------------
@@ -202,6 +223,7 @@ class AdfUnits:
     periods: np.ndarray  # series length T_i
     lags: np.ndarray
     pvalue: np.ndarray
+    score: np.ndarray  # normal score of the p-value
     resid_diff: list[np.ndarray] | None = None  # LLC auxiliary residuals / sigma
     resid_level: list[np.ndarray] | None = None
 
@@ -214,6 +236,7 @@ def adf_units(
     *,
     dfcor: bool,
     auxiliary: bool = False,
+    extrapolation: Extrapolation = "flat",
 ) -> AdfUnits:
     """ADF regression of every unit with its own lag order (rows after the first p+1)."""
     n_units = len(series)
@@ -240,6 +263,7 @@ def adf_units(
                 resid_diff[i] = e[j] / fit.sigma[j]
                 resid_level[i] = v[j] / fit.sigma[j]
     tstat = rho / se
+    score = mackinnon_score(tstat, deterministic, extrapolation)
     return AdfUnits(
         rho=rho,
         se=se,
@@ -248,7 +272,8 @@ def adf_units(
         nobs=nobs,
         periods=lengths,
         lags=np.asarray(lags, dtype=int),
-        pvalue=mackinnon_pvalue(tstat, deterministic),
+        pvalue=np.asarray(stats.norm.cdf(score)),
+        score=score,
         resid_diff=resid_diff if auxiliary else None,
         resid_level=resid_level if auxiliary else None,
     )
@@ -348,19 +373,23 @@ def llc_statistic(
 
 # ---------------------------------------------------------------------------
 # Fisher-type combinations (Maddala-Wu, Choi)
-def fisher_statistics(pvalues: np.ndarray) -> dict[str, tuple[float, float, float | None]]:
-    """Maddala-Wu P and Choi's Z, L* and Pm from per-unit p-values.
+def fisher_statistics(scores: np.ndarray) -> dict[str, tuple[float, float, float | None]]:
+    """Maddala-Wu P and Choi's Z, L* and Pm from the per-unit p-values ``Φ(score)``.
 
-    Returns ``{name: (statistic, p-value, degrees of freedom or None)}``.
+    Computed from the normal scores with log-CDFs, so a p-value that rounds to 0 or 1
+    does not turn the statistics infinite. Returns
+    ``{name: (statistic, p-value, degrees of freedom or None)}``.
     """
-    p = np.asarray(pvalues, dtype=float)
-    n = p.size
-    chi2 = float(-2 * np.sum(np.log(p)))
-    z = float(np.sum(stats.norm.ppf(p)) / np.sqrt(n))
-    l_star = float(np.sum(np.log(p / (1 - p))))
+    x = np.asarray(scores, dtype=float)
+    n = x.size
+    log_p = stats.norm.logcdf(x)
+    log_q = stats.norm.logsf(x)
+    chi2 = float(-2 * np.sum(log_p))
+    z = float(np.sum(x) / np.sqrt(n))
+    l_star = float(np.sum(log_p - log_q))
     k = 3 * (5 * n + 4) / (np.pi**2 * n * (5 * n + 2))
     logit = float(np.sqrt(k) * l_star)
-    pm = float(np.sum(-2 * np.log(p) - 2) / (2 * np.sqrt(n)))
+    pm = float(np.sum(-2 * log_p - 2) / (2 * np.sqrt(n)))
     return {
         "madwu": (chi2, float(stats.chi2.sf(chi2, 2 * n)), float(2 * n)),
         "invnormal": (z, float(stats.norm.cdf(z)), None),
