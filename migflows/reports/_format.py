@@ -12,7 +12,7 @@ import html
 import io
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -146,7 +146,7 @@ def frame_html(
         formatters = {rename[c]: f for c, f in formatters.items()}
         table = table.rename(columns=rename)
     body = table.to_html(
-        formatters=formatters,  # type: ignore[arg-type]
+        formatters=cast(Any, formatters),
         na_rep=DASH,
         escape=True,
         index=index,
@@ -209,6 +209,4 @@ def figure_html(fig: Figure, *, alt: str, caption: str | None = None, dpi: int =
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return (
-        f"<figure><img alt='{esc(alt)}' src='data:image/png;base64,{data}'>{cap}</figure>"
-    )
+    return f"<figure><img alt='{esc(alt)}' src='data:image/png;base64,{data}'>{cap}</figure>"

@@ -161,14 +161,15 @@ def _render(section: Section, ctx: ReportContext) -> str:
     seen: list[str] = []
     for w in caught:
         text = f"{w.category.__name__}: {w.message}"
-        if text not in seen and not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
+        quiet = issubclass(w.category, DeprecationWarning | PendingDeprecationWarning)
+        if text not in seen and not quiet:
             seen.append(text)
     notes = ""
     if seen:
-        notes = f"<div class='box warn'>Warnings while computing this section:{items_html(seen)}</div>"
-    return (
-        f"<section id='{esc(section.name)}'><h2>{esc(section.title)}</h2>{notes}{body}</section>"
-    )
+        notes = (
+            f"<div class='box warn'>Warnings while computing this section:{items_html(seen)}</div>"
+        )
+    return f"<section id='{esc(section.name)}'><h2>{esc(section.title)}</h2>{notes}{body}</section>"
 
 
 def _page(
@@ -193,9 +194,7 @@ def _page(
         f"{len(panel.region_keys)} regions, {len(years)} years "
         f"({years[0]}–{years[-1]}), {panel.nobs:,} origin–destination–year observations"
     )
-    toc = "".join(
-        f"<li><a href='#{esc(s.name)}'>{esc(s.title)}</a></li>" for s in chosen
-    )
+    toc = "".join(f"<li><a href='#{esc(s.name)}'>{esc(s.title)}</a></li>" for s in chosen)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     run = kv_html(
         [

@@ -17,9 +17,10 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -77,6 +78,10 @@ FLAGGED = "#bbbbbb"
 _thousands = FuncFormatter(lambda x, _pos: f"{x:,.0f}")
 
 
+def _style() -> contextlib.AbstractContextManager[None]:
+    return mpl.rc_context(cast(Any, STYLE))
+
+
 def region_labels(panel: FlowPanel) -> dict[str, str]:
     """Short display labels for the regions of a panel.
 
@@ -111,8 +116,8 @@ def _new_figure(size: tuple[float, float], ax: Axes | None) -> tuple[Figure, Axe
     if ax is not None:
         fig = ax.figure
         if not isinstance(fig, Figure):  # a SubFigure: draw into its parent figure
-            fig = fig.figure  # type: ignore[assignment]
-        return fig, ax  # type: ignore[return-value]
+            fig = fig.figure
+        return cast(Figure, fig), ax
     fig = Figure(figsize=size, layout="constrained")
     FigureCanvasAgg(fig)  # a renderer for text extents (label placement), no pyplot state
     return fig, fig.add_subplot()
@@ -206,19 +211,21 @@ def flow_map(
     flows = panel.flows
     flows = flows[flows["year"] == year]
     chosen = flows.nlargest(int(top), "flow").sort_values("flow")
-    with mpl.rc_context(STYLE):
+    with _style():
         fig, ax = _new_figure((11.0, 7.2), ax)
         ax.set_aspect(1.0 / math.cos(math.radians(float(lat.mean()))))
         ax.set_xlim(float(lon.min()) - 2.0, float(lon.max()) + 2.0)
         ax.set_ylim(float(lat.min()) - 1.2, float(lat.max()) + 1.2)
         fmax = float(chosen["flow"].max()) if len(chosen) else 1.0
         cmap = mpl.colormaps["Greys"]
-        for row in chosen.itertuples(index=False):
-            share = float(row.flow) / fmax if fmax > 0 else 0.0
+        for origin, destination, flow in zip(
+            chosen["origin"], chosen["destination"], chosen["flow"], strict=True
+        ):
+            share = float(flow) / fmax if fmax > 0 else 0.0
             ax.add_patch(
                 FancyArrowPatch(
-                    (lon[row.origin], lat[row.origin]),
-                    (lon[row.destination], lat[row.destination]),
+                    (float(lon[origin]), float(lat[origin])),
+                    (float(lon[destination]), float(lat[destination])),
                     arrowstyle="-|>",
                     mutation_scale=6 + 10 * share,
                     connectionstyle=f"arc3,rad={curvature}",
@@ -280,7 +287,7 @@ def _symmetric_ticks(bound: float) -> list[float]:
 
 
 # Candidate label offsets in points (dx, dy, horizontal alignment), nearest first.
-_OFFSETS = [
+_OFFSETS: list[tuple[int, int, Literal["left", "center", "right"]]] = [
     (6, 3, "left"),
     (-6, 3, "right"),
     (6, -11, "left"),
@@ -352,9 +359,7 @@ def _place_labels(
         placed.append(text.get_window_extent(renderer))
 
 
-def od_heatmap(
-    panel: FlowPanel, year: int, *, ax: Axes | None = None, log: bool = True
-) -> Figure:
+def od_heatmap(panel: FlowPanel, year: int, *, ax: Axes | None = None, log: bool = True) -> Figure:
     """Heatmap of the origin × destination matrix of one year.
 
     Parameters
@@ -387,7 +392,7 @@ def od_heatmap(
     values = matrix.to_numpy(dtype=float).copy()
     np.fill_diagonal(values, np.nan)
     n = len(order)
-    with mpl.rc_context(STYLE):
+    with _style():
         fig, ax = _new_figure((0.36 * n + 3.2, 0.36 * n + 1.8), ax)
         positive = values[np.isfinite(values) & (values > 0)]
         norm = None
@@ -452,10 +457,10 @@ def net_balance_plot(
     column = "net_rate" if rate else "net"
     table = _balances(panel, chosen, rate=rate)[column].unstack("year")
     labels = region_labels(panel)
-    table = table.sort_values(chosen[-1])
+    table = table.loc[table[chosen[-1]].sort_values().index]
     limit = float(np.nanmax(np.abs(table.to_numpy()))) * 1.08 or 1.0
     n = len(table)
-    with mpl.rc_context(STYLE):
+    with _style():
         fig = Figure(figsize=(1.9 * len(chosen) + 1.6, 0.24 * n + 1.4), layout="constrained")
         FigureCanvasAgg(fig)
         axes = fig.subplots(1, len(chosen), sharey=True, squeeze=False)[0]
@@ -510,11 +515,12 @@ def attractiveness_plot(
     """
     chosen = _check_years(panel, years)
     table = _balances(panel, chosen, rate=False)["attractiveness"].unstack("year")
-    table = table.replace([np.inf, -np.inf], np.nan).sort_values(chosen[-1])
+    table = table.replace([np.inf, -np.inf], np.nan)
+    table = table.loc[table[chosen[-1]].sort_values().index]
     labels = region_labels(panel)
     n = len(table)
     colours = mpl.colormaps["viridis"](np.linspace(0.0, 0.9, len(chosen)))
-    with mpl.rc_context(STYLE):
+    with _style():
         fig, ax = _new_figure((8.0, 0.27 * n + 1.6), ax)
         ypos = np.arange(n)
         ax.hlines(ypos, 0.1, 10.0, color="#eeeeee", linewidth=0.8, zorder=0)
@@ -565,14 +571,14 @@ def national_totals_plot(
     """
     flagged = dict(flagged or {})
     totals = panel.flows.groupby("year")["flow"].sum()
-    with mpl.rc_context(STYLE):
+    totals.index = [int(str(y)) for y in totals.index]
+    with _style():
         fig, ax = _new_figure((7.5, 3.4), ax)
         xs = [str(y) for y in totals.index]
-        colours = [FLAGGED if int(y) in flagged else POSITIVE for y in totals.index]
+        colours = [FLAGGED if y in flagged else POSITIVE for y in totals.index]
         bars = ax.bar(xs, totals.to_numpy(dtype=float), color=colours, width=0.7)
         notes = [
-            f"{v:,.0f}" + (f"\n({flagged[int(y)]})" if int(y) in flagged else "")
-            for y, v in totals.items()
+            f"{v:,.0f}" + (f"\n({flagged[y]})" if y in flagged else "") for y, v in totals.items()
         ]
         ax.bar_label(bars, notes, fontsize=7, padding=2)
         ax.yaxis.set_major_formatter(_thousands)

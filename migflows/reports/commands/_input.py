@@ -100,9 +100,7 @@ def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
     excel = path.suffix.lower() in EXCEL
     layout = args.layout
     if layout == "auto":
-        header = (
-            pd.read_excel(path, nrows=0) if excel else pd.read_csv(path, nrows=0)
-        ).columns
+        header = (pd.read_excel(path, nrows=0) if excel else pd.read_csv(path, nrows=0)).columns
         wanted = {args.origin, args.destination, args.flow}
         layout = "long" if wanted <= {str(c) for c in header} else "matrix"
     options: dict[str, Any] = {}

@@ -50,7 +50,8 @@ def _quality_text(table: pd.DataFrame) -> str:
         {
             "total": table["total"].map(fmt_number),
             "identical both ways": [
-                f"{int(s)}/{int(p)}" for s, p in zip(table["symmetric_pairs"], table["pairs"], strict=True)
+                f"{int(s)}/{int(p)}"
+                for s, p in zip(table["symmetric_pairs"], table["pairs"], strict=True)
             ],
             "net gap": table["net_mismatch"].map(lambda v: fmt_number(v, 1, percent=True)),
             "change/yr": table["total_change"].map(lambda v: fmt_number(v, 1, percent=True)),
@@ -76,7 +77,7 @@ def run_check(args: argparse.Namespace) -> int:
     print("Data-quality checks by year")
     print(_quality_text(report.table))
     print()
-    problems = [f"{y}: {report.table.loc[y, 'reasons']}" for y in report.flagged_years]
+    problems = [f"{y}: {report.table.loc[y, 'reasons']!s}" for y in report.flagged_years]
     if len(panel.dropped):
         problems.append(f"{len(panel.dropped)} row(s) dropped while reading (see warnings)")
     if problems:

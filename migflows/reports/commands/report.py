@@ -31,8 +31,13 @@ def register(subparsers: Any) -> None:
         help="your own flow file (CSV or Excel, long table or OD matrix) instead of the "
         "embedded Kazakhstan data",
     )
-    parser.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), metavar="FILE",
-                        help=f"HTML file to write (default: {DEFAULT_OUT})")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(DEFAULT_OUT),
+        metavar="FILE",
+        help=f"HTML file to write (default: {DEFAULT_OUT})",
+    )
     parser.add_argument(
         "--sections",
         metavar="A,B",
@@ -43,14 +48,25 @@ def register(subparsers: Any) -> None:
         "--list-sections", action="store_true", help="print the available sections and exit"
     )
     parser.add_argument(
-        "--years", type=int, nargs="+", metavar="YEAR",
+        "--years",
+        type=int,
+        nargs="+",
+        metavar="YEAR",
         help="years to include (default: every year of your data; for the embedded data the "
         "years not flagged as corrupt or partial)",
     )
-    parser.add_argument("--fast", action="store_true",
-                        help="skip slow steps (e.g. posterior sampling in model sections)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N",
-                        help="base random seed for sections that draw random numbers (default: 0)")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="skip slow steps (e.g. posterior sampling in model sections)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="base random seed for sections that draw random numbers (default: 0)",
+    )
     parser.add_argument("--title", help="report title")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_input_options(parser)
@@ -61,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the report; 0 on success."""
     from migflows.data.kazakhstan import load_kazakhstan
     from migflows.reports.html import build_report
-    from migflows.reports.sections import get_section, available_sections
+    from migflows.reports.sections import available_sections, get_section
 
     if args.list_sections:
         for name in available_sections():

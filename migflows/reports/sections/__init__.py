@@ -37,7 +37,7 @@ import importlib
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 
 import numpy as np
 
@@ -105,7 +105,7 @@ class ReportContext:
         """Return ``compute()`` once per report, shared between sections under ``key``."""
         if key not in self._cache:
             self._cache[key] = compute()
-        return self._cache[key]  # type: ignore[no-any-return]
+        return cast(T, self._cache[key])
 
 
 @runtime_checkable
@@ -176,7 +176,8 @@ def get_section(name: str) -> Section:
     _load_builtins()
     if name not in _REGISTRY:
         raise InvalidOptionError(
-            f"Unknown report section {name!r}; available: {format_values(available_sections(), limit=30)}."
+            f"Unknown report section {name!r}; available: "
+            f"{format_values(available_sections(), limit=30)}."
         )
     return _REGISTRY[name]
 
@@ -197,6 +198,7 @@ def resolve_sections(sections: Iterable[str | Section] | None) -> list[Section]:
         chosen[section.name] = section
     if not chosen:
         raise InvalidOptionError(
-            f"No report sections selected; available: {format_values(available_sections(), limit=30)}."
+            f"No report sections selected; available: "
+            f"{format_values(available_sections(), limit=30)}."
         )
     return sorted(chosen.values(), key=lambda s: (s.order, s.name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from migflows.data.indices import (
     index_intensity,
     score_regions,
 )
+from migflows.data.indices_region import Direction
 from migflows.data.panel import FlowPanel
 from migflows.reports._format import (
     esc,
@@ -47,7 +49,8 @@ def population_years(panel: FlowPanel) -> list[int]:
     keys = set(panel.region_keys)
     out = []
     for year in panel.years:
-        have = set(population.index[population.index.get_level_values("year") == year].get_level_values("region"))
+        index = population.index
+        have = set(index[index.get_level_values("year") == year].get_level_values("region"))
         if keys <= have:
             out.append(year)
     return out
@@ -94,7 +97,10 @@ class FlowsSection:
         flows = panel.flows
         labels = region_labels(panel)
         latest = panel.years[-1]
-        totals = flows.groupby("year")["flow"].agg(total="sum", positive=lambda f: (f > 0).sum())
+        grouped = flows.groupby("year")["flow"]
+        totals = pd.DataFrame(
+            {"total": grouped.sum(), "positive": grouped.apply(lambda f: int((f > 0).sum()))}
+        )
         totals["change"] = totals["total"].pct_change()
         biggest = flows.loc[flows.groupby("year")["flow"].idxmax()].set_index("year")
         totals["largest corridor"] = [
@@ -118,7 +124,7 @@ class FlowsSection:
         if ctx.dataset == "kazakhstan":
             everything = kazakhstan_all_years(ctx)
             quality = kazakhstan_quality_labels()
-            flagged = {int(y): str(q) for y, q in quality.items() if q != "ok"}
+            flagged = {int(str(y)): str(q) for y, q in quality.items() if q != "ok"}
             shown = (set(panel.years) | set(flagged)) & set(everything.years)
             plot_panel = everything.select(years=sorted(shown))
         parts.append(
@@ -165,13 +171,15 @@ class FlowsSection:
         if earlier:
             prev = flows[flows["year"] == earlier[-1]].set_index(["origin", "destination"])["flow"]
             columns[f"flow {earlier[-1]}"] = [
-                prev.get((o, d), np.nan) for o, d in zip(top["origin"], top["destination"], strict=True)
+                prev.get((o, d), np.nan)
+                for o, d in zip(top["origin"], top["destination"], strict=True)
             ]
         distances = panel.distances
         if distances is not None:
             dist = distances.set_index(["origin", "destination"])["distance"]
             columns["distance (km)"] = [
-                dist.get((o, d), np.nan) for o, d in zip(top["origin"], top["destination"], strict=True)
+                dist.get((o, d), np.nan)
+                for o, d in zip(top["origin"], top["destination"], strict=True)
             ]
         table = pd.DataFrame(columns).reset_index(drop=True)
         table.index = table.index + 1
@@ -204,7 +212,7 @@ class BalancesSection:
         table = _shared_balances(ctx)
         labels = region_labels(panel)
         latest = panel.years[-1]
-        net = table["net"].unstack("year").sort_values(latest, ascending=False)
+        net = _descending(table["net"].unstack("year"), latest)
         parts = [
             para(
                 "Net balance = arrivals from other regions minus departures to other regions "
@@ -220,9 +228,8 @@ class BalancesSection:
             if missing:
                 caption += f"; no population for {', '.join(map(str, missing))}"
             parts.append(frame_html(_by_label(rate, labels), decimals=1, caption=caption))
-        detail = table.xs(latest, level="year")[
-            ["arrivals", "departures", "net", "gross", "effectiveness", "attractiveness"]
-        ].reindex(net.index)
+        columns = ["arrivals", "departures", "net", "gross", "effectiveness", "attractiveness"]
+        detail = pd.DataFrame(table.xs(latest, level="year")[columns]).reindex(net.index)
         parts.append(
             frame_html(
                 _by_label(detail, labels),
@@ -231,14 +238,17 @@ class BalancesSection:
                 caption=f"Arrivals, departures and turnover in {latest}",
             )
         )
-        parts.append(
-            figure_html(net_balance_plot(panel), alt="Net balance by region and year")
-        )
+        parts.append(figure_html(net_balance_plot(panel), alt="Net balance by region and year"))
         return "".join(parts)
 
 
 # Socio-economic indicators scored on the Bokayev-Akhmetova scale and their direction.
-SCORED = {"grp_pc": "higher", "wage": "higher", "income_pc": "higher", "unemployment": "lower"}
+SCORED: dict[str, Direction] = {
+    "grp_pc": "higher",
+    "wage": "higher",
+    "income_pc": "higher",
+    "unemployment": "lower",
+}
 SCORED_LABELS = {
     "grp_pc": "GRP per capita",
     "wage": "average wage",
@@ -285,7 +295,7 @@ class IndicesSection:
         labels = region_labels(panel)
         latest = panel.years[-1]
         coef = _shared_balances(ctx)["attractiveness"].unstack("year")
-        coef = coef.sort_values(latest, ascending=False)
+        coef = _descending(coef, latest)
         gaining = int((coef[latest] > 1).sum())
         return (
             f"<h3>{esc('Migration-attractiveness coefficient')}</h3>"
@@ -311,11 +321,10 @@ class IndicesSection:
         regions = panel.regions
         assert regions is not None
         labels = region_labels(panel)
-        values = regions.xs(year, level="year").reindex(panel.region_keys)[indicators]
-        detail = score_regions(
-            values, indicators, direction={c: SCORED[c] for c in indicators}, detail=True
-        )
-        total = score_regions(values, indicators, direction={c: SCORED[c] for c in indicators})
+        values = pd.DataFrame(regions.xs(year, level="year").reindex(panel.region_keys)[indicators])
+        directions: dict[Hashable, Direction] = {c: SCORED[c] for c in indicators}
+        detail = score_regions(values, indicators, direction=directions, detail=True)
+        total = score_regions(values, indicators, direction=directions)
         table = pd.DataFrame(index=values.index)
         for column in indicators:
             one = detail.xs(column, level=1)
@@ -336,10 +345,10 @@ class IndicesSection:
             head
             + para(
                 f"Each indicator of {year} (the latest year, up to {latest}, with the most "
-                f"indicators complete for every region) is expressed as a percent of the unweighted mean "
-                f"over regions and classed as very low (below 70%), low (70-95%), medium "
-                f"(95-105%), high (105-150%) or very high (150% and above), worth -2, -1, 0.5, "
-                f"1 and 2 points; for unemployment the points are mirrored. The last columns "
+                f"indicators complete for every region) is expressed as a percent of the "
+                f"unweighted mean over regions and classed as very low (below 70%), low "
+                f"(70-95%), medium (95-105%), high (105-150%) or very high (150% and above), "
+                f"worth -2, -1, 0.5, 1 and 2 points; for unemployment the points are mirrored. The last columns "
                 f"show the attractiveness coefficient for comparison."
             )
             + frame_html(
@@ -450,6 +459,10 @@ class IndicesSection:
             "destination effects. The Bokayev–Akhmetova bands are closed below and open above "
             "(the paper prints 70-94%, 95-104%, 105-149%).",
         )
+
+
+def _descending(frame: pd.DataFrame, column: Any) -> pd.DataFrame:
+    return frame.loc[frame[column].sort_values(ascending=False).index]
 
 
 def _frame(result: pd.DataFrame | pd.Series) -> pd.DataFrame:

@@ -194,7 +194,7 @@ class QualitySection:
                 note_html(
                     "Flagged years in this panel: "
                     + "; ".join(
-                        f"{y}: {report.table.loc[y, 'reasons']}" for y in report.flagged_years
+                        f"{y}: {report.table.loc[y, 'reasons']!s}" for y in report.flagged_years
                     )
                     + ". Consider excluding them before fitting models.",
                     "warn",

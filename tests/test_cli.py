@@ -1,0 +1,131 @@
+"""The ``migflows`` command line: exit codes, messages on stderr, help for every option."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from migflows.reports.cli import build_parser, main
+
+
+@pytest.fixture
+def csvs(tmp_path: Path) -> dict[str, Path]:
+    files = {
+        "bad": "origin,destination,year,flow\na,b,2020,10\nb,a,2020,-3\n",
+        "good": "origin,destination,year,flow\na,b,2020,10\nb,a,2020,3\na,c,2020,5\nc,a,2020,7\n",
+        # every pair has the same count both ways: the symmetry check flags the year
+        "symmetric": "from,to,yr,n\na,b,2020,4\nb,a,2020,4\na,c,2020,6\nc,a,2020,6\n"
+        "b,c,2020,9\nc,b,2020,9\n",
+        "matrix": ",a,b,c\na,,5,1\nb,7,,2\nc,3,4,\n",
+    }
+    out = {}
+    for name, text in files.items():
+        out[name] = tmp_path / f"{name}.csv"
+        out[name].write_text(text, encoding="utf-8")
+    return out
+
+
+def test_data_check_invalid_file_exits_2(
+    csvs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["data", "check", str(csvs["bad"])]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("migflows: error: NegativeFlowError: Column 'flow' has 1 ")
+    assert "('b', 'a', 2020)" in captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_data_check_ok_and_flagged(
+    csvs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["data", "check", str(csvs["good"])]) == 0
+    out = capsys.readouterr().out
+    assert "valid flow panel" in out and "Result: OK, no year flagged" in out
+    args = ["data", "check", str(csvs["symmetric"]), "--origin", "from", "--destination", "to"]
+    assert main([*args, "--year-column", "yr", "--flow", "n"]) == 1
+    out = capsys.readouterr().out
+    assert "Result: data problems found" in out
+    assert "2020: 3 of 3 pairs have identical flows both ways" in out
+
+
+def test_data_check_matrix(csvs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "check", str(csvs["matrix"])]) == 2
+    assert "give its year with --matrix-year YEAR" in capsys.readouterr().err
+    assert main(["data", "check", str(csvs["matrix"]), "--matrix-year", "2021"]) == 0
+    out = capsys.readouterr().out
+    assert "total flow          22" in out  # 5 + 1 + 7 + 2 + 3 + 4
+
+
+def test_data_check_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "check", str(tmp_path / "absent.csv")]) == 2
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_data_show(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "show"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line[:4].isdigit()}
+    assert rows["2023"] == ["472,227", "ok", "yes"]
+    assert rows["2022"][1:] == ["corrupt", "no"] and rows["2025"][1:] == ["partial", "no"]
+
+
+def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sub" / "r.html"
+    code = main(
+        ["report", "--out", str(out), "--fast", "--sections", "overview,methods", "--no-progress"]
+    )
+    assert code == 0
+    page = out.read_text(encoding="utf-8")
+    assert "<section id='overview'>" in page and "<section id='flows'>" not in page
+    assert f"wrote {out}" in capsys.readouterr().out
+
+
+def test_report_on_user_file(
+    tmp_path: Path, csvs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "u.html"
+    args = ["report", "--data", str(csvs["good"]), "--out", str(out), "--no-progress"]
+    assert main([*args, "--sections", "flows,balances"]) == 0
+    assert "<section id='balances'>" in out.read_text(encoding="utf-8")
+    assert main([*args, "--sections", "flows,nope"]) == 2
+    assert "Unknown report section 'nope'" in capsys.readouterr().err
+
+
+def test_report_list_sections(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--list-sections"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == ["overview", "quality", "flows", "balances", "indices", "methods"]
+
+
+def _parsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, (*path, name))
+
+
+def test_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    parsers = list(_parsers(build_parser()))
+    assert {p for p, _ in parsers} >= {(), ("report",), ("data",), ("data", "check")}
+    for path, parser in parsers:
+        with pytest.raises(SystemExit) as exit_info:
+            main([*path, "--help"])
+        assert exit_info.value.code == 0
+        text = capsys.readouterr().out
+        for action in parser._actions:
+            for option in action.option_strings:
+                assert option in text, (path, option)
+            if action.option_strings and action.help is not argparse.SUPPRESS:
+                assert action.help, (path, action.option_strings)
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--seed", "many"])
+    assert exit_info.value.code == 2
+    assert "invalid int value: 'many'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([])

@@ -1,0 +1,328 @@
+"""The HTML report and its plots on the embedded Kazakhstan data.
+
+References: the national OD totals of the curated source table (472,227 moves in 2023, the
+figure also asserted by the loader's doctest), and the regional balances computed by
+``migflows.data.indices.balances`` (checked against arrivals/departures elsewhere); the
+report must show exactly these numbers, formatted with thousands separators.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.image import AxesImage
+from matplotlib.patches import FancyArrowPatch
+from matplotlib.pyplot import close
+
+import migflows
+from migflows.data.indices import balances
+from migflows.errors import InvalidOptionError, MissingRegionError, NegativeFlowError
+from migflows.reports import build_report
+from migflows.reports import sections as registry
+from migflows.reports._format import fmt_number, frame_html
+from migflows.reports.plots import (
+    attractiveness_plot,
+    flow_map,
+    national_totals_plot,
+    net_balance_plot,
+    od_heatmap,
+    region_labels,
+)
+from migflows.reports.sections import ReportContext, SectionSkipped, available_sections
+
+ALL_SECTIONS = ["overview", "quality", "flows", "balances", "indices", "methods"]
+
+
+class _Tables(HTMLParser):
+    """Collect every table as a caption (the preceding caption div) and rows of cell text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[str, list[list[str]]]] = []
+        self._caption = ""
+        self._in_caption = False
+        self._rows: list[list[str]] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "div" and ("class", "caption") in attrs:
+            self._in_caption, self._caption = True, ""
+        elif tag == "table":
+            self._rows = []
+        elif tag == "tr" and self._rows is not None:
+            self._rows.append([])
+        elif tag in ("td", "th") and self._rows is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self._in_caption:
+            self._in_caption = False
+        elif tag in ("td", "th") and self._cell is not None and self._rows is not None:
+            self._rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "table" and self._rows is not None:
+            self.tables.append((self._caption, self._rows))
+            self._rows, self._caption = None, ""
+
+    def handle_data(self, data: str) -> None:
+        if self._in_caption:
+            self._caption += data
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def rows(page: str, caption_start: str) -> list[list[str]]:
+    """Cell texts of the first table whose caption starts with ``caption_start``."""
+    parser = _Tables()
+    parser.feed(page)
+    for caption, found in parser.tables:
+        if caption.startswith(caption_start):
+            return found
+    raise AssertionError(f"no table captioned {caption_start!r}")
+
+
+def table(page: str, caption_start: str) -> pd.DataFrame:
+    """That table as a frame (one header row), first column as index."""
+    found = rows(page, caption_start)
+    header, body = found[0], [r for r in found[1:] if len(r) == len(found[0])]
+    return pd.DataFrame(body, columns=header).set_index(header[0])
+
+
+@pytest.fixture(scope="module")
+def kz() -> migflows.FlowPanel:
+    return migflows.load_kazakhstan()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory, kz: migflows.FlowPanel) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("report")
+    path = build_report(kz, folder / "report.html", fast=True, progress=False)
+    return path, path.read_text(encoding="utf-8")
+
+
+def test_report_is_one_self_contained_file(report: tuple[Path, str]) -> None:
+    path, page = report
+    assert [p.name for p in path.parent.iterdir()] == ["report.html"]
+    assert page.startswith("<!DOCTYPE html>")
+    # Nothing is fetched: no external src/href, no stylesheet links, scripts or CSS imports.
+    assert not re.search(r"""(src|href)\s*=\s*['"]?\s*(https?:)?//""", page, re.IGNORECASE)
+    assert not re.search(r"<link\b|<script\b|@import|url\(", page, re.IGNORECASE)
+    images = re.findall(r"<img [^>]*src='([^']{0,30})", page)
+    assert len(images) == 5  # totals, OD heatmap, flow map, net balances, attractiveness
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+
+
+def test_report_has_every_section(report: tuple[Path, str]) -> None:
+    _, page = report
+    ids = re.findall(r"<section id='([^']+)'><h2>([^<]+)</h2>", page)
+    assert [i for i, _ in ids] == ALL_SECTIONS
+    titles = dict(ids)
+    assert titles["balances"] == "Balances by region and year"
+    assert "Could not be produced" not in page and "could not be produced" not in page
+    for heading in (
+        "Migration-attractiveness coefficient",
+        "Socio-economic scale (Bokayev &amp; Akhmetova)",
+        "Summary indices of the migration system (migest)",
+        "All embedded years, flagged ones included",
+    ):
+        assert f"<h3>{heading}</h3>" in page
+
+
+def test_national_totals_match_source(report: tuple[Path, str], kz: migflows.FlowPanel) -> None:
+    _, page = report
+    totals = table(page, "Inter-regional migration by year")
+    assert totals.loc["2023", "national total (persons)"] == "472,227"
+    expected = kz.flows.groupby("year")["flow"].sum()
+    shown = totals["national total (persons)"].str.replace(",", "").astype(int)
+    assert shown.to_dict() == {str(y): int(v) for y, v in expected.items()}
+
+
+def test_net_balances_match_indices(report: tuple[Path, str], kz: migflows.FlowPanel) -> None:
+    _, page = report
+    net = table(page, "Net migration balance (persons)")
+    b = balances(kz.flows)["net"]
+    assert net.loc["Astana city", "2023"] == "50,078" == fmt_number(b[("astana_city", 2023)])
+    assert net.loc["Turkistan", "2023"] == "-23,111" == fmt_number(b[("turkistan", 2023)])
+    labels = region_labels(kz)
+    for (region, year), value in b.items():
+        assert net.loc[labels[region], str(year)] == f"{value:,.0f}"
+
+
+def test_quality_section_explains_excluded_years(report: tuple[Path, str]) -> None:
+    _, page = report
+    checks = table(page, "Checks on all embedded years")
+    assert checks.loc["2022", "source label"] == "corrupt"
+    assert checks.loc["2022", "identical both ways"] == "64"
+    assert checks.loc["2022", "flagged"] == "yes"
+    assert checks.loc["2025", "source label"] == "partial"
+    assert checks.loc["2023", "flagged"] == "no"
+    text = html.unescape(page)
+    assert "2022 (source label: corrupt): 64 of 190 pairs have identical flows both ways" in text
+    assert "2025 (source label: partial)" in text
+    assert "No year of the panel used in this report is flagged." in text
+
+
+def test_scale_and_indices_tables(report: tuple[Path, str], kz: migflows.FlowPanel) -> None:
+    _, page = report
+    scale = table(page, "Bokayev–Akhmetova scale, 2022")  # most complete indicator year
+    assert {"GRP per capita: points", "total points", "attractiveness 2024"} <= set(scale.columns)
+    assert len(scale) == 20
+    summary = {r[-7]: r[-6:] for r in rows(page, "Summary indices by year")[2:]}
+    assert len(summary) == 13
+    # crude migration probability 2023: 100 * 472,227 / 19,766,807 (sum of 1 January population)
+    assert summary["crude migration probability (%)"][4] == "2.389"
+    assert summary["crude migration probability (%)"][5] == "–"  # no population for 2024
+    coef = table(page, "Arrivals / departures")
+    b = balances(kz.flows)
+    assert (
+        coef.loc["Astana city", "2024"] == f"{b.loc[('astana_city', 2024), 'attractiveness']:.2f}"
+    )
+
+
+def test_selected_sections_only(tmp_path: Path, kz: migflows.FlowPanel) -> None:
+    path = build_report(kz, tmp_path / "r.html", sections=["methods", "overview"], progress=False)
+    page = path.read_text(encoding="utf-8")
+    assert re.findall(r"<section id='([^']+)'>", page) == ["overview", "methods"]
+    with pytest.raises(InvalidOptionError, match="Unknown report section 'nope'; available"):
+        build_report(kz, tmp_path / "x.html", sections=["nope"], progress=False)
+    assert not (tmp_path / "x.html").exists()
+
+
+class _Probe:
+    name = "probe"
+    title = "Probe <section>"
+    order = 55
+
+    def __init__(self, behaviour: str = "ok") -> None:
+        self.behaviour = behaviour
+
+    def render(self, ctx: ReportContext) -> str:
+        if self.behaviour == "skip":
+            raise SectionSkipped("needs something <absent>")
+        if self.behaviour == "error":
+            raise NegativeFlowError("flows <must> be positive")
+        draws = ctx.rng(self.name).integers(0, 1_000_000, size=3)
+        return frame_html(pd.DataFrame({"text": ["<script>x</script>"], "n": [1234567.0]})) + (
+            f"<p id='draws'>{','.join(map(str, draws))}</p>"
+        )
+
+    def methods(self, ctx: ReportContext) -> str:
+        return "<p>probe assumptions</p>"
+
+
+def test_registered_section_plugs_in(
+    tmp_path: Path, kz: migflows.FlowPanel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    registry.register_section(_Probe())
+    assert available_sections() == [*ALL_SECTIONS[:5], "probe", "methods"]
+    with pytest.raises(InvalidOptionError, match="already registered"):
+        registry.register_section(_Probe())
+    page = build_report(
+        kz, tmp_path / "r.html", sections=["probe", "methods"], seed=7, progress=False
+    ).read_text(encoding="utf-8")
+    assert "<h2>Probe &lt;section&gt;</h2>" in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>" not in page
+    assert "1,234,567" in page
+    assert "<p>probe assumptions</p>" in page  # collected by the methods appendix
+    draws = re.search(r"<p id='draws'>([^<]+)</p>", page)
+    assert draws is not None
+    expected = ReportContext(panel=kz, seed=7).rng("probe").integers(0, 1_000_000, size=3)
+    assert draws.group(1) == ",".join(map(str, expected))
+    assert ReportContext(panel=kz, seed=8).rng("probe").integers(0, 1_000_000) != expected[0]
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "shown"),
+    [
+        ("skip", "Section left out: needs something &lt;absent&gt;"),
+        ("error", "could not be produced: NegativeFlowError: flows &lt;must&gt; be positive"),
+    ],
+)
+def test_failing_section_is_reported(
+    tmp_path: Path, kz: migflows.FlowPanel, behaviour: str, shown: str
+) -> None:
+    page = build_report(
+        kz, tmp_path / "r.html", sections=[_Probe(behaviour)], progress=False
+    ).read_text(encoding="utf-8")
+    assert shown in page
+
+
+def test_report_on_user_data_without_geography(tmp_path: Path) -> None:
+    flows = pd.DataFrame(
+        {
+            "origin": ["a", "b", "a", "c", "b", "c"] * 2,
+            "destination": ["b", "a", "c", "a", "c", "b"] * 2,
+            "year": [2020] * 6 + [2021] * 6,
+            "flow": [10, 4, 3, 8, 6, 1, 12, 5, 2, 9, 7, 3],
+        }
+    )
+    panel = migflows.FlowPanel.from_frame(flows)
+    page = build_report(panel, tmp_path / "u.html", progress=False).read_text(encoding="utf-8")
+    assert "No coordinates in the panel: the flow map is left out." in page
+    assert "the scale is left out" in page
+    assert "Internal migration in Kazakhstan" not in page
+    net = table(page, "Net migration balance (persons)")
+    assert net.loc["a", "2021"] == "0"  # arrivals 5 + 9, departures 12 + 2
+    assert net.loc["b", "2021"] == "3"  # arrivals 12 + 3, departures 5 + 7
+
+
+# ----------------------------------------------------------------------------- plots
+def test_flow_map_draws_top_flows(kz: migflows.FlowPanel) -> None:
+    fig = flow_map(kz, 2023, top=12)
+    ax = fig.axes[0]
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == 12
+    widths = [a.get_linewidth() for a in arrows]
+    assert widths == sorted(widths)  # drawn from small to large flows
+    top = kz.flows.query("year == 2023").nlargest(12, "flow")["flow"].to_numpy()
+    np.testing.assert_allclose(widths[-1] / widths[0], (0.4 + 6.0) / (0.4 + 6.0 * top[-1] / top[0]))
+    assert len(ax.texts) == 20 and {t.get_text() for t in ax.texts} == set(
+        region_labels(kz).values()
+    )
+    close(fig)
+
+
+def test_flow_map_errors(kz: migflows.FlowPanel) -> None:
+    with pytest.raises(InvalidOptionError, match=r"year=1999 has no flows; available: \[2010"):
+        flow_map(kz, 1999)
+    plain = migflows.FlowPanel.from_frame(kz.flows)
+    with pytest.raises(MissingRegionError, match="flow_map needs admin-centre coordinates"):
+        flow_map(plain, 2023)
+
+
+def test_net_balance_plot_bars_are_the_balances(kz: migflows.FlowPanel) -> None:
+    fig = net_balance_plot(kz, years=[2021, 2023, 2024])
+    assert len(fig.axes) == 3
+    b = balances(kz.flows)["net"]
+    for ax, year in zip(fig.axes, [2021, 2023, 2024], strict=True):
+        bars = ax.containers[0]
+        assert len(bars) == 20
+        labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        by_label = {region_labels(kz)[k]: v for k, v in b.xs(year, level="year").items()}
+        got = {lab: bar.get_width() for lab, bar in zip(labels, bars, strict=True)}
+        assert got == pytest.approx(by_label)
+
+
+def test_heatmap_and_other_plots(kz: migflows.FlowPanel) -> None:
+    fig = od_heatmap(kz, 2023)
+    image = next(a for a in fig.axes[0].get_children() if isinstance(a, AxesImage))
+    data = np.ma.filled(image.get_array(), np.nan)
+    assert np.nansum(data) == pytest.approx(472227)
+    assert np.isnan(np.diag(data)).all()
+    fig = attractiveness_plot(kz, years=[2023, 2024])
+    assert fig.axes[0].get_xscale() == "log"
+    scatters = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    assert len(scatters) == 2  # one per year
+    coef = balances(kz.flows)["attractiveness"].xs(2024, level="year")
+    assert sorted(scatters[1].get_offsets()[:, 0]) == pytest.approx(sorted(coef))
+    fig = national_totals_plot(kz, flagged={2023: "test"})
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights[4] == 472227 and len(heights) == 6
