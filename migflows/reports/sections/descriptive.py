@@ -348,8 +348,8 @@ class IndicesSection:
                 f"indicators complete for every region) is expressed as a percent of the "
                 f"unweighted mean over regions and classed as very low (below 70%), low "
                 f"(70-95%), medium (95-105%), high (105-150%) or very high (150% and above), "
-                f"worth -2, -1, 0.5, 1 and 2 points; for unemployment the points are mirrored. The last columns "
-                f"show the attractiveness coefficient for comparison."
+                f"worth -2, -1, 0.5, 1 and 2 points; for unemployment the points are "
+                f"mirrored. The last columns show the attractiveness coefficient for comparison."
             )
             + frame_html(
                 _by_label(table, labels),
