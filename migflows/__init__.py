@@ -20,6 +20,7 @@ from migflows.data import (
     load_kazakhstan,
     read_od_matrix,
 )
+from migflows.estimation.gravity import gravity
 
 __version__ = "0.1.0"
 
@@ -28,6 +29,7 @@ __all__ = [
     "FlowPanel",
     "__version__",
     "errors",
+    "gravity",
     "kazakhstan_regions",
     "load_kazakhstan",
     "read_od_matrix",

@@ -1,0 +1,365 @@
+"""Results of gravity models: :class:`GravityResults` and counterfactual scenarios."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from migflows.data.panel import FlowPanel
+from migflows.errors import (
+    InvalidOptionError,
+    MissingRegionError,
+    ModelSpecificationError,
+    UnknownVariableError,
+    format_values,
+)
+from migflows.estimation.results import RegressionResults
+from migflows.models.design import Design, evaluate_rhs
+
+Changes = Mapping[str, Mapping[str, float] | Mapping[str, Mapping[int, float]]]
+
+
+@dataclass(frozen=True)
+class GravityFit:
+    """What every gravity estimator hands to :class:`GravityResults` besides the covariance."""
+
+    estimator: str
+    design: Design
+    mu: np.ndarray
+    eta: np.ndarray
+    fe_part: np.ndarray
+    dropped: pd.DataFrame
+    collinear: tuple[str, ...]
+    stats: Mapping[str, Any]
+    data: FlowPanel | pd.DataFrame
+    periods: Mapping[str, tuple[int, int]] | None = None
+    link: Literal["log", "identity"] = "log"
+
+
+class GravityResults(RegressionResults):
+    """Results of :func:`migflows.gravity`.
+
+    Besides the shared vocabulary (``params``, ``std_errors``, ``tstats``, ``pvalues``,
+    ``cov``, ``conf_int``, ``summary``, ``to_frame``, ``nobs``, ``vcov(...)``) it offers fit
+    statistics, the dropped observations, fitted values, fixed-effect estimates,
+    :meth:`predict`, :meth:`elasticities` and :meth:`counterfactual`.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> kz = migflows.load_kazakhstan(years=[2021])
+    >>> res = migflows.gravity("flow ~ log_dist | orig + dest", kz)
+    >>> round(float(res.params["log_dist"]), 3)
+    -1.168
+    """
+
+    def __init__(self, *args: Any, fit: GravityFit, **kwargs: Any) -> None:
+        self._fit = fit
+        super().__init__(*args, **kwargs)
+
+    # ------------------------------------------------------------------ facts of the fit
+    @property
+    def estimator(self) -> str:
+        """Estimator name: ``"ppml"``, ``"ols"``, ``"negbin"`` or ``"gpml"``."""
+        return self._fit.estimator
+
+    @property
+    def formula(self) -> str:
+        """The formula as parsed."""
+        return str(self._fit.design.formula)
+
+    @property
+    def dropped(self) -> pd.DataFrame:
+        """Observations left out, with keys and ``reason`` (missing value, separated …)."""
+        return self._fit.dropped.copy()
+
+    @property
+    def collinear(self) -> tuple[str, ...]:
+        """Regressors dropped as collinear."""
+        return self._fit.collinear
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Fit statistics (log likelihood, deviance, pseudo R², iterations …)."""
+        return dict(self._fit.stats)
+
+    def _fit_stats(self) -> dict[str, Any]:
+        labels = {
+            "pseudo_rsquared": "Pseudo R² (McFadden)",
+            "rsquared": "R²",
+            "rsquared_within": "Within R²",
+            "corr_rsquared": "Squared corr(y, fitted)",
+            "loglik": "Log likelihood",
+            "deviance": "Deviance",
+            "alpha": "Dispersion α (NB2)",
+            "iterations": "Iterations",
+        }
+        out: dict[str, Any] = {}
+        for key, label in labels.items():
+            value = self._fit.stats.get(key)
+            if value is not None and not (isinstance(value, float) and np.isnan(value)):
+                out[label] = round(value, 6) if isinstance(value, float) else value
+        fes = self._fit.design.formula.fixed_effect_names
+        out["Fixed effects"] = ", ".join(fes) if fes else "none"
+        if len(self._fit.dropped):
+            out["Dropped observations"] = len(self._fit.dropped)
+        return out
+
+    @cached_property
+    def fitted(self) -> pd.DataFrame:
+        """Keys of the estimation sample with ``observed`` and ``fitted`` values."""
+        out = self._fit.design.keys.copy()
+        out["observed"] = self._fit.design.y.to_numpy()
+        out["fitted"] = self._fit.mu
+        return out
+
+    @property
+    def resid(self) -> pd.Series:
+        """Response residuals ``y - fitted`` on the estimation sample."""
+        f = self.fitted
+        return (f["observed"] - f["fitted"]).rename("resid")
+
+    @cached_property
+    def fixef(self) -> dict[str, pd.Series]:
+        """Fixed-effect estimates by level, one Series per fixed effect.
+
+        Normalised so that every fixed effect but the first has mean zero over the sample's
+        levels (fixed effects are identified up to such constants; predictions are not).
+        """
+        design = self._fit.design
+        if design.fe.shape[1] == 0:
+            return {}
+        codes = design.fe.to_numpy()
+        part = self._fit.fe_part
+        effects = _solve_fixef(part, codes)
+        out = {}
+        for j, name in enumerate(design.fe.columns):
+            labels = design.fe_labels[name]
+            first = pd.Series(labels.to_numpy()).groupby(codes[:, j]).first()
+            out[name] = pd.Series(effects[j], index=first.to_numpy(), name=name)
+        return out
+
+    # ------------------------------------------------------------------ prediction
+    def predict(
+        self,
+        data: FlowPanel | pd.DataFrame | None = None,
+        *,
+        kind: Literal["response", "link"] = "response",
+    ) -> pd.Series:
+        """Predicted flows (or the linear predictor) in sample or for new data.
+
+        New data need every regressor and fixed-effect level of the model; rows whose
+        fixed-effect level was not estimated get NaN.
+
+        Examples
+        --------
+        >>> import migflows
+        >>> kz = migflows.load_kazakhstan(years=[2021])
+        >>> res = migflows.gravity("flow ~ log_dist | orig + dest", kz)
+        >>> bool((res.predict() > 0).all())
+        True
+        """
+        if kind not in ("response", "link"):
+            raise InvalidOptionError(f"kind={kind!r} is not allowed; use 'response' or 'link'.")
+        design = self._fit.design
+        if data is None:
+            eta = self._fit.eta
+        else:
+            X, fe_labels, offset = evaluate_rhs(
+                design.formula, data, periods=self._fit.periods, offset=design.offset_name
+            )
+            missing = [c for c in self.params.index if c not in X.columns]
+            if missing:
+                raise UnknownVariableError(
+                    f"The new data lack the regressor column(s) {format_values(missing)}."
+                )
+            eta = X[self.params.index].to_numpy() @ self.params.to_numpy()
+            for name, effects in self.fixef.items():
+                eta = eta + fe_labels[name].map(effects).to_numpy(dtype=float)
+            if offset is not None:
+                eta = eta + offset.to_numpy()
+        identity = self._fit.link == "identity" or kind == "link"
+        values = eta if identity else np.exp(eta)
+        return pd.Series(values, name="fitted" if kind == "response" else "eta")
+
+    def elasticities(self) -> pd.DataFrame:
+        """Elasticities and semi-elasticities of the expected flow.
+
+        With a log link, the coefficient of a regressor entered in logs (``log_*`` or
+        ``log(x)``) is an elasticity; of a regressor in levels, a semi-elasticity (percent
+        change per unit); ``percent_effect`` is ``100 (exp(b) - 1)`` for a unit change, and
+        ``elasticity_at_mean`` is ``b * mean(x)`` for levels.
+
+        Examples
+        --------
+        >>> import migflows
+        >>> kz = migflows.load_kazakhstan(years=[2021])
+        >>> res = migflows.gravity("flow ~ log_dist | orig + dest", kz)
+        >>> res.elasticities().loc["log_dist", "kind"]
+        'elasticity'
+        """
+        X = self._fit.design.X
+        rows = []
+        for name, b in self.params.items():
+            logged = str(name).startswith(("log_", "log(")) or ":log_" in str(name)
+            mean = float(X[name].mean()) if name in X else np.nan
+            rows.append(
+                {
+                    "parameter": name,
+                    "coefficient": b,
+                    "kind": "elasticity" if logged else "semi-elasticity",
+                    "percent_effect": np.nan if logged else 100 * np.expm1(b),
+                    "elasticity_at_mean": b if logged else b * mean,
+                }
+            )
+        return pd.DataFrame(rows).set_index("parameter")
+
+    def counterfactual(self, changes: Changes) -> Counterfactual:
+        """Predicted flows and balances after changing region attributes (partial equilibrium).
+
+        Parameters
+        ----------
+        changes : mapping
+            Attribute → region → factor (all years) or attribute → region → {year: factor},
+            e.g. ``{"wage": {"turkistan": 1.10}}`` raises Turkistan's wage by 10 %. Every
+            covariate built from the attribute (``log_wage_ratio``, ``wage_gap``, lags …)
+            is recomputed.
+
+        Returns
+        -------
+        Counterfactual
+            ``flows`` (baseline and counterfactual per pair-year) and ``balances``
+            (in-, out- and net migration by region and year, and their changes).
+
+        Notes
+        -----
+        Partial equilibrium: fixed effects — including origin-year and destination-year
+        multilateral-resistance terms — are held at their estimates, so a change whose
+        effect the fixed effects would absorb is not propagated through them. The model
+        must include the changed attribute through a regressor that varies by pair.
+
+        Examples
+        --------
+        >>> import migflows
+        >>> kz = migflows.load_kazakhstan(years=[2020, 2021])
+        >>> res = migflows.gravity("flow ~ log_wage_ratio + log_dist | orig + dest + year", kz)
+        >>> cf = res.counterfactual({"wage": {"turkistan": 1.10}})
+        >>> b = float(res.params["log_wage_ratio"])
+        >>> change = cf.flows.query("destination == 'turkistan'")
+        >>> bool(np.allclose(change["counterfactual"], change["baseline"] * 1.10 ** b))
+        True
+        """
+        data = self._fit.data
+        if not isinstance(data, FlowPanel):
+            raise ModelSpecificationError(
+                "counterfactual() needs a model fitted on a FlowPanel (it changes region "
+                "attributes and recomputes the covariates)."
+            )
+        regions = data.regions
+        if regions is None:
+            raise UnknownVariableError("The panel has no region attributes to change.")
+        new = regions.copy()
+        for attr, by_region in changes.items():
+            if attr not in new.columns:
+                raise UnknownVariableError(
+                    f"Attribute {attr!r} is not in the panel (available: "
+                    f"{format_values(list(new.columns), limit=12)})."
+                )
+            for region, factor in by_region.items():
+                mask = new.index.get_level_values("region") == region
+                if not mask.any():
+                    raise MissingRegionError(f"Region {region!r} is not in the panel.")
+                if isinstance(factor, Mapping):
+                    for year, f in factor.items():
+                        sel = mask & (new.index.get_level_values("year") == int(year))
+                        new.loc[sel, attr] = new.loc[sel, attr] * float(f)
+                else:
+                    new.loc[mask, attr] = new.loc[mask, attr] * float(factor)
+        changed = data._replace(regions=new)
+        design = self._fit.design
+        X_new, _, _ = evaluate_rhs(design.formula, changed, periods=self._fit.periods)
+        X_new = X_new.iloc[design.rows].reset_index(drop=True)[self.params.index]
+        X_old = design.X[self.params.index]
+        delta = (X_new.to_numpy() - X_old.to_numpy()) @ self.params.to_numpy()
+        if self._fit.link == "identity":
+            raise ModelSpecificationError(
+                "counterfactual() needs a log-link model (PPML, negative binomial, gamma PML); "
+                "for log-OLS use PPML, whose fitted values are flows."
+            )
+        base = self._fit.mu
+        cf = base * np.exp(np.nan_to_num(delta))
+        flows = design.keys.copy()
+        flows["baseline"] = base
+        flows["counterfactual"] = cf
+        flows["change"] = cf - base
+        return Counterfactual(flows=flows, changes=dict(changes))
+
+
+def _solve_fixef(part: np.ndarray, codes: np.ndarray) -> list[np.ndarray]:
+    """Split the fixed-effect part of the linear predictor into effects per fixed effect.
+
+    Alternating projections (Gauss–Seidel on the normal equations): the part lies in the span
+    of the dummies, so the iteration converges to an exact decomposition.
+    """
+    n, g = codes.shape
+    effects = [np.zeros(int(codes[:, j].max()) + 1) for j in range(g)]
+    resid = part.astype(float).copy()
+    counts = [np.bincount(codes[:, j]) for j in range(g)]
+    for _ in range(10_000):
+        change = 0.0
+        for j in range(g):
+            step = np.bincount(codes[:, j], weights=resid) / counts[j]
+            effects[j] += step
+            resid -= step[codes[:, j]]
+            change = max(change, float(np.abs(step).max()))
+        if change < 1e-12:
+            break
+    for j in range(1, g):  # normalise: mean zero for all but the first
+        m = effects[j].mean()
+        effects[j] -= m
+        effects[0] += m
+    del n
+    return effects
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """Counterfactual flows and the implied regional balances.
+
+    Attributes
+    ----------
+    flows : DataFrame
+        ``origin, destination, year, baseline, counterfactual, change``.
+    changes : dict
+        The attribute changes applied.
+    """
+
+    flows: pd.DataFrame
+    changes: dict[str, Any]
+
+    @cached_property
+    def balances(self) -> pd.DataFrame:
+        """In-, out- and net migration by region and year: baseline, counterfactual, change."""
+        f = self.flows
+        parts = {}
+        for label in ("baseline", "counterfactual"):
+            inflow = f.groupby(["destination", "year"])[label].sum().rename_axis(["region", "year"])
+            outflow = f.groupby(["origin", "year"])[label].sum().rename_axis(["region", "year"])
+            frame = pd.concat([inflow.rename("in"), outflow.rename("out")], axis=1).fillna(0.0)
+            frame["net"] = frame["in"] - frame["out"]
+            parts[label] = frame
+        out = pd.concat(parts, axis=1)
+        out.columns = [f"{col[1]}_{col[0]}" for col in out.columns]
+        for b in ("in", "out", "net"):
+            out[f"{b}_change"] = out[f"{b}_counterfactual"] - out[f"{b}_baseline"]
+        return out.sort_index()
+
+    def _repr_html_(self) -> str:
+        return "<b>Counterfactual balances</b>" + self.balances.to_html(
+            float_format="{:,.1f}".format
+        )

@@ -1,0 +1,414 @@
+"""Turn a parsed formula and a FlowPanel (or a DataFrame) into estimation arrays.
+
+:func:`build_design` evaluates every term of a fixest-style
+:class:`~migflows.models.formula.Formula`
+on the data, builds the fixed-effect codes and the candidate cluster variables, and drops rows
+with missing values *with a warning and a record* (:attr:`Design.dropped`), never silently.
+
+Names understood in formulas on a FlowPanel
+-------------------------------------------
+* the flow: ``flow``; derived covariates of :mod:`migflows.data.covariates` (``log_dist``,
+  ``log_pop_o``, ``log_wage_ratio``, ``unemp_diff``, ``lag(x, k)`` …) and pair variables;
+* calls ``log(x)``, ``log1p(x)``, ``exp(x)``, ``sqrt(x)`` of any of those;
+* ``i(factor, var, ref=...)`` with ``factor`` = ``year``, ``orig``/``dest`` or ``period``
+  (with ``periods={"boom": (2000, 2007), ...}``) — columns named ``factor::level:var`` as
+  fixest does;
+* fixed effects ``orig`` (alias ``origin``), ``dest`` (``destination``), ``year``, ``pair``
+  (the ordered pair) and interactions such as ``orig^year``, ``dest^year``, ``orig^dest``.
+
+On a DataFrame every name is a column (calls and ``i()`` as above; ``lag`` needs a FlowPanel).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from migflows.data.panel import FlowPanel
+from migflows.data.rates import add_periods
+from migflows.errors import (
+    DroppedRowsWarning,
+    FixedEffectError,
+    InvalidOptionError,
+    MissingColumnError,
+    UnknownVariableError,
+    format_values,
+)
+from migflows.models.formula import Call, Formula, Interaction, Term, Variable
+
+FE_ALIASES: dict[str, str] = {
+    "orig": "origin",
+    "origin": "origin",
+    "o": "origin",
+    "dest": "destination",
+    "destination": "destination",
+    "d": "destination",
+    "year": "year",
+    "pair": "pair",
+}
+"""Fixed-effect names on a FlowPanel and the key column each stands for."""
+
+CALLS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "log": np.log,
+    "log1p": np.log1p,
+    "exp": np.exp,
+    "sqrt": np.sqrt,
+}
+
+
+@dataclass(frozen=True)
+class Design:
+    """Estimation arrays on the kept rows.
+
+    Attributes
+    ----------
+    formula : Formula
+    y : Series
+        Dependent variable.
+    X : DataFrame
+        Regressors, one column per (expanded) term.
+    fe : DataFrame
+        One integer-coded column per fixed effect (``"orig^year"``); empty without.
+    fe_labels : DataFrame
+        The same fixed effects as text labels (``"astana_city|2021"``), for prediction.
+    keys : DataFrame
+        ``origin, destination, year`` of the kept rows (FlowPanel data) or the kept index.
+    clusters : DataFrame
+        Candidate cluster variables (codes): ``orig``, ``dest``, ``pair``, ``year`` and every
+        fixed effect.
+    weights, offset : Series or None
+    rows : ndarray of int
+        Positions of the kept rows in the data (``panel.flows`` order).
+    dropped : DataFrame
+        Rows left out and why (``reason``), with their keys.
+    """
+
+    formula: Formula
+    y: pd.Series
+    X: pd.DataFrame
+    fe: pd.DataFrame
+    keys: pd.DataFrame
+    clusters: pd.DataFrame
+    weights: pd.Series | None
+    offset: pd.Series | None
+    rows: np.ndarray
+    dropped: pd.DataFrame = field(repr=False)
+    fe_labels: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    offset_name: str | None = None
+
+    @property
+    def nobs(self) -> int:
+        """Kept observations."""
+        return len(self.y)
+
+
+class _Source:
+    """Column look-up on a FlowPanel or a DataFrame."""
+
+    def __init__(
+        self, data: FlowPanel | pd.DataFrame, periods: Mapping[str, tuple[int, int]] | None
+    ):
+        self.panel = data if isinstance(data, FlowPanel) else None
+        self.frame = None if isinstance(data, FlowPanel) else data.reset_index(drop=True)
+        self.periods = periods
+        if self.panel is not None:
+            self.keys = self.panel.flows[["origin", "destination", "year"]]
+        else:
+            assert self.frame is not None
+            cols = [c for c in ("origin", "destination", "year") if c in self.frame.columns]
+            self.keys = self.frame[cols]
+        self.n = len(self.keys)
+
+    def column(self, name: str) -> pd.Series:
+        if self.panel is not None:
+            if name in ("origin", "destination", "year"):
+                return self.keys[name]
+            if name == "flow":
+                return self.panel.flows["flow"]
+            if name == "period":
+                return self._period()
+            return self.panel.covariates([name])[name]
+        assert self.frame is not None
+        if name == "period" and name not in self.frame.columns and self.periods:
+            return self._period()
+        if name not in self.frame.columns:
+            raise UnknownVariableError(
+                f"Unknown variable {name!r}: not a column of the data (columns: "
+                f"{format_values(list(map(str, self.frame.columns)), limit=15)})."
+            )
+        return self.frame[name]
+
+    def _period(self) -> pd.Series:
+        if not self.periods:
+            raise UnknownVariableError(
+                "The formula uses 'period' but no periods were given; pass periods="
+                "{'boom': (2000, 2007), 'crisis': (2008, 2014)}."
+            )
+        years = pd.DataFrame({"year": self.column("year").to_numpy()})
+        return add_periods(years, self.periods)["period"].astype(object)
+
+    def fe_key(self, name: str) -> pd.Series:
+        key = (
+            FE_ALIASES.get(name)
+            if self.panel is not None or (self.frame is not None and name not in self.frame.columns)
+            else name
+        )
+        if key is None:
+            if self.panel is not None:
+                raise FixedEffectError(
+                    f"Fixed effect {name!r} is not known on a FlowPanel; use orig, dest, year, "
+                    f"pair or interactions such as orig^year."
+                )
+            key = name
+        if key == "pair":
+            return self.column("origin").astype(str) + "→" + self.column("destination").astype(str)
+        try:
+            return self.column(key)
+        except UnknownVariableError as err:
+            raise FixedEffectError(f"Fixed effect {name!r} is not in the data; {err}") from None
+
+
+def _evaluate(term: Term, src: _Source) -> dict[str, pd.Series]:
+    if isinstance(term, Variable):
+        return {term.name: _numeric(src.column(term.name), term.name)}
+    if isinstance(term, Call):
+        if term.function == "lag":
+            return {str(term): _numeric(src.column(str(term).replace(" ", "")), str(term))}
+        func = CALLS.get(term.function)
+        if func is None or len(term.args) != 1 or not isinstance(term.args[0], str):
+            raise UnknownVariableError(
+                f"Unsupported call {str(term)!r}: use log(x), log1p(x), exp(x), sqrt(x) or "
+                f"lag(x, k) with one variable."
+            )
+        inner = _numeric(src.column(term.args[0]), term.args[0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = func(inner.to_numpy(dtype=float))
+        values = np.where(np.isfinite(values), values, np.nan)
+        return {str(term): pd.Series(values, index=inner.index)}
+    return _interaction(term, src)
+
+
+def _interaction(term: Interaction, src: _Source) -> dict[str, pd.Series]:
+    factor = src.fe_key(term.factor) if term.factor in FE_ALIASES else src.column(term.factor)
+    factor = pd.Series(np.asarray(factor), index=range(src.n))
+    levels = [lv for lv in pd.unique(factor.dropna()) if lv not in set(term.ref)]
+    with contextlib.suppress(TypeError):  # mixed types: keep the order of appearance
+        levels = sorted(levels)
+    if term.var is None:
+        return {f"{term.factor}::{lv}": (factor == lv).astype(float) for lv in levels}
+    var = _numeric(src.column(term.var), term.var).reset_index(drop=True)
+    return {f"{term.factor}::{lv}:{term.var}": var * (factor == lv).astype(float) for lv in levels}
+
+
+def _numeric(values: pd.Series, name: str) -> pd.Series:
+    out = pd.to_numeric(pd.Series(values).reset_index(drop=True), errors="coerce")
+    bad = out.isna() & pd.Series(values).reset_index(drop=True).notna()
+    if bad.any():
+        raise UnknownVariableError(
+            f"Variable {name!r} is not numeric ({int(bad.sum())} value(s) such as "
+            f"{format_values(pd.Series(values)[bad.to_numpy()].unique())})."
+        )
+    return out.astype(float)
+
+
+def build_design(
+    formula: Formula,
+    data: FlowPanel | pd.DataFrame,
+    *,
+    weights: str | pd.Series | np.ndarray | None = None,
+    offset: str | pd.Series | np.ndarray | None = None,
+    periods: Mapping[str, tuple[int, int]] | None = None,
+    depvar_transform: Callable[[pd.Series], tuple[pd.Series, pd.Series]] | None = None,
+    extra_clusters: tuple[str, ...] = (),
+) -> Design:
+    """Evaluate ``formula`` on ``data`` and return the estimation arrays.
+
+    Parameters
+    ----------
+    formula : Formula
+        Parsed with :func:`migflows.models.formula.parse_formula`.
+    data : FlowPanel or DataFrame
+        The data; a DataFrame needs a column for every name.
+    weights, offset : str, array or Series, optional
+        A column/covariate name or values aligned with the data rows.
+    periods : mapping, optional
+        Periods for ``i(period, x)`` terms.
+    depvar_transform : callable, optional
+        Maps the dependent variable to ``(values, keep_mask)`` (e.g. log with zero rows
+        marked for dropping by log-OLS); rows with ``keep_mask`` False are dropped with the
+        reason ``"depvar transform"``.
+    extra_clusters : tuple of str
+        Further cluster variables to evaluate (columns or FE names).
+
+    Returns
+    -------
+    Design
+
+    Examples
+    --------
+    >>> import migflows
+    >>> from migflows.models.formula import parse_formula
+    >>> kz = migflows.load_kazakhstan(years=[2021])
+    >>> d = build_design(parse_formula("flow ~ log_dist | orig + dest"), kz)
+    >>> d.X.shape, list(d.fe.columns)
+    ((380, 1), ['orig', 'dest'])
+    """
+    if not isinstance(data, (FlowPanel, pd.DataFrame)):
+        raise InvalidOptionError(
+            f"data must be a FlowPanel or a pandas DataFrame, got {type(data).__name__}."
+        )
+    src = _Source(data, periods)
+    dep_term = _parse_dep(formula.depvar)
+    y = next(iter(_evaluate(dep_term, src).values())).rename(formula.depvar)
+    reasons = pd.Series("", index=range(src.n), dtype=object)
+    if depvar_transform is not None:
+        y, keep = depvar_transform(y)
+        reasons[~keep.to_numpy()] = "depvar transform"
+    X, fe_cols, _ = _rhs(formula, src, None)
+    w = _aligned(weights, src, "weights")
+    off = _aligned(offset, src, "offset")
+    missing = pd.concat(
+        [
+            y.isna().rename(formula.depvar),
+            X.isna(),
+            *([] if w is None else [w.isna().rename("weights")]),
+            *([] if off is None else [off.isna().rename("offset")]),
+        ],
+        axis=1,
+    )
+    miss_row = missing.any(axis=1).to_numpy()
+    reasons[miss_row & (reasons == "").to_numpy()] = "missing value"
+    keep_rows = (reasons == "").to_numpy()
+    keys = src.keys.reset_index(drop=True)
+    dropped = keys[~keep_rows].assign(reason=reasons[~keep_rows].to_numpy())
+    if (~keep_rows).any():
+        counts = missing[miss_row].sum()
+        detail = ", ".join(f"{c}: {int(k)}" for c, k in counts.items() if k)
+        extra = f" (missing values by variable: {detail})" if detail else ""
+        n_dep = int((reasons == "depvar transform").sum())
+        dep_note = f"; {n_dep} by the dependent-variable transform" if n_dep else ""
+        warnings.warn(
+            f"Dropped {int((~keep_rows).sum())} of {src.n} observations{extra}{dep_note}; "
+            f"see results.dropped.",
+            DroppedRowsWarning,
+            stacklevel=3,
+        )
+    if not keep_rows.any():
+        raise UnknownVariableError(
+            "No observation is left: every row has a missing value in some variable "
+            f"({format_values([c for c in missing.columns if missing[c].all()])} are missing "
+            f"everywhere). Check panel.coverage() and the years you selected."
+        )
+    rows = np.flatnonzero(keep_rows)
+    fe = pd.DataFrame(
+        {k: pd.factorize(v[keep_rows])[0] for k, v in fe_cols.items()},
+        index=range(len(rows)),
+    )
+    fe_labels = fe_cols[keep_rows].reset_index(drop=True)
+    clusters = _clusters(src, keep_rows, fe, extra_clusters)
+    return Design(
+        formula=formula,
+        y=y[keep_rows].reset_index(drop=True),
+        X=X[keep_rows].reset_index(drop=True),
+        fe=fe,
+        keys=keys[keep_rows].reset_index(drop=True),
+        clusters=clusters,
+        weights=None if w is None else w[keep_rows].reset_index(drop=True),
+        offset=None if off is None else off[keep_rows].reset_index(drop=True),
+        rows=rows,
+        dropped=dropped.reset_index(drop=True),
+        fe_labels=fe_labels,
+        offset_name=offset if isinstance(offset, str) else None,
+    )
+
+
+def _rhs(
+    formula: Formula, src: _Source, offset: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series | None]:
+    columns: dict[str, pd.Series] = {}
+    for term in formula.terms:
+        columns.update(_evaluate(term, src))
+    X = pd.DataFrame(columns, index=range(src.n))
+    if not formula.fixed_effects and formula.intercept:
+        X.insert(0, "Intercept", 1.0)
+    fe_cols = {}
+    for fe in formula.fixed_effects:
+        parts = [src.fe_key(name).astype(str).to_numpy() for name in fe]
+        label = (
+            parts[0]
+            if len(parts) == 1
+            else np.array(["|".join(t) for t in zip(*parts, strict=True)], dtype=object)
+        )
+        fe_cols["^".join(fe)] = label
+    fe_frame = pd.DataFrame(fe_cols, index=range(src.n))
+    off = _aligned(offset, src, "offset") if offset is not None else None
+    return X, fe_frame, off
+
+
+def evaluate_rhs(
+    formula: Formula,
+    data: FlowPanel | pd.DataFrame,
+    *,
+    periods: Mapping[str, tuple[int, int]] | None = None,
+    offset: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series | None]:
+    """Regressors, fixed-effect labels and offset of ``formula`` on every row of ``data``.
+
+    No row is dropped (missing values stay NaN); used for prediction and counterfactuals.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> from migflows.models.formula import parse_formula
+    >>> X, fe, _ = evaluate_rhs(parse_formula("flow ~ log_dist | orig^year"),
+    ...                         migflows.load_kazakhstan(years=[2021]))
+    >>> X.shape, fe.iloc[0, 0]
+    ((380, 1), 'abai|2021')
+    """
+    return _rhs(formula, _Source(data, periods), offset)
+
+
+def _parse_dep(depvar: str) -> Term:
+    from migflows.models.formula import parse_formula
+
+    return parse_formula(f"y__ ~ {depvar}").terms[0] if "(" in depvar else Variable(depvar)
+
+
+def _aligned(value: Any, src: _Source, name: str) -> pd.Series | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _numeric(src.column(value), value)
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != (src.n,):
+        raise InvalidOptionError(
+            f"{name} has shape {arr.shape}; it must have one value per observation ({src.n})."
+        )
+    return pd.Series(arr, index=range(src.n))
+
+
+def _clusters(
+    src: _Source, keep: np.ndarray, fe: pd.DataFrame, extra: tuple[str, ...]
+) -> pd.DataFrame:
+    out = {}
+    names = ["orig", "dest", "pair", "year"] if src.panel is not None else []
+    if src.frame is not None:
+        names = [n for n in ("origin", "destination", "year") if n in src.frame.columns]
+        if {"origin", "destination"} <= set(src.frame.columns):
+            names += ["orig", "dest", "pair"]
+    for name in [*names, *extra]:
+        try:
+            values = src.fe_key(name)
+        except (FixedEffectError, UnknownVariableError, MissingColumnError):
+            continue
+        out[name] = pd.factorize(np.asarray(values)[keep])[0]
+    frame = pd.DataFrame(out, index=range(int(keep.sum())))
+    for col in fe.columns:
+        frame[col] = fe[col].to_numpy()
+    return frame
