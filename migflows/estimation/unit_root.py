@@ -156,37 +156,38 @@ def _prepare(data: pd.DataFrame, variable: str, entity: str | None, time: str | 
             f"(entity, time) {format_values(pairs)}; the tests need complete series: "
             "impute them or drop the affected units"
         )
-    table = pd.DataFrame({"e": ent, "t": tim, "v": arr})
-    dup = table.duplicated(["e", "t"], keep=False)
+    # Vectorised from here: entity codes and time positions, then one split.
+    e_codes, e_labels = pd.factorize(ent, sort=True)
+    t_codes, t_labels = pd.factorize(tim, sort=True)
+    all_times = np.asarray(t_labels)
+    order = np.lexsort((t_codes, e_codes))
+    e_sorted, t_sorted, v_sorted = e_codes[order], t_codes[order], arr[order]
+    same_unit = e_sorted[1:] == e_sorted[:-1]
+    step = np.diff(t_sorted)
+    dup = same_unit & (step == 0)
     if dup.any():
-        pairs = list(
-            table.loc[dup, ["e", "t"]].drop_duplicates().itertuples(index=False, name=None)
-        )
+        at = np.flatnonzero(dup)
+        pairs = [(e_labels[e_sorted[k]], all_times[t_sorted[k]]) for k in at]
         raise PanelStructureError(
             f"{len(pairs)} (entity, time) pair(s) appear more than once: {format_values(pairs)}; "
             "aggregate or de-duplicate first"
         )
-    table = table.sort_values(["e", "t"], kind="stable")
-    all_times = np.sort(table["t"].unique())
-    integer_time = pd.api.types.is_integer_dtype(table["t"])
-    position = {t: i for i, t in enumerate(all_times)}
-    entities: list[Any] = []
-    series: list[np.ndarray] = []
-    times: list[np.ndarray] = []
-    gaps: list[tuple[Any, list[Any]]] = []
-    for key, group in table.groupby("e", sort=True):
-        t_vals = group["t"].to_numpy()
-        if integer_time:
-            full = np.arange(t_vals[0], t_vals[-1] + 1)
-        else:
-            pos = [position[t] for t in t_vals]
-            full = all_times[pos[0] : pos[-1] + 1]
-        if len(full) != len(t_vals):
-            gaps.append((key, sorted(set(full.tolist()) - set(t_vals.tolist()))))
-        entities.append(key)
-        series.append(group["v"].to_numpy())
-        times.append(t_vals)
-    if gaps:
+    if pd.api.types.is_integer_dtype(all_times.dtype):
+        # integer periods (years) must be consecutive integers, even if no unit has the gap
+        step = np.diff(all_times[t_sorted])
+    gap = same_unit & (step != 1)
+    starts = np.r_[0, np.flatnonzero(~same_unit) + 1]
+    entities = list(e_labels)
+    if gap.any():
+        gaps: list[tuple[Any, list[Any]]] = []
+        for unit in np.unique(e_sorted[1:][gap]):
+            t_vals = all_times[t_sorted[e_sorted == unit]]
+            if pd.api.types.is_integer_dtype(all_times.dtype):
+                full = np.arange(t_vals[0], t_vals[-1] + 1)
+            else:
+                lo, hi = np.searchsorted(all_times, [t_vals[0], t_vals[-1]])
+                full = all_times[lo : hi + 1]
+            gaps.append((entities[unit], sorted(set(full.tolist()) - set(t_vals.tolist()))))
         shown = "; ".join(f"{e!r} lacks {format_values(m)}" for e, m in gaps[:5])
         more = f" (and {len(gaps) - 5} more units)" if len(gaps) > 5 else ""
         raise PanelStructureError(
@@ -198,14 +199,17 @@ def _prepare(data: pd.DataFrame, variable: str, entity: str | None, time: str | 
             f"a panel test needs at least 2 units, the data have {len(entities)}; use "
             "adf_by_region / kpss_by_region for single series"
         )
-    constant = [e for e, s in zip(entities, series, strict=True) if np.ptp(s) == 0]
-    if constant:
+    spread = np.maximum.reduceat(v_sorted, starts) - np.minimum.reduceat(v_sorted, starts)
+    if (spread == 0).any():
+        constant = [entities[k] for k in np.flatnonzero(spread == 0)]
         raise PanelStructureError(
             f"{len(constant)} unit(s) have a constant {variable!r}: {format_values(constant)}; "
             "a constant series has no unit-root test: drop these units"
         )
-    first = times[0]
-    balanced = all(len(t) == len(first) and np.array_equal(t, first) for t in times)
+    series = np.split(v_sorted, starts[1:])
+    times = [all_times[t] for t in np.split(t_sorted, starts[1:])]
+    counts = np.diff(np.r_[starts, len(v_sorted)])
+    balanced = bool((counts == len(all_times)).all())
     return _Panel(variable, entities, series, times, all_times, balanced)
 
 

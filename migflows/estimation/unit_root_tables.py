@@ -384,12 +384,15 @@ def ips_wtbar_moments(
     block = 0 if deterministic == "c" else 1
     means = np.empty(len(periods))
     variances = np.empty(len(periods))
-    for i, (t, p) in enumerate(zip(periods, lags, strict=True)):
+    rows = np.minimum(np.asarray(lags, dtype=int), 8)
+    pairs = np.column_stack([np.asarray(periods, dtype=float), rows])
+    unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    for k, (t, row) in enumerate(unique):
         lo, hi, w = _bracket(float(t), IPS_WTBAR_T)
-        row = min(int(p), 8)
+        members = inverse.ravel() == k
         for out, moment in ((means, 0), (variances, 1)):
-            values = _IPS_WTBAR[block, moment, row]
-            out[i] = values[lo] + w * (values[hi] - values[lo])
+            values = _IPS_WTBAR[block, moment, int(row)]
+            out[members] = values[lo] + w * (values[hi] - values[lo])
     return means, variances
 
 
