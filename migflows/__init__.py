@@ -12,7 +12,7 @@ Examples
 [2010, 2015, 2020, 2021, 2023, 2024]
 """
 
-from migflows import errors
+from migflows import errors, presets
 from migflows.data import (
     Crosswalk,
     FlowPanel,
@@ -32,5 +32,6 @@ __all__ = [
     "gravity",
     "kazakhstan_regions",
     "load_kazakhstan",
+    "presets",
     "read_od_matrix",
 ]
