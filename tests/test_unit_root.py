@@ -240,6 +240,14 @@ def test_adf_by_region_equals_adfuller(trend: str, lags: object) -> None:
         assert row["crit_5%"] == pytest.approx(ref[4]["5%"], rel=1e-12)
 
 
+def test_by_region_accepts_a_single_unit() -> None:
+    one = _toy().loc[["r03"]]
+    assert adf_by_region(one, "y", lags=1).index.tolist() == ["r03"]
+    assert kpss_by_region(one, "y").index.tolist() == ["r03"]
+    with pytest.raises(PanelStructureError, match="at least 2 units"):
+        unit_root(one, "y")
+
+
 def test_kpss_by_region_equals_kpss() -> None:
     df = _toy(phi=0.3)
     out = kpss_by_region(df, "y", trend="ct")
@@ -313,9 +321,14 @@ def test_ips_tbar_has_critical_values_and_no_pvalue() -> None:
 def test_max_lags_default_is_plm_pmax_lowered_for_short_series() -> None:
     long = unit_root(_toy(t=40), "y", "ips")
     assert long.max_lags == 10 and not long.notes
-    with pytest.warns(MigflowsWarning, match=r"max_lags lowered from plm's default 10 to 5"):
-        short = unit_root(_toy(t=15), "y", "ips")
-    assert short.max_lags == 5
+    # T = 15: the 3-lag regression keeps 11 rows for 5 coefficients; 4 lags would not
+    with pytest.warns(MigflowsWarning, match=r"max_lags lowered from plm's default 10 to 3"):
+        short = unit_root(_toy(t=15), "y", "madwu")
+    assert short.max_lags == 3
+    # T = 25, IPS: Table 3 has moments for 5+ lags only from T = 20 / 25 on
+    with pytest.warns(MigflowsWarning, match=r"to 4 because the shortest series"):
+        ips = unit_root(_toy(t=25), "y", "ips")
+    assert ips.max_lags == 4 and np.isfinite(ips.statistic)
 
 
 def test_cips_outside_table_is_clamped_with_note() -> None:
