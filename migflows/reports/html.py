@@ -43,7 +43,7 @@ table.tbl th,table.tbl td{padding:3px 9px;border-bottom:1px solid #e8e8e8;text-a
 white-space:nowrap}
 table.tbl thead th{border-bottom:2px solid #999;background:#f3f5f8;vertical-align:bottom;
 white-space:normal;max-width:150px}
-table.tbl tbody th{text-align:left;font-weight:600}
+table.tbl tbody th,table.tbl thead th:first-child{text-align:left;font-weight:600}
 table.tbl tbody tr:nth-child(even){background:#fbfbfb}
 table.tbl tr.flag,table.tbl tr.flag:nth-child(even){background:#fff1e0}
 table.kv th{text-align:left;color:#444;font-weight:600}

@@ -150,6 +150,7 @@ def flow_map(
     net: bool = True,
     labels: bool = True,
     curvature: float = 0.18,
+    zoom: bool = True,
 ) -> Figure:
     """Map the largest flows of one year as arrows between admin centres on lon/lat.
 
@@ -171,6 +172,10 @@ def flow_map(
         Label the regions; labels are placed to avoid each other and the markers.
     curvature : float, default 0.18
         Bend of the arrows, so that the two directions of a pair stay apart.
+    zoom : bool, default True
+        Magnify, in insets in a strip below the map, groups of regions less than 250 km
+        apart that exchange a thick flow (at least a quarter of the largest drawn), whose
+        arrows are too short to read at country scale; inset arrows carry their counts.
 
     Returns
     -------
@@ -211,71 +216,204 @@ def flow_map(
     flows = panel.flows
     flows = flows[flows["year"] == year]
     chosen = flows.nlargest(int(top), "flow").sort_values("flow")
+    bal = balances(flows)["net"].xs(year, level="year").reindex(keys).fillna(0.0)
+    bound = max(float(bal.abs().max()), 1.0)
+    # Symmetric log scale: a few large gains must not wash out every loss.
+    norm = SymLogNorm(linthresh=max(bound / 50.0, 1.0), vmin=-bound, vmax=bound)
+    fmax = float(chosen["flow"].max()) if len(chosen) else 1.0
+    names = region_labels(panel)
     with _style():
-        fig, ax = _new_figure((11.0, 7.2), ax)
+        groups = _zoom_groups(chosen, lon, lat, fmax) if zoom else []
+        fig, ax = _new_figure((11.0, 8.6 if groups else 7.2), ax)
         ax.set_aspect(1.0 / math.cos(math.radians(float(lat.mean()))))
         ax.set_xlim(float(lon.min()) - 2.0, float(lon.max()) + 2.0)
-        ax.set_ylim(float(lat.min()) - 1.2, float(lat.max()) + 1.2)
-        fmax = float(chosen["flow"].max()) if len(chosen) else 1.0
-        cmap = mpl.colormaps["Greys"]
-        for origin, destination, flow in zip(
-            chosen["origin"], chosen["destination"], chosen["flow"], strict=True
-        ):
-            share = float(flow) / fmax if fmax > 0 else 0.0
-            ax.add_patch(
-                FancyArrowPatch(
-                    (float(lon[origin]), float(lat[origin])),
-                    (float(lon[destination]), float(lat[destination])),
-                    arrowstyle="-|>",
-                    mutation_scale=6 + 10 * share,
-                    connectionstyle=f"arc3,rad={curvature}",
-                    linewidth=0.4 + 6.0 * share,
-                    color=cmap(0.35 + 0.6 * share),
-                    alpha=0.75,
-                    shrinkA=4,
-                    shrinkB=5,
-                    zorder=2,
-                )
-            )
+        bottom, upper = float(lat.min()) - 1.2, float(lat.max()) + 1.2
+        if groups:  # room below the map for the magnified insets
+            bottom -= _STRIP * (upper - bottom)
+        ax.set_ylim(bottom, upper)
+        _draw_arrows(ax, chosen, lon, lat, fmax, curvature)
+        points = _draw_markers(ax, lon, lat, bal if net else None, norm)
         if net:
-            bal = balances(flows)["net"].xs(year, level="year").reindex(keys).fillna(0.0)
-            bound = max(float(bal.abs().max()), 1.0)
-            points = ax.scatter(
-                lon,
-                lat,
-                c=bal.to_numpy(),
-                cmap="RdBu",
-                # Symmetric log scale: a few large gains must not wash out every loss.
-                norm=SymLogNorm(linthresh=max(bound / 50.0, 1.0), vmin=-bound, vmax=bound),
-                s=70,
-                edgecolors="#333333",
-                linewidths=0.6,
-                zorder=3,
-            )
             bar = fig.colorbar(points, ax=ax, shrink=0.6, pad=0.01)
-            ticks = [t for t in _symmetric_ticks(bound)]
+            ticks = _symmetric_ticks(bound)
             bar.set_ticks(ticks, labels=[f"{t:,.0f}" for t in ticks])
             bar.set_label(f"net migration balance {year} (persons)")
-        else:
-            ax.scatter(lon, lat, s=40, color=NEUTRAL, zorder=3)
         if labels:
-            _place_labels(fig, ax, lon, lat, region_labels(panel))
+            _place_labels(fig, ax, lon, lat, names)
         if len(chosen):
             samples = sorted({fmax, fmax / 2, fmax / 8})
             handles = [
-                Line2D([], [], color=cmap(0.35 + 0.6 * s / fmax), lw=0.4 + 6.0 * s / fmax)
+                Line2D([], [], color=_ARROW_CMAP(0.35 + 0.6 * s / fmax), lw=0.4 + 6.0 * s / fmax)
                 for s in samples
             ]
-            ax.legend(
-                handles,
-                [f"{s:,.0f}" for s in samples],
-                title="persons",
-                loc="lower left",
-            )
+            ax.legend(handles, [f"{s:,.0f}" for s in samples], title="persons", loc="upper left")
+        if groups:
+            _zoom_insets(ax, groups, chosen, lon, lat, bal if net else None, norm, fmax, names)
         ax.set_xlabel("longitude (°E)")
         ax.set_ylabel("latitude (°N)")
         ax.set_title(f"Top {len(chosen)} inter-regional flows, {year}")
     return fig
+
+
+_ARROW_CMAP = mpl.colormaps["Greys"]
+
+
+def _draw_arrows(
+    ax: Axes,
+    chosen: pd.DataFrame,
+    lon: pd.Series,
+    lat: pd.Series,
+    fmax: float,
+    curvature: float,
+) -> None:
+    for origin, destination, flow in zip(
+        chosen["origin"], chosen["destination"], chosen["flow"], strict=True
+    ):
+        share = float(flow) / fmax if fmax > 0 else 0.0
+        ax.add_patch(
+            FancyArrowPatch(
+                (float(lon[origin]), float(lat[origin])),
+                (float(lon[destination]), float(lat[destination])),
+                arrowstyle="-|>",
+                mutation_scale=6 + 10 * share,
+                connectionstyle=f"arc3,rad={curvature}",
+                linewidth=0.4 + 6.0 * share,
+                color=_ARROW_CMAP(0.35 + 0.6 * share),
+                alpha=0.75,
+                shrinkA=4,
+                shrinkB=5,
+                zorder=2,
+            )
+        )
+
+
+def _draw_markers(
+    ax: Axes, lon: pd.Series, lat: pd.Series, net: pd.Series | None, norm: SymLogNorm
+) -> Any:
+    if net is None:
+        return ax.scatter(lon, lat, s=40, color=NEUTRAL, zorder=3)
+    return ax.scatter(
+        lon,
+        lat,
+        c=net.reindex(lon.index).to_numpy(),
+        cmap="RdBu",
+        norm=norm,
+        s=70,
+        edgecolors="#333333",
+        linewidths=0.6,
+        zorder=3,
+    )
+
+
+_NEAR_KM = 250.0  # flows shorter than this ...
+_THICK = 0.25  # ... and at least this share of the largest drawn flow get a magnified inset
+_STRIP = 0.32  # height of the strip added below the map for insets (share of the lat range)
+
+
+def _zoom_groups(
+    chosen: pd.DataFrame, lon: pd.Series, lat: pd.Series, fmax: float
+) -> list[list[str]]:
+    """Groups of regions joined by thick flows too short to read at country scale."""
+    # Union-find by hand: a handful of pairs, no need for a graph library.
+    parent: dict[str, str] = {}
+
+    def find(k: str) -> str:
+        while parent.get(k, k) != k:
+            k = parent[k]
+        return k
+
+    weight: dict[tuple[str, str], float] = {}
+    for o, d, f in zip(chosen["origin"], chosen["destination"], chosen["flow"], strict=True):
+        dx = (lon[o] - lon[d]) * math.cos(math.radians((lat[o] + lat[d]) / 2))
+        km = math.hypot(dx, lat[o] - lat[d]) * 111.2
+        if km < _NEAR_KM and f >= _THICK * fmax:
+            parent[find(o)] = find(d)
+            weight[(o, d)] = float(f)
+    groups: dict[str, list[str]] = {}
+    for k in parent:
+        groups.setdefault(find(k), []).append(k)
+    total = {r: sum(f for (o, _d), f in weight.items() if find(o) == r) for r in groups}
+    ranked = sorted(groups, key=lambda r: -total[r])
+    return [sorted(groups[r]) for r in ranked[:3]]
+
+
+def _zoom_insets(
+    ax: Axes,
+    groups: list[list[str]],
+    chosen: pd.DataFrame,
+    lon: pd.Series,
+    lat: pd.Series,
+    net: pd.Series | None,
+    norm: SymLogNorm,
+    fmax: float,
+    names: Mapping[str, str],
+) -> None:
+    """Draw one inset per group in the strip below the map, under the group's position."""
+    x0, x1 = ax.get_xlim()
+    box = ax.get_window_extent()
+    aspect = float(ax.get_aspect())
+    height = _STRIP / (1 + _STRIP) * 0.9
+    width = 0.22
+    placed: list[float] = []
+    for members in sorted(groups, key=lambda m: float(lon[m].mean())):
+        centre = (float(lon[members].mean()) - x0) / (x1 - x0)
+        left = min(max(centre - width / 2, 0.01), 0.99 - width)
+        if placed and left < placed[-1] + 0.01:
+            left = placed[-1] + 0.01
+        if left + width > 0.995:
+            break
+        placed.append(left + width)
+        inset = ax.inset_axes((left, 0.015, width, height))
+        cx, cy = lon[members], lat[members]
+        span = float(max(cx.max() - cx.min(), cy.max() - cy.min()))
+        pad = max(0.25, 0.35 * span)
+        xs = (float(cx.min()) - pad, float(cx.max()) + pad)
+        ys = (float(cy.min()) - pad, float(cy.max()) + pad)
+        # Widen the window along one axis so that its shape matches the inset box at the
+        # map's aspect (then set_aspect keeps both limits instead of overriding one).
+        ratio = (height * box.height) / (width * box.width) / aspect  # wanted dy / dx
+        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+        if dy / dx < ratio:
+            grow = (ratio * dx - dy) / 2
+            ys = (ys[0] - grow, ys[1] + grow)
+        else:
+            grow = (dy / ratio - dx) / 2
+            xs = (xs[0] - grow, xs[1] + grow)
+        inset.set_xlim(*xs)
+        inset.set_ylim(*ys)
+        inset.set_aspect(aspect, adjustable="box")
+        inside = chosen[chosen["origin"].isin(members) & chosen["destination"].isin(members)]
+        _draw_arrows(inset, inside, lon, lat, fmax, 0.3)
+        _draw_markers(inset, cx, cy, net, norm)
+        for k in members:
+            inset.annotate(
+                names.get(k, k),
+                (float(lon[k]), float(lat[k])),
+                xytext=(0, 7),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7.5,
+                path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+            )
+        for o, d, f in zip(inside["origin"], inside["destination"], inside["flow"], strict=True):
+            # Label each arrow with its count, on the side the arc bulges to.
+            mx, my = (lon[o] + lon[d]) / 2, (lat[o] + lat[d]) / 2
+            nx, ny = lat[d] - lat[o], -(lon[d] - lon[o])
+            inset.annotate(
+                f"{f:,.0f}",
+                (float(mx + 0.3 * nx), float(my + 0.3 * ny)),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="#333333",
+                path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+            )
+        inset.set_xticks([])
+        inset.set_yticks([])
+        for spine in inset.spines.values():
+            spine.set_visible(True)
+            spine.set_color("#999999")
+        ax.indicate_inset_zoom(inset, edgecolor="#999999", alpha=0.6)
 
 
 def _symmetric_ticks(bound: float) -> list[float]:
