@@ -276,6 +276,14 @@ def test_columns_and_multiindex_give_the_same_result() -> None:
     pd.testing.assert_frame_equal(flat, before)  # input untouched
 
 
+def test_plm_test_names_are_accepted() -> None:
+    df = _toy()
+    assert unit_root(df, "y", "levinlin", lags=1).test == "llc"  # type: ignore[arg-type]
+    logit = unit_root(df, "y", "logit", lags=1)  # type: ignore[arg-type]
+    assert (logit.test, logit.statistic_name) == ("choi", "L*")
+    assert logit.statistic == unit_root(df, "y", "choi", lags=1, choi_stat="logit").statistic
+
+
 def test_per_unit_and_mapping_lags() -> None:
     df = _toy()
     lags = {f"r{i:02d}": i % 3 for i in range(6)}

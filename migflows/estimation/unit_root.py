@@ -96,7 +96,8 @@ def unit_root(
         Im-Pesaran-Shin (2003); Levin-Lin-Chu (2002); Maddala-Wu (1999) Fisher test on
         the per-unit ADF p-values; Choi (2001) inverse-normal, logit or modified-P
         combination; Hadri (2000) LM test whose null is stationarity; Pesaran (2007)
-        CIPS, robust to a common factor. ``"levinlin"`` is accepted for ``"llc"``.
+        CIPS, robust to a common factor. plm's names ``"levinlin"``, ``"invnormal"``,
+        ``"logit"`` and ``"pm"`` are accepted too.
     entity, time : str, optional
         Column names of the unit and period identifiers (both or neither).
     trend : {"none", "c", "ct"}, default "c"
@@ -170,6 +171,8 @@ def unit_root(
     >>> res.statistic_name, res.n_entities, bool(res.pvalue > 0.01)
     ('W_tbar', 10, True)
     """
+    if isinstance(test, str) and test.lower() in CHOI_STATS:  # plm's names for Choi's tests
+        test, choi_stat = "choi", test.lower()  # type: ignore[assignment]
     test_key = _option(test, "test", TESTS, _TEST_ALIASES)
     trend_key = cast(core.Deterministic, _option(trend, "trend", TRENDS, _TREND_ALIASES))
     ips_key = _option(ips_stat, "ips_stat", IPS_STATS, {})
