@@ -274,6 +274,8 @@ def test_columns_and_multiindex_give_the_same_result() -> None:
     assert a.pvalue == b.pvalue
     pd.testing.assert_frame_equal(a.details, b.details)
     pd.testing.assert_frame_equal(flat, before)  # input untouched
+    assert a.details.index.name == "region"
+    assert adf_by_region(flat, "y", entity="region", time="year").index.name == "region"
 
 
 def test_plm_test_names_are_accepted() -> None:

@@ -194,7 +194,7 @@ def unit_root(
         "n_periods": len(panel.all_times),
         "variable": variable,
     }
-    index = pd.Index(panel.entities, name="entity")
+    index = pd.Index(panel.entities, name=panel.entity_name)
 
     if test_key == "hadri":
         return _run_hadri(panel, trend_key, heteroskedastic, dfcor, index, common)
@@ -530,7 +530,7 @@ def adf_by_region(
             ) from err
         rows.append(
             {
-                "entity": e,
+                panel.entity_name: e,
                 "statistic": stat,
                 "pvalue": pval,
                 "lags": used,
@@ -540,7 +540,7 @@ def adf_by_region(
                 "crit_10%": crit["10%"],
             }
         )
-    return pd.DataFrame(rows).set_index("entity")
+    return pd.DataFrame(rows).set_index(panel.entity_name)
 
 
 def kpss_by_region(
@@ -588,7 +588,7 @@ def kpss_by_region(
         bounded = any(issubclass(w.category, InterpolationWarning) for w in caught)
         rows.append(
             {
-                "entity": e,
+                panel.entity_name: e,
                 "statistic": stat,
                 "pvalue": pval,
                 "pvalue_bounded": bounded,
@@ -598,4 +598,4 @@ def kpss_by_region(
                 "crit_10%": crit["10%"],
             }
         )
-    return pd.DataFrame(rows).set_index("entity")
+    return pd.DataFrame(rows).set_index(panel.entity_name)

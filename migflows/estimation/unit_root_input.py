@@ -57,6 +57,7 @@ class _Panel:
     times: list[np.ndarray]
     all_times: np.ndarray
     balanced: bool
+    entity_name: str = "entity"
 
     @property
     def lengths(self) -> np.ndarray:
@@ -108,9 +109,11 @@ def _prepare(
                 "columns that identify units and periods"
             )
         ent = pd.Index(data.index.get_level_values(0))
+        entity_name = str(data.index.names[0] or "entity")
         tim = pd.Index(data.index.get_level_values(1))
     else:
         ent = _column_or_level(data, entity, "entity")
+        entity_name = str(entity)
         tim = _column_or_level(data, time, "time")
     values = data[variable] if variable in data.columns else None
     columns = data.columns
@@ -195,7 +198,7 @@ def _prepare(
     times = [all_times[t] for t in np.split(t_sorted, starts[1:])]
     counts = np.diff(np.r_[starts, len(v_sorted)])
     balanced = bool((counts == len(all_times)).all())
-    return _Panel(variable, entities, series, times, all_times, balanced)
+    return _Panel(variable, entities, series, times, all_times, balanced, entity_name)
 
 
 def _require_balanced(panel: _Panel, what: str) -> None:
