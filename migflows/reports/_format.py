@@ -11,6 +11,7 @@ import base64
 import html
 import io
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -129,7 +130,7 @@ def frame_html(
         series = table[column]
         if pd.api.types.is_bool_dtype(series):
             formatters[column] = lambda v: fmt_number(v)
-        elif not pd.api.types.is_numeric_dtype(series):
+        elif not pd.api.types.is_numeric_dtype(series) and not _numeric_text(series):
             text_columns.append(position)
         if pd.api.types.is_bool_dtype(series):
             pass
@@ -153,6 +154,8 @@ def frame_html(
         border=0,
         classes="tbl",
         justify="right",
+        # Repeat outer index labels when columns are aligned by position (nth-child rules).
+        sparsify=not text_columns,
     )
     if highlight is not None:
         body = _highlight_rows(body, list(table.index), highlight)
@@ -174,6 +177,15 @@ def frame_html(
 
 
 _TABLE_COUNTER = 0
+
+
+_NUMBER_TEXT = re.compile(r"^\s*(-?[\d,]+(\.\d+)?%?|[–∞-]|-∞)?\s*$")
+
+
+def _numeric_text(series: pd.Series) -> bool:
+    """True when a text column holds numbers already formatted (keep them right-aligned)."""
+    values = series.dropna().astype(str)
+    return bool(len(values)) and bool(values.map(lambda v: bool(_NUMBER_TEXT.match(v))).all())
 
 
 def _formatter(decimals: int, percent: bool) -> Callable[[Any], str]:

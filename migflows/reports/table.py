@@ -59,7 +59,7 @@ class RegressionTable:
     >>> kz = migflows.load_kazakhstan(years=[2020, 2021])
     >>> m = migflows.gravity("flow ~ log_dist | orig + dest + year", kz)
     >>> print(table([m], format="markdown").splitlines()[2])
-    | log_dist | -1.144*** |
+    | log_dist | -1.157*** |
     """
 
     cells: pd.DataFrame
@@ -79,7 +79,11 @@ class RegressionTable:
             labels = self.sections.get(section, [])
             for i, label in enumerate(labels):
                 row = self.cells.loc[label]
-                rule = " style='border-top:1px solid #000'" if i == 0 and section != "coefficients" else ""
+                rule = (
+                    " style='border-top:1px solid #000'"
+                    if i == 0 and section != "coefficients"
+                    else ""
+                )
                 shown = "" if _is_uncertainty_label(label) else html.escape(label)
                 tds = "".join(
                     f"<td style='text-align:center;padding:0 .6em'>{html.escape(str(row[c]))}</td>"
@@ -99,7 +103,7 @@ class RegressionTable:
         return self.to_html()
 
     def to_latex(self) -> str:
-        """A ``tabular`` with booktabs rules (needs ``\\usepackage{booktabs}``)."""
+        """A ``tabular`` with booktabs rules (needs the LaTeX package booktabs)."""
         cols = list(self.cells.columns)
         lines = [
             "\\begin{tabular}{l" + "c" * len(cols) + "}",
@@ -146,9 +150,22 @@ def _is_uncertainty_label(label: str) -> bool:
 
 
 def _latex_escape(text: str) -> str:
-    repl = {"&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_", "{": "\\{", "}": "\\}",
-            "~": "\\textasciitilde{}", "^": "\\textasciicircum{}", "²": "$^2$", "α": "$\\alpha$",
-            "✓": "$\\checkmark$", "→": "$\\to$", "−": "$-$"}
+    repl = {
+        "&": "\\&",
+        "%": "\\%",
+        "$": "\\$",
+        "#": "\\#",
+        "_": "\\_",
+        "{": "\\{",
+        "}": "\\}",
+        "~": "\\textasciitilde{}",
+        "^": "\\textasciicircum{}",
+        "²": "$^2$",
+        "α": "$\\alpha$",
+        "✓": "$\\checkmark$",
+        "→": "$\\to$",
+        "−": "$-$",
+    }
     return "".join(repl.get(ch, ch) for ch in text)
 
 
@@ -186,7 +203,7 @@ def _stat(res: Any, key: str) -> Any:
 
 def table(
     results: Sequence[Any] | Mapping[str, Any],
-    format: Format = "df",  # noqa: A002  (the issue's public name)
+    format: Format = "df",
     *,
     stars: bool | Sequence[tuple[float, str]] = True,
     keep: Iterable[str] | None = None,
@@ -233,20 +250,54 @@ def table(
     >>> a = migflows.gravity("flow ~ log_dist | orig + dest + year", kz)
     >>> b = migflows.gravity("flow ~ log_dist | orig + dest + year", kz, estimator="ols")
     >>> table({"PPML": a, "OLS": b}).loc["log_dist"].tolist()
-    ['-1.144***', '-1.250***']
+    ['-1.157***', '-1.297***']
     """
     if format not in ("df", "html", "latex", "markdown"):
         raise InvalidOptionError(
             f"format={format!r} is not allowed; use 'df', 'html', 'latex' or 'markdown'."
         )
+    out = _layout(
+        results,
+        stars=stars,
+        keep=keep,
+        drop=drop,
+        labels=labels,
+        uncertainty=uncertainty,
+        level=level,
+        digits=digits,
+        stats=stats,
+    )
+    if format == "df":
+        frame = out.to_frame()
+        frame.index = [
+            i.replace("\u200b", "") + " (se)" if _is_uncertainty_label(i) else i
+            for i in frame.index
+        ]
+        return frame
+    return {"html": out.to_html, "latex": out.to_latex, "markdown": out.to_markdown}[format]()
+
+
+def _layout(
+    results: Sequence[Any] | Mapping[str, Any],
+    *,
+    stars: bool | Sequence[tuple[float, str]],
+    keep: Iterable[str] | None,
+    drop: Iterable[str] | None,
+    labels: Mapping[str, str] | None,
+    uncertainty: str,
+    level: float,
+    digits: int,
+    stats: Sequence[str],
+) -> RegressionTable:
     if uncertainty not in ("std_errors", "conf_int", "tstats"):
         raise InvalidOptionError(
-            f"uncertainty={uncertainty!r} is not allowed; use 'std_errors', 'conf_int' or "
-            f"'tstats'."
+            f"uncertainty={uncertainty!r} is not allowed; use 'std_errors', 'conf_int' or 'tstats'."
         )
-    named = dict(results) if isinstance(results, Mapping) else {
-        f"({i + 1})": r for i, r in enumerate(results)
-    }
+    named = (
+        dict(results)
+        if isinstance(results, Mapping)
+        else {f"({i + 1})": r for i, r in enumerate(results)}
+    )
     if not named:
         raise InvalidOptionError("table() needs at least one result.")
     for name, res in named.items():
@@ -272,7 +323,7 @@ def table(
             b = float(params[pname])
             p = _pvalue(res, pname)
             mark = next((m for cut, m in marks if p is not None and p < cut), "")
-            est_row[col] = fmt.format(b).replace("-", "-") + mark
+            est_row[col] = fmt.format(b) + mark
             unc_row[col] = _uncertainty_text(res, pname, uncertainty, level, fmt)
         rows[shown] = est_row
         rows[unc_label] = unc_row
@@ -296,54 +347,46 @@ def table(
         rows[label] = {col: _stat_text(v, digits) for col, v in values.items()}
         stat_labels.append(label)
     cells = pd.DataFrame.from_dict(rows, orient="index")[list(named)]
-    notes = _notes(marks, uncertainty, level)
-    out = RegressionTable(
+    return RegressionTable(
         cells,
         {"coefficients": coef_labels, "fixed_effects": fe_labels, "stats": stat_labels},
-        notes,
+        _notes(marks, uncertainty, level),
     )
-    if format == "df":
-        frame = out.to_frame()
-        frame.index = [i.replace("\u200b", "") + (" (se)" if i.startswith("\u200b") else "")
-                       if i.startswith("\u200b") else i for i in frame.index]
-        return frame
-    return {"html": out.to_html, "latex": out.to_latex, "markdown": out.to_markdown}[format]()
 
 
-def regression_table(results: Sequence[Any] | Mapping[str, Any], **options: Any) -> RegressionTable:
-    """Like :func:`table` but returns the :class:`RegressionTable` object (renders in Jupyter).
+def regression_table(
+    results: Sequence[Any] | Mapping[str, Any],
+    *,
+    stars: bool | Sequence[tuple[float, str]] = True,
+    keep: Iterable[str] | None = None,
+    drop: Iterable[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    uncertainty: Literal["std_errors", "conf_int", "tstats"] = "std_errors",
+    level: float = 0.95,
+    digits: int = 3,
+    stats: Sequence[str] = ("nobs", "pseudo_rsquared", "rsquared", "alpha", "loglik", "vcov"),
+) -> RegressionTable:
+    """Like :func:`table` but return the :class:`RegressionTable` (renders in Jupyter).
 
     Examples
     --------
     >>> import migflows
-    >>> m = migflows.gravity("flow ~ log_dist | orig + dest", migflows.load_kazakhstan(years=[2020]))
+    >>> kz = migflows.load_kazakhstan(years=[2020])
+    >>> m = migflows.gravity("flow ~ log_dist | orig + dest", kz)
     >>> regression_table([m]).sections["fixed_effects"]
     ['FE: orig', 'FE: dest']
     """
-    frame_or_text = table(results, "df", **options)
-    assert isinstance(frame_or_text, pd.DataFrame)
-    # Rebuild the object with the raw labels (table() returns a display frame for "df").
-    named = dict(results) if isinstance(results, Mapping) else {
-        f"({i + 1})": r for i, r in enumerate(results)
-    }
-    del named
-    return _build(results, **options)
-
-
-def _build(results: Sequence[Any] | Mapping[str, Any], **options: Any) -> RegressionTable:
-    captured: dict[str, RegressionTable] = {}
-
-    def grab(obj: RegressionTable) -> str:
-        captured["t"] = obj
-        return ""
-
-    original = RegressionTable.to_markdown
-    try:
-        RegressionTable.to_markdown = grab  # type: ignore[method-assign,assignment]
-        table(results, "markdown", **options)
-    finally:
-        RegressionTable.to_markdown = original  # type: ignore[method-assign]
-    return captured["t"]
+    return _layout(
+        results,
+        stars=stars,
+        keep=keep,
+        drop=drop,
+        labels=labels,
+        uncertainty=uncertainty,
+        level=level,
+        digits=digits,
+        stats=stats,
+    )
 
 
 def _coefficient_order(
