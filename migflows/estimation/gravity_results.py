@@ -74,6 +74,11 @@ class GravityResults(RegressionResults):
         return str(self._fit.design.formula)
 
     @property
+    def fixed_effects(self) -> tuple[str, ...]:
+        """Absorbed fixed effects as written in the formula (``"orig^year"``)."""
+        return self._fit.design.formula.fixed_effect_names
+
+    @property
     def dropped(self) -> pd.DataFrame:
         """Observations left out, with keys and ``reason`` (missing value, separated …)."""
         return self._fit.dropped.copy()

@@ -55,7 +55,7 @@ class RegressionTable:
     Examples
     --------
     >>> import migflows
-    >>> from migflows.reports.table import table
+    >>> from migflows.reports.tables import table
     >>> kz = migflows.load_kazakhstan(years=[2020, 2021])
     >>> m = migflows.gravity("flow ~ log_dist | orig + dest + year", kz)
     >>> print(table([m], format="markdown").splitlines()[2])
