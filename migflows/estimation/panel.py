@@ -1,0 +1,441 @@
+"""Linear panel regressions of migration rates: ``migflows.panel``.
+
+:func:`panel` fits fixed-effects (within), random-effects, first-difference, between and
+pooled OLS/WLS models with linearmodels (``PanelOLS``, ``RandomEffects``,
+``FirstDifferenceOLS``, ``BetweenOLS``, ``PooledOLS``) from a fixest-style formula on a
+FlowPanel (region-year or pair-year rates) or a long DataFrame, and returns a
+:class:`~migflows.estimation.panel_results.PanelResults`. :func:`hausman` compares FE and RE.
+
+Covariances and their small-sample conventions (checked against R ``plm`` 2.6 in
+``tests/test_panel_regression.py``):
+
+=====================================  ================================================
+``panel(..., vcov=...)``               R ``plm``
+=====================================  ================================================
+``"unadjusted"`` (default debiased)    ``vcov(model)``: ``SSR / (n - N - K)`` for FE
+``{"cluster": "entity"}``,             ``vcovHC(method="arellano", type="HC1")`` (FE, RE,
+``debiased=True``                      pooled: ``n / (n - K)``, ``K`` = slopes only)
+``{"cluster": "entity"}``,             ``vcovHC(method="arellano", type="HC0")``
+``debiased=False``
+``"robust"``, ``debiased=False``,      ``vcovHC(method="white1", type="HC0")``
+``count_effects=False``
+``{"driscoll_kraay": L}``,             ``vcovSCC(type="HC0", maxlag=L)`` (Bartlett
+``debiased=False, count_effects=False``  weights ``1 - j / (L + 1)``)
+=====================================  ================================================
+
+``debiased=True`` (the default, as linearmodels' ``PanelOLS``) multiplies robust covariances
+by ``n / (n - K)`` and uses t(n - K) for p-values; with fixed effects, linearmodels also counts
+the absorbed effects in ``K`` unless the effect is nested in the clusters (entity effects with
+entity clusters): ``count_effects=False`` turns that off (plm's HC1 never counts them),
+``True`` forces it (Stata's ``areg``). Driscoll–Kraay's default bandwidth is linearmodels'
+``floor(4 (T / 100)^(2/9))``; plm's ``vcovSCC`` uses ``floor(T^(1/4))``.
+
+Unbalanced panels are fine: linearmodels demeans each entity by its own mean, removes two-way
+effects exactly on unbalanced data, computes an entity-specific random-effects ``theta`` from
+each entity's number of periods (Swamy–Arora variance components, as ``plm``'s ``"swar"``),
+differences consecutive observed periods of each entity (first differences across a gap in
+the observed periods are taken between the periods present), and regresses the unweighted
+entity means for the between estimator.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+from linearmodels.panel import (
+    BetweenOLS,
+    FirstDifferenceOLS,
+    PanelOLS,
+    PooledOLS,
+    RandomEffects,
+)
+
+from migflows.data.panel import FlowPanel
+from migflows.errors import (
+    InvalidOptionError,
+    MigflowsWarning,
+    MissingColumnError,
+    ModelSpecificationError,
+    format_values,
+)
+from migflows.estimation.panel_design import (
+    ENTITY_ALIASES,
+    TIME_ALIASES,
+    PanelDesign,
+    build_panel_design,
+)
+from migflows.estimation.panel_results import (
+    HausmanWarning,
+    PanelResults,
+    TestStatistic,
+    _Refit,
+    hausman,
+)
+from migflows.models.formula import parse_formula
+
+__all__ = [
+    "ESTIMATORS",
+    "HausmanWarning",
+    "NickellBiasWarning",
+    "PanelResults",
+    "TestStatistic",
+    "hausman",
+    "panel",
+]
+
+Estimator = Literal["fe", "re", "fd", "between", "pooled"]
+ESTIMATORS: tuple[str, ...] = ("fe", "re", "fd", "between", "pooled")
+NICKELL_T = 30  # warn below this many periods per entity
+
+
+class NickellBiasWarning(MigflowsWarning):
+    """A lagged dependent variable meets entity effects in a short panel (Nickell bias)."""
+
+
+@dataclass(frozen=True)
+class _Cov:
+    cov_type: str
+    config: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+_UNADJUSTED = ("unadjusted", "iid", "classical", "homoskedastic", "conventional")
+_ROBUST = ("robust", "hetero", "heteroskedastic", "white")
+_CLUSTER = ("cluster", "clustered", "crv1")
+_DK = ("driscoll_kraay", "driscoll-kraay", "dk", "kernel", "scc")
+_VCOV_HELP = (
+    "use 'unadjusted', 'robust', {'cluster': 'entity'} (or 'time', 'entity+time', a column), "
+    "or {'driscoll_kraay': bandwidth} (None for the default bandwidth)"
+)
+
+
+def _parse_vcov(vcov: str | Mapping[str, Any], design: PanelDesign) -> _Cov:
+    if isinstance(vcov, str):
+        key = vcov.strip().lower()
+        if key in _UNADJUSTED:
+            return _Cov("unadjusted", label="unadjusted")
+        if key in _ROBUST:
+            return _Cov("robust", label="robust")
+        if key in _DK:
+            return _dk(None)
+        hint = " (clustering needs a variable)" if key in _CLUSTER else ""
+        raise InvalidOptionError(f"vcov={vcov!r} is not allowed{hint}; {_VCOV_HELP}.")
+    if isinstance(vcov, Mapping) and len(vcov) == 1:
+        (key, value), *_ = vcov.items()
+        key = str(key).strip().lower()
+        if key in _DK:
+            return _dk(value)
+        if key in _CLUSTER:
+            return _clusters(value, design)
+    raise InvalidOptionError(f"vcov={vcov!r} is not allowed; {_VCOV_HELP}.")
+
+
+def _dk(bandwidth: Any) -> _Cov:
+    if bandwidth is not None and (
+        isinstance(bandwidth, bool) or not isinstance(bandwidth, int | float) or bandwidth < 0
+    ):
+        raise InvalidOptionError(
+            f"Driscoll-Kraay bandwidth={bandwidth!r} must be a non-negative number (lags of "
+            "the Bartlett kernel) or None."
+        )
+    config: dict[str, Any] = {"kernel": "bartlett"}
+    if bandwidth is not None:
+        config["bandwidth"] = float(bandwidth)
+    label = "Driscoll-Kraay" + ("" if bandwidth is None else f" (bandwidth {bandwidth:g})")
+    return _Cov("kernel", config, label)
+
+
+def _clusters(value: Any, design: PanelDesign) -> _Cov:
+    names = (
+        [v.strip() for v in value.replace("^", "+").split("+") if v.strip()]
+        if isinstance(value, str)
+        else [str(v) for v in value]
+    )
+    if not 1 <= len(names) <= 2 or len(set(names)) != len(names):
+        raise InvalidOptionError(
+            f"vcov={{'cluster': {value!r}}}: give one or two distinct cluster variables."
+        )
+    flags: dict[str, Any] = {}
+    columns: dict[str, pd.Series] = {}
+    roles = []
+    for name in names:
+        if name in (*ENTITY_ALIASES, design.entity):
+            flags["cluster_entity"] = True
+            roles.append("entity")
+        elif name in (*TIME_ALIASES, design.time):
+            flags["cluster_time"] = True
+            roles.append("time")
+        elif name in design.frame.columns:
+            codes = pd.factorize(design.frame[name])[0]
+            columns[name] = pd.Series(codes, index=design.frame.index, name=name)
+            roles.append(name)
+        else:
+            raise MissingColumnError(
+                f"cannot cluster by {name!r}: use 'entity', 'time' or a column of the data "
+                f"({format_values(map(str, design.frame.columns), limit=12)})."
+            )
+    if columns:  # linearmodels takes either flags or a cluster frame: write the flags as codes
+        for flag, level in (("cluster_entity", 0), ("cluster_time", 1)):
+            if flags.pop(flag, False):
+                lv = design.frame.index.get_level_values(level)
+                columns[flag] = pd.Series(pd.factorize(lv)[0], index=design.frame.index)
+        flags["clusters"] = pd.DataFrame(columns)
+    return _Cov("clustered", flags, f"clustered ({' & '.join(roles)})")
+
+
+def _model(design: PanelDesign, estimator: str) -> Any:
+    y, x, w = design.dependent, design.exog, design.weights
+    if estimator == "fe":
+        return PanelOLS(
+            y, x, weights=w, entity_effects=design.entity_effects, time_effects=design.time_effects
+        )
+    cls = {
+        "re": RandomEffects,
+        "fd": FirstDifferenceOLS,
+        "between": BetweenOLS,
+        "pooled": PooledOLS,
+    }
+    return cls[estimator](y, x, weights=w)
+
+
+def _fit(
+    model: Any,
+    design: PanelDesign,
+    estimator: str,
+    vcov: str | Mapping[str, Any],
+    *,
+    debiased: bool,
+    count_effects: bool | None,
+    formula: str,
+    design_for: Any,
+) -> PanelResults:
+    cov = _parse_vcov(vcov, design)
+    if estimator == "fd" and cov.config.get("cluster_time"):
+        raise InvalidOptionError(
+            "estimator='fd' clusters only by entity or by a variable constant within entities "
+            "(linearmodels' FirstDifferenceOLS); use 'robust' or {'driscoll_kraay': ...} for "
+            "correlation across entities within a period."
+        )
+    kwargs: dict[str, Any] = {"cov_type": cov.cov_type, "debiased": bool(debiased), **cov.config}
+    if count_effects is not None:
+        if estimator != "fe":
+            raise InvalidOptionError(
+                f"count_effects applies to estimator='fe' only (got estimator={estimator!r})."
+            )
+        kwargs.update(auto_df=False, count_effects=bool(count_effects))
+    if estimator == "re":
+        kwargs["small_sample"] = True  # Swamy-Arora as plm "swar" (also unbalanced)
+    if (
+        "bandwidth" in kwargs
+        and kwargs["bandwidth"] >= design.dependent.index.get_level_values(1).nunique()
+    ):
+        raise InvalidOptionError(
+            f"Driscoll-Kraay bandwidth {kwargs['bandwidth']:g} must be below the number of "
+            f"periods ({design.dependent.index.get_level_values(1).nunique()})."
+        )
+    try:
+        lm = model.fit(**kwargs)
+    except ValueError as err:  # linearmodels reports option problems as ValueError
+        raise InvalidOptionError(f"linearmodels could not fit with vcov={vcov!r}: {err}") from err
+
+    def refit(new_vcov: str | Mapping[str, Any], **opts: Any) -> PanelResults:
+        return _fit(
+            model,
+            design,
+            estimator,
+            new_vcov,
+            debiased=opts.get("debiased", debiased),
+            count_effects=opts.get("count_effects", count_effects),
+            formula=formula,
+            design_for=design_for,
+        )
+
+    return PanelResults(
+        lm,
+        estimator=estimator,
+        vcov_label=cov.label,
+        refit=_Refit(refit, design_for, {"count_effects": count_effects}),
+        design=design,
+        debiased=bool(debiased),
+        formula=formula,
+    )
+
+
+def _warn_dynamic(design: PanelDesign, estimator: str) -> None:
+    ldv = design.lagged_dependent
+    if not ldv:
+        return
+    per_entity = design.dependent.groupby(level=0).size()
+    t_bar = float(per_entity.mean())
+    if estimator == "fe" and design.entity_effects and t_bar < NICKELL_T:
+        warnings.warn(
+            f"{format_values(ldv)} is a lag of the dependent variable and the model has entity "
+            f"effects: the within estimator is biased of order 1/T (Nickell 1981), and the bias "
+            f"spills over to the other coefficients. Here T = {t_bar:.3g} periods per entity on "
+            f"average (1/T = {1 / t_bar:.2g}). Consider a GMM estimator (Arellano-Bond) or a "
+            f"longer panel; the bias is small only for T well above {NICKELL_T}.",
+            NickellBiasWarning,
+            stacklevel=3,
+        )
+    elif estimator in ("fd", "re"):
+        why = (
+            "its first difference is correlated with the differenced error"
+            if estimator == "fd"
+            else "it is correlated with the random entity effect"
+        )
+        warnings.warn(
+            f"{format_values(ldv)} is a lag of the dependent variable; with estimator="
+            f"{estimator!r} {why}, so the estimates are inconsistent for fixed T "
+            f"(T = {t_bar:.3g} here). Use an instrumental-variable / GMM estimator.",
+            NickellBiasWarning,
+            stacklevel=3,
+        )
+
+
+def panel(
+    formula: str,
+    data: FlowPanel | pd.DataFrame,
+    estimator: Estimator = "fe",
+    *,
+    entity: str | None = None,
+    time: str | None = None,
+    level: Literal["region", "pair"] = "region",
+    weights: str | None = None,
+    vcov: str | Mapping[str, Any] = "robust",
+    debiased: bool = True,
+    count_effects: bool | None = None,
+    periods: Mapping[str, tuple[int, int]] | None = None,
+    window: int | None = None,
+    uncertainty_of: tuple[str, ...] | None = None,
+) -> PanelResults:
+    """Fit a linear panel regression (FE, RE, FD, between or pooled; OLS or WLS).
+
+    Parameters
+    ----------
+    formula : str
+        fixest style: ``"net_rate ~ log_rel_wage + unemployment | entity + time"``. After
+        ``|``: ``entity`` (one-way), ``time`` or ``entity + time`` (two-way), or the names of
+        the index levels (``region``, ``pair``, ``year``); only with ``estimator="fe"``,
+        which absorbs entity effects when nothing is given (as ``plm``'s within model).
+        Terms: columns, ``log(x)``, ``lag(x, k)`` (also of the dependent variable),
+        ``diff(x, k)``, ``i(period, x)`` period-specific slopes (with ``periods=``) and
+        ``i(factor)`` dummies (first level dropped when the model has an intercept or effects).
+    data : FlowPanel or DataFrame
+        A FlowPanel (see ``level``), or a long DataFrame with an (entity, time) MultiIndex or
+        the columns named by ``entity=`` and ``time=``. Never modified.
+    estimator : {"fe", "re", "fd", "between", "pooled"}, default "fe"
+        Within (``PanelOLS``), random effects (``RandomEffects``, Swamy-Arora), first
+        differences (``FirstDifferenceOLS``, no intercept), between (``BetweenOLS``) or pooled
+        OLS (``PooledOLS``). RE, between and pooled get an ``Intercept`` unless the formula
+        says ``0 +``.
+    entity, time : str, optional
+        Unit and period columns of a DataFrame without an (entity, time) index.
+    level : {"region", "pair"}, default "region"
+        FlowPanel only: region-year rates (:func:`~migflows.data.rates.region_rates`, entity
+        = region) or pair-year rates (:func:`~migflows.data.rates.pair_rates`, entity =
+        ``"origin->destination"``; ``origin`` / ``destination`` are available for clustering).
+    weights : str, optional
+        Column of strictly positive WLS weights (e.g. ``"population"``, ``"pop_o"``).
+    vcov : str or dict, default "robust"
+        ``"unadjusted"``, ``"robust"`` (heteroskedasticity-robust), ``{"cluster": "entity"}``
+        (or ``"time"``, ``"entity+time"``, any column or two columns such as
+        ``"origin+destination"``), ``{"driscoll_kraay": bandwidth}`` (``None`` for the
+        default). See the module docstring for the mapping to ``plm``.
+    debiased : bool, default True
+        Small-sample factor ``n / (n - K)`` and t-distribution p-values.
+    count_effects : bool, optional
+        Fixed effects only: count absorbed effects in ``K`` (default: linearmodels' rule, not
+        counted when a single effect is nested in the clusters).
+    periods : mapping, optional
+        ``{"boom": (2000, 2007), "crisis": (2008, 2014)}``: a ``period`` column and dummies
+        (:func:`~migflows.data.rates.add_periods`) for ``i(period, x)``.
+    window, uncertainty_of : optional
+        FlowPanel only: passed to ``region_rates`` / ``pair_rates`` (uncertainty measures).
+
+    Returns
+    -------
+    PanelResults
+        ``params``, ``std_errors``, ``tstats``, ``pvalues``, ``cov``, ``conf_int()``,
+        ``to_frame()``, ``summary``, ``rsquared`` (and ``_within``, ``_between``,
+        ``_overall``), ``nobs``, ``n_entities``, ``n_periods``, ``f_stat``, ``dropped``,
+        ``predict(data=...)``, ``vcov(...)`` for another covariance.
+
+    Raises
+    ------
+    FormulaSyntaxError, UnknownVariableError, NonNumericError
+        Formula or variables not understood.
+    FixedEffectError
+        Regressors constant within entities (or periods) under FE / FD, named; effects with a
+        non-FE estimator.
+    EstimationError
+        Singular design (the collinear regressors are named).
+    PanelStructureError
+        Lags longer than the panel (says how many periods are needed), no complete row.
+    DataValidationError
+        Non-positive weights, ``log`` of non-positive values.
+
+    Warns
+    -----
+    DroppedRowsWarning
+        Rows with missing values were dropped (counts per variable; ``result.dropped``).
+    NickellBiasWarning
+        A lagged dependent variable with entity effects and few periods.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> from migflows.estimation.panel import panel
+    >>> kz = migflows.load_kazakhstan()
+    >>> res = panel("net_rate ~ unemployment + log_rel_grp_pc | entity + time", kz,
+    ...             vcov={"cluster": "entity"})  # doctest: +SKIP
+    >>> res.params.index.tolist()  # doctest: +SKIP
+    ['unemployment', 'log_rel_grp_pc']
+    """
+    if estimator not in ESTIMATORS:
+        raise InvalidOptionError(
+            f"estimator={estimator!r} is not allowed; use one of {format_values(ESTIMATORS)}."
+        )
+    parsed = parse_formula(formula)
+    if not parsed.terms:
+        raise ModelSpecificationError(
+            f"formula {formula!r} has no regressors; add at least one (e.g. 'y ~ x | entity')."
+        )
+    rates_options: dict[str, Any] = {}
+    if window is not None:
+        rates_options["window"] = window
+    if uncertainty_of is not None:
+        rates_options["uncertainty_of"] = tuple(uncertainty_of)
+    if rates_options and not isinstance(data, FlowPanel):
+        raise InvalidOptionError("window= and uncertainty_of= apply to FlowPanel data only.")
+
+    def design_for(new: FlowPanel | pd.DataFrame, warn: bool = True) -> PanelDesign:
+        return build_panel_design(
+            parsed,
+            new,
+            estimator=estimator,
+            entity=entity,
+            time=time,
+            level=level,
+            weights=weights,
+            periods=periods,
+            rates_options=rates_options,
+            warn=warn,
+        )
+
+    design = design_for(data)
+    _warn_dynamic(design, estimator)
+    model = _model(design, estimator)
+    return _fit(
+        model,
+        design,
+        estimator,
+        vcov,
+        debiased=debiased,
+        count_effects=count_effects,
+        formula=formula,
+        design_for=design_for,
+    )

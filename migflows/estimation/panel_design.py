@@ -1,0 +1,598 @@
+"""Build the estimation sample of a panel regression from a formula and panel data.
+
+:func:`build_panel_design` turns ``data`` (a :class:`~migflows.data.panel.FlowPanel` or a long
+DataFrame) and a parsed fixest-style formula into the dependent variable, the regressors and
+the weights on an ``(entity, time)`` index, ready for linearmodels. It
+
+* reads a FlowPanel through :func:`~migflows.data.rates.region_rates` (``level="region"``) or
+  :func:`~migflows.data.rates.pair_rates` (``level="pair"``, entity = ordered pair);
+* evaluates the terms: columns (or index levels), ``log(x)``, ``lag(x, k)``, ``diff(x, k)``
+  and ``i(factor, var, ref=...)`` (columns named ``factor::level:var`` as fixest does);
+* drops rows with missing values with a :class:`~migflows.errors.DroppedRowsWarning` that
+  counts them by variable, and keeps them in :attr:`PanelDesign.dropped`;
+* checks what linearmodels would fail on or silently get wrong: unknown variables, lags
+  longer than the panel, non-positive weights, regressors absorbed by the effects and
+  collinear regressors (named).
+
+Lags are calendar lags when the time identifier is an integer (``lag(x, 1)`` in 2015 is the
+value of 2014, missing when 2014 is not in the data, as ``plm::lag``); otherwise they shift by
+position within each entity.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from migflows.models.formula import parse_formula
+>>> df = pd.DataFrame({"id": [1, 1, 1, 2, 2, 2], "t": [1, 2, 3] * 2,
+...                    "y": [1.0, 2.0, 2.5, 0.5, 1.5, 3.0], "x": [0.1, 0.4, 0.2, 0.3, 0.9, 0.8]})
+>>> d = build_panel_design(parse_formula("y ~ lag(x, 1) | entity"), df, entity="id", time="t",
+...                        estimator="fe", warn=False)
+>>> list(d.exog.columns), d.nobs, len(d.dropped)
+(['lag(x, 1)'], 4, 2)
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+
+from migflows.data.panel import FlowPanel
+from migflows.data.rates import add_periods, pair_rates, region_rates
+from migflows.errors import (
+    DataValidationError,
+    DroppedRowsWarning,
+    EstimationError,
+    FixedEffectError,
+    FormulaSyntaxError,
+    InvalidOptionError,
+    MissingColumnError,
+    NonNumericError,
+    PanelStructureError,
+    UnknownVariableError,
+    format_values,
+)
+from migflows.estimation._demean import demean
+from migflows.models.formula import Call, Formula, Interaction, Term, Variable
+
+__all__ = ["INTERCEPT", "PanelDesign", "build_panel_design"]
+
+INTERCEPT = "Intercept"
+FUNCTIONS = ("lag", "diff", "log")
+ENTITY_ALIASES = ("entity", "individual", "id")
+TIME_ALIASES = ("time", "period_id")
+
+
+@dataclass(frozen=True)
+class PanelDesign:
+    """Estimation sample of a panel regression (everything on an (entity, time) index).
+
+    Attributes
+    ----------
+    dependent : Series
+    exog : DataFrame
+        Regressors in formula order (plus ``Intercept`` first where the estimator has one).
+    weights : Series or None
+    frame : DataFrame
+        The data rows of the estimation sample (every column, for clustering and predict).
+    dropped : DataFrame
+        Rows dropped for missing values: the index of the row and ``reason`` (the variables
+        that were missing).
+    entity, time : str
+        Names of the entity and time index levels.
+    entity_effects, time_effects : bool
+    depvar : str
+    lags : dict
+        ``{term: (variable, k)}`` for each ``lag`` term.
+    """
+
+    dependent: pd.Series
+    exog: pd.DataFrame
+    weights: pd.Series | None
+    frame: pd.DataFrame
+    dropped: pd.DataFrame
+    entity: str
+    time: str
+    entity_effects: bool
+    time_effects: bool
+    depvar: str
+    lags: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    @property
+    def nobs(self) -> int:
+        """Observations in the estimation sample."""
+        return len(self.dependent)
+
+    @property
+    def lagged_dependent(self) -> list[str]:
+        """Terms that are lags of the dependent variable."""
+        return [t for t, (v, _) in self.lags.items() if v == self.depvar]
+
+
+# ---------------------------------------------------------------------------------------------
+# Data to an (entity, time)-indexed frame
+def to_panel_frame(
+    data: FlowPanel | pd.DataFrame,
+    *,
+    entity: str | None,
+    time: str | None,
+    level: str,
+    periods: Mapping[str, tuple[int, int]] | None,
+    rates_options: Mapping[str, Any],
+) -> tuple[pd.DataFrame, list[Any] | None]:
+    """Return a sorted (entity, time)-indexed copy of the data and the years to keep.
+
+    For a FlowPanel the frame holds every attribute year (so that lags reach back before the
+    flow years) and the second element lists the flow years the regression uses.
+    """
+    if isinstance(data, FlowPanel):
+        if level not in ("region", "pair"):
+            raise InvalidOptionError(f"level={level!r} is not allowed; use 'region' or 'pair'.")
+        if entity is not None or time is not None:
+            raise InvalidOptionError(
+                "entity= and time= are for DataFrames; a FlowPanel's entity is the region "
+                "(level='region') or the ordered pair (level='pair') and its time is the year."
+            )
+        if level == "region":
+            frame = region_rates(data, periods=periods, years="all", **rates_options)
+            frame.index = frame.index.set_names(["region", "year"])
+        else:
+            frame = pair_rates(data, periods=periods, **rates_options)
+            frame = frame.assign(pair=frame["origin"].astype(str) + "->" + frame["destination"])
+            frame = frame.set_index(["pair", "year"])
+        return frame.sort_index(), list(data.years)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(
+            f"data must be a FlowPanel or a pandas DataFrame, got {type(data).__name__}."
+        )
+    if (entity is None) != (time is None):
+        raise InvalidOptionError(
+            "give both entity= and time= (the columns identifying the unit and the period), "
+            "or neither when data has an (entity, time) MultiIndex."
+        )
+    if entity is not None and time is not None:
+        missing = [c for c in (entity, time) if c not in data.columns]
+        if missing:
+            raise MissingColumnError(
+                f"entity/time column(s) {format_values(missing)} not in data; available: "
+                f"{format_values(map(str, data.columns), limit=12)}."
+            )
+        frame = data.set_index([entity, time])
+    else:
+        if not isinstance(data.index, pd.MultiIndex) or data.index.nlevels != 2:
+            raise PanelStructureError(
+                "data needs an (entity, time) MultiIndex, or name the columns with "
+                "entity='region', time='year'."
+            )
+        frame = data.copy()
+        names = [
+            n if n is not None else d
+            for n, d in zip(frame.index.names, ("entity", "time"), strict=True)
+        ]
+        frame.index = frame.index.set_names(names)
+    if frame.index.duplicated().any():
+        dup = frame.index[frame.index.duplicated()].unique()
+        raise PanelStructureError(
+            f"{len(dup)} (entity, time) pairs appear more than once, e.g. "
+            f"{format_values(list(dup), limit=3)}; a panel has one row per entity and period."
+        )
+    if periods:
+        frame = add_periods(frame, periods, year=str(frame.index.names[1]))
+    return frame.sort_index(), None
+
+
+# ---------------------------------------------------------------------------------------------
+# Terms
+def _lookup(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    if name in frame.index.names:
+        return pd.Series(frame.index.get_level_values(name), index=frame.index, name=name)
+    available = [str(c) for c in frame.columns] + [str(n) for n in frame.index.names]
+    close = difflib.get_close_matches(name, available, n=3)
+    hint = f" Did you mean {format_values(close)}?" if close else ""
+    raise UnknownVariableError(
+        f"The formula names {name!r}, which is not a column of the data.{hint} Available: "
+        f"{format_values(available, limit=15)}."
+    )
+
+
+def _numeric(series: pd.Series, name: str) -> pd.Series:
+    if series.dtype == bool:
+        return series.astype(np.float64)
+    if not pd.api.types.is_numeric_dtype(series):
+        raise NonNumericError(
+            f"{name!r} is not numeric (dtype {series.dtype}); for one dummy per category write "
+            f"i({name}), for category-specific slopes i({name}, x)."
+        )
+    return series.astype(np.float64)
+
+
+def _shift(frame: pd.DataFrame, values: pd.Series, k: int) -> pd.Series:
+    """Value ``k`` periods earlier within each entity (calendar lag for integer time)."""
+    entity = frame.index.get_level_values(0)
+    time = frame.index.get_level_values(1)
+    if pd.api.types.is_integer_dtype(time):
+        target = pd.MultiIndex.from_arrays([entity, time - k])
+        return pd.Series(values.reindex(target).to_numpy(), index=frame.index)
+    return values.groupby(level=0, sort=False).shift(k)
+
+
+def _int_arg(call: Call, position: int, default: int) -> int:
+    args = call.args[position : position + 1] or (dict(call.kwargs).get("k", default),)
+    value = args[0]
+    if not isinstance(value, int) or value < 1:
+        raise FormulaSyntaxError(f"{call}: the order must be a positive integer, got {value!r}.")
+    return value
+
+
+def _evaluate_call(frame: pd.DataFrame, call: Call) -> pd.Series:
+    if call.function not in FUNCTIONS:
+        raise FormulaSyntaxError(
+            f"{call}: unknown function {call.function!r} in a panel formula; supported: "
+            f"{', '.join(f + '()' for f in FUNCTIONS)}. Create other transformations as columns."
+        )
+    name = str(call.args[0])
+    values = _numeric(_lookup(frame, name), name)
+    if call.function == "log":
+        bad = values[values <= 0]
+        if len(bad):
+            raise DataValidationError(
+                f"{call} needs positive values; {len(bad)} row(s) are <= 0, e.g. "
+                f"{format_values(list(bad.index), limit=3)}."
+            )
+        return np.log(values)
+    k = _int_arg(call, 1, 1)
+    lagged = _shift(frame, values, k)
+    return values - lagged if call.function == "diff" else lagged
+
+
+def _interaction(frame: pd.DataFrame, term: Interaction, drop_first: bool) -> pd.DataFrame:
+    factor = _lookup(frame, term.factor)
+    if isinstance(factor.dtype, pd.CategoricalDtype):
+        levels = [lv for lv in factor.cat.categories if (factor == lv).any()]
+    else:
+        levels = sorted(factor.dropna().unique().tolist())
+    refs = {str(r) for r in term.ref}
+    unknown = refs - {str(lv) for lv in levels}
+    if unknown:
+        raise UnknownVariableError(
+            f"{term}: ref level(s) {format_values(sorted(unknown))} are not levels of "
+            f"{term.factor!r} ({format_values(levels, limit=10)})."
+        )
+    keep = [lv for lv in levels if str(lv) not in refs]
+    if term.var is None and not refs and drop_first and keep:
+        keep = keep[1:]  # the dummies of all levels would sum to the intercept / the effects
+    var = None if term.var is None else _numeric(_lookup(frame, term.var), term.var)
+    missing = factor.isna().to_numpy()
+    out = {}
+    for lv in keep:
+        dummy = np.array((factor == lv).to_numpy(dtype=bool), dtype=np.float64)
+        dummy[missing] = np.nan
+        name = f"{term.factor}::{lv}" + ("" if term.var is None else f":{term.var}")
+        out[name] = dummy if var is None else dummy * var.to_numpy()
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _evaluate(frame: pd.DataFrame, term: Term | str, drop_first: bool) -> pd.DataFrame:
+    if isinstance(term, str):
+        term = Variable(term)
+    if isinstance(term, Variable):
+        return _numeric(_lookup(frame, term.name), term.name).rename(term.name).to_frame()
+    if isinstance(term, Call):
+        return _evaluate_call(frame, term).rename(str(term)).to_frame()
+    return _interaction(frame, term, drop_first)
+
+
+def _parse_depvar(depvar: str) -> Term:
+    from migflows.models.formula import parse_formula
+
+    return parse_formula(f"{depvar} ~ 1").terms[0] if "(" in depvar else Variable(depvar)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+def _runs(frame: pd.DataFrame) -> int:
+    """Longest run of consecutive integer periods within an entity (1 for non-integer time)."""
+    time = frame.index.get_level_values(1)
+    if not pd.api.types.is_integer_dtype(time):
+        return int(frame.groupby(level=0).size().max())
+    best = 1
+    for _, t in pd.Series(time, index=frame.index).groupby(level=0):
+        v = np.sort(t.to_numpy())
+        starts = np.flatnonzero(np.diff(v) != 1)
+        edges = np.concatenate([[-1], starts, [len(v) - 1]])
+        best = max(best, int(np.diff(edges).max()))
+    return best
+
+
+def _check_lags(
+    frame: pd.DataFrame, lags: Mapping[str, tuple[str, int]], columns: pd.DataFrame
+) -> None:
+    run = _runs(frame)
+    time = frame.index.get_level_values(1)
+    for term, (_var, k) in lags.items():
+        if columns[term].notna().any():
+            continue
+        raise PanelStructureError(
+            f"{term} needs observations {k} period(s) apart within an entity, i.e. at least "
+            f"{k + 1} consecutive periods; the data have periods "
+            f"{format_values(sorted(pd.unique(time)), limit=12)} and the longest run of "
+            f"consecutive periods is {run}. Use a shorter lag or data with more periods."
+        )
+
+
+def _within_constant(x: pd.DataFrame, level: int) -> list[str]:
+    g = x.groupby(level=level)
+    spread = (g.max() - g.min()).abs().max()
+    scale = x.abs().max().replace(0, 1.0)
+    return [str(c) for c in x.columns if spread[c] <= 1e-12 * scale[c]]
+
+
+def _transform(
+    design_x: pd.DataFrame,
+    estimator: str,
+    entity_effects: bool,
+    time_effects: bool,
+    weights: pd.Series | None,
+) -> np.ndarray:
+    """The regressors as the estimator sees them (for the rank check)."""
+    x = design_x.to_numpy(dtype=np.float64)
+    w = None if weights is None else weights.to_numpy(dtype=np.float64)
+    if estimator == "fe" and (entity_effects or time_effects):
+        codes = []
+        if entity_effects:
+            codes.append(pd.factorize(design_x.index.get_level_values(0))[0])
+        if time_effects:
+            codes.append(pd.factorize(design_x.index.get_level_values(1))[0])
+        x = demean(x, np.column_stack(codes), w).x
+    elif estimator == "fd":
+        x = design_x.groupby(level=0).diff().dropna().to_numpy(dtype=np.float64)
+    elif estimator == "between":
+        x = design_x.groupby(level=0).mean().to_numpy(dtype=np.float64)
+    if w is not None and estimator in ("fe", "pooled", "re"):
+        x = x * np.sqrt(w)[:, None]
+    return x
+
+
+def _check_rank(x: np.ndarray, names: Sequence[str], where: str, scale: np.ndarray) -> None:
+    """Raise naming each regressor that is a linear combination of earlier ones (formula order).
+
+    ``scale`` holds the norms of the regressors before the transformation (demeaning,
+    differencing): a column whose transformed norm is negligible next to it was absorbed.
+    """
+    norms = np.sqrt((x**2).sum(axis=0))
+    scaled = x / np.where(norms > 0, norms, 1.0)
+    tol = 1e-7
+    kept: list[int] = []
+    problems = []
+    for j in range(x.shape[1]):
+        if norms[j] <= tol * max(float(scale[j]), 1e-300):
+            problems.append(f"{names[j]!r} has no variation left{where}")
+            continue
+        if kept:
+            coef = linalg.lstsq(scaled[:, kept], scaled[:, j])[0]
+            resid = scaled[:, j] - scaled[:, kept] @ coef
+            if float(np.sqrt(resid @ resid)) < tol:
+                partners = [names[kept[i]] for i in np.flatnonzero(np.abs(coef) > 1e-6)]
+                problems.append(
+                    f"{names[j]!r} is a linear combination of "
+                    f"{format_values(partners, limit=6)}{where}"
+                )
+                continue
+        kept.append(j)
+    if problems:
+        raise EstimationError(
+            "The design matrix is singular: " + "; ".join(problems) + ". Drop one of the "
+            "collinear regressors (or an i() level with ref=...)."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+def build_panel_design(
+    formula: Formula,
+    data: FlowPanel | pd.DataFrame,
+    *,
+    estimator: str,
+    entity: str | None = None,
+    time: str | None = None,
+    level: str = "region",
+    weights: str | None = None,
+    periods: Mapping[str, tuple[int, int]] | None = None,
+    rates_options: Mapping[str, Any] | None = None,
+    warn: bool = True,
+) -> PanelDesign:
+    """Evaluate ``formula`` on ``data`` and return the checked estimation sample.
+
+    Parameters
+    ----------
+    formula : Formula
+        Parsed formula; its fixed-effect part may name ``entity`` / ``time`` (or the names of
+        the index levels, e.g. ``region``, ``year``).
+    data : FlowPanel or DataFrame
+    estimator : {"fe", "re", "fd", "between", "pooled"}
+    entity, time : str, optional
+        Columns identifying unit and period of a DataFrame without an (entity, time) index.
+    level : {"region", "pair"}
+        How a FlowPanel is turned into a panel.
+    weights : str, optional
+        Column of strictly positive weights.
+    periods : mapping, optional
+        Period labels for ``i(period, x)`` (:func:`~migflows.data.rates.add_periods`).
+    rates_options : mapping, optional
+        Passed to ``region_rates`` / ``pair_rates`` (``window``, ``uncertainty_of``, ...).
+    warn : bool, default True
+        Emit the :class:`DroppedRowsWarning`.
+
+    Returns
+    -------
+    PanelDesign
+    """
+    frame, keep_years = to_panel_frame(
+        data,
+        entity=entity,
+        time=time,
+        level=level,
+        periods=periods,
+        rates_options=rates_options or {},
+    )
+    entity_name, time_name = (str(n) for n in frame.index.names)
+    entity_effects, time_effects = _effects(formula, estimator, entity_name, time_name)
+    has_intercept = formula.intercept and estimator in ("re", "pooled", "between")
+    drop_first = has_intercept or entity_effects or time_effects or estimator == "fd"
+
+    dep = _evaluate(frame, _parse_depvar(formula.depvar), drop_first=False).iloc[:, 0]
+    dep = dep.rename(formula.depvar)
+    parts = [_evaluate(frame, t, drop_first) for t in formula.terms]
+    exog = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=frame.index)
+    if exog.columns.duplicated().any():
+        dup = exog.columns[exog.columns.duplicated()].unique()
+        raise FormulaSyntaxError(f"regressor(s) {format_values(list(dup))} appear twice.")
+    lags = {
+        str(t): (str(t.args[0]), _int_arg(t, 1, 1))
+        for t in formula.terms
+        if isinstance(t, Call) and t.function == "lag"
+    }
+    w = None
+    if weights is not None:
+        w = _numeric(_lookup(frame, weights), weights).rename(weights)
+    if keep_years is not None:  # FlowPanel: only the flow years are observations
+        rows = frame.index.get_level_values(1).isin(keep_years)
+        frame, dep, exog = frame[rows], dep[rows], exog[rows]
+        w = None if w is None else w[rows]
+    if lags:
+        _check_lags(frame, lags, exog)
+
+    columns = pd.concat(
+        [dep.to_frame(), exog] + ([w.to_frame("__weights__")] if w is not None else []), axis=1
+    )
+    bad = ~np.isfinite(columns.to_numpy(dtype=np.float64))
+    missing_rows = bad.any(axis=1)
+    labels = [formula.depvar, *exog.columns] + ([weights] if w is not None else [])
+    dropped = pd.DataFrame(
+        {
+            "reason": [
+                "missing: " + ", ".join(str(labels[j]) for j in np.flatnonzero(r))
+                for r in bad[missing_rows]
+            ]
+        },
+        index=frame.index[missing_rows],
+    )
+    if missing_rows.all():
+        counts = pd.Series(bad.sum(axis=0), index=labels).sort_values(ascending=False)
+        raise PanelStructureError(
+            f"No row has all of the model's variables: every one of the {len(frame)} rows "
+            f"misses a value (missing per variable: "
+            f"{', '.join(f'{k} {v}' for k, v in counts.items() if v)}). Choose variables "
+            "observed in the same periods."
+        )
+    if missing_rows.any() and warn:
+        counts = pd.Series(bad[missing_rows].sum(axis=0), index=labels)
+        detail = ", ".join(f"{k} ({v})" for k, v in counts.items() if v)
+        warnings.warn(
+            f"Dropped {int(missing_rows.sum())} of {len(frame)} rows with missing values in: "
+            f"{detail}. They are listed in the result's .dropped.",
+            DroppedRowsWarning,
+            stacklevel=3,
+        )
+    keep = ~missing_rows
+    frame, dep, exog = frame[keep], dep[keep], exog[keep]
+    if w is not None:
+        w = w[keep]
+        nonpos = w[w <= 0]
+        if len(nonpos):
+            raise DataValidationError(
+                f"weights {weights!r} must be strictly positive; {len(nonpos)} row(s) are <= 0, "
+                f"e.g. {format_values(list(nonpos.index), limit=3)}. Drop those rows or use "
+                "another weight."
+            )
+    _check_absorbed(exog, estimator, entity_effects, time_effects)
+    if has_intercept:
+        exog.insert(0, INTERCEPT, 1.0)
+    if estimator == "fe" and not (entity_effects or time_effects):
+        raise FixedEffectError("estimator='fe' needs entity and/or time effects.")
+    where = {
+        "fe": " after removing the "
+        + " and ".join(n for n, on in (("entity", entity_effects), ("time", time_effects)) if on)
+        + " effects",
+        "fd": " after first-differencing",
+        "between": " in the entity means",
+    }.get(estimator, "")
+    if exog.shape[1]:
+        xt = _transform(exog, estimator, entity_effects, time_effects, w)
+        scale = np.sqrt((exog.to_numpy(dtype=np.float64) ** 2).sum(axis=0))
+        if estimator == "between":
+            scale = np.sqrt((exog.groupby(level=0).mean().to_numpy() ** 2).sum(axis=0))
+        _check_rank(xt, [str(c) for c in exog.columns], where, scale)
+    return PanelDesign(
+        dependent=dep,
+        exog=exog,
+        weights=w,
+        frame=frame,
+        dropped=dropped,
+        entity=entity_name,
+        time=time_name,
+        entity_effects=entity_effects,
+        time_effects=time_effects,
+        depvar=formula.depvar,
+        lags=lags,
+    )
+
+
+def _effects(formula: Formula, estimator: str, entity: str, time: str) -> tuple[bool, bool]:
+    entity_names = {*ENTITY_ALIASES, entity}
+    time_names = {*TIME_ALIASES, time, "year"}
+    ent = tim = False
+    for fe in formula.fixed_effects:
+        if len(fe) != 1 or fe[0] not in entity_names | time_names:
+            raise FixedEffectError(
+                f"'| {'^'.join(fe)}': panel regressions absorb entity and/or time effects only "
+                f"(write '| entity', '| time' or '| entity + time'; here entity is {entity!r} "
+                f"and time is {time!r}). For other fixed effects use a gravity model or "
+                "dummies with i(factor)."
+            )
+        if fe[0] in entity_names:
+            ent = True
+        else:
+            tim = True
+    if estimator != "fe" and (ent or tim):
+        hint = (
+            " (the random-effects model treats the entity effect as random; for time dummies "
+            f"add i({time}) to the regressors)"
+            if estimator == "re"
+            else f" (for time dummies add i({time}) to the regressors)"
+        )
+        raise FixedEffectError(
+            f"estimator={estimator!r} does not absorb effects; drop the '| ...' part of the "
+            f"formula{hint}, or use estimator='fe'."
+        )
+    if estimator == "fe" and not (ent or tim):
+        ent = True  # plm's default: the within estimator with individual effects
+    return ent, tim
+
+
+def _check_absorbed(
+    exog: pd.DataFrame, estimator: str, entity_effects: bool, time_effects: bool
+) -> None:
+    if exog.shape[1] == 0:
+        return
+    checks = []
+    if (estimator == "fe" and entity_effects) or estimator == "fd":
+        label = "the entity effects" if estimator == "fe" else "first-differencing"
+        checks.append((0, label, "entity"))
+    if estimator == "fe" and time_effects:
+        checks.append((1, "the time effects", "period"))
+    for lvl, label, unit in checks:
+        absorbed = _within_constant(exog, lvl)
+        if absorbed:
+            raise FixedEffectError(
+                f"{format_values(absorbed, limit=10)} {'is' if len(absorbed) == 1 else 'are'} "
+                f"constant within every {unit} and absorbed by {label}; their coefficients "
+                "are not identified. Drop them, or use estimator='re', 'pooled' or 'between'"
+                + (" (or interact them with a time-varying variable)." if unit == "entity" else ".")
+            )

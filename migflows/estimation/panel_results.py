@@ -1,0 +1,455 @@
+"""Results of :func:`migflows.panel` and the Hausman test.
+
+:class:`PanelResults` subclasses :class:`~migflows.estimation.results.RegressionResults` (same
+vocabulary: ``params``, ``std_errors``, ``tstats``, ``pvalues``, ``cov``, ``conf_int``,
+``to_frame``, ``summary``, ``nobs``) and adds the panel statistics of linearmodels (R-squared
+within / between / overall, F statistic, entities and periods, random-effects ``theta``). Its
+covariance is computed by linearmodels; :meth:`PanelResults.vcov` refits the (cheap) linear
+model with another covariance rather than re-deriving it from sandwich pieces, so every
+covariance is exactly the one linearmodels documents.
+
+:func:`hausman` compares fixed- and random-effects estimates as ``plm::phtest`` does.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from migflows.errors import InvalidOptionError, MigflowsWarning, ModelSpecificationError
+from migflows.estimation.results import RegressionResults
+from migflows.estimation.vcov import CovarianceEstimate, SmallSampleCorrection
+
+__all__ = ["HausmanWarning", "PanelResults", "TestStatistic", "hausman"]
+
+
+class HausmanWarning(MigflowsWarning):
+    """The Hausman covariance difference is not positive definite."""
+
+
+@dataclass(frozen=True)
+class TestStatistic:
+    """A test statistic with its distribution.
+
+    Attributes
+    ----------
+    name : str
+    statistic, pvalue : float
+    df : int
+        Numerator degrees of freedom (chi-squared or F).
+    df_denom : int or None
+        Denominator degrees of freedom of an F statistic.
+    distribution : str
+        ``"chi2"`` or ``"F"``.
+    null : str
+        The null hypothesis in words.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    statistic: float
+    pvalue: float
+    df: int
+    df_denom: int | None = None
+    distribution: str = "chi2"
+    null: str = ""
+
+    def __str__(self) -> str:
+        dist = f"F({self.df}, {self.df_denom})" if self.df_denom else f"chi2({self.df})"
+        return f"{self.name}: {self.statistic:.4f} ~ {dist}, p-value {self.pvalue:.4g}"
+
+
+@dataclass(frozen=True)
+class _Refit:
+    """What :meth:`PanelResults.vcov` needs to refit the covariance through linearmodels."""
+
+    fit: Callable[..., Any] = field(repr=False)
+    design_for: Callable[[Any], Any] = field(repr=False)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class PanelResults(RegressionResults):
+    """Results of a panel regression (see :func:`migflows.panel`).
+
+    Built by :func:`migflows.panel`; not meant to be constructed by users. Attributes beyond
+    the shared vocabulary are listed as properties.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import migflows.estimation.panel as P
+    >>> df = pd.DataFrame({"id": [1, 1, 1, 2, 2, 2, 3, 3, 3], "t": [1, 2, 3] * 3,
+    ...                    "y": [1.0, 2, 2.5, 0.5, 1.5, 3, 2, 2, 4],
+    ...                    "x": [0.1, 0.4, 0.2, 0.3, 0.9, 0.8, 0.5, 0.1, 0.7]})
+    >>> res = P.panel("y ~ x | entity", df, entity="id", time="t", vcov="unadjusted")
+    >>> res.estimator, res.n_entities, res.n_periods
+    ('fe', 3, 3)
+    """
+
+    def __init__(
+        self,
+        lm_result: Any,
+        *,
+        estimator: str,
+        vcov_label: str,
+        refit: _Refit,
+        design: Any,
+        debiased: bool,
+        formula: str,
+    ) -> None:
+        params = lm_result.params.rename_axis("parameter")
+        k = len(params)
+        df_resid = int(lm_result.df_resid)
+        cov = CovarianceEstimate(
+            cov=np.asarray(lm_result.cov, dtype=np.float64).reshape(k, k),
+            kind="iid" if vcov_label == "unadjusted" else "hetero",
+            clusters=(),
+            n_clusters=(),
+            df_k=int(lm_result.nobs) - df_resid,
+            df_t=df_resid,
+            factors=(),
+            ssc=SmallSampleCorrection.none(),
+        )
+        object.__setattr__(self, "_frozen", False)
+        self._lm = lm_result
+        self._estimator = estimator
+        self._vcov_label = vcov_label
+        self._refit = refit
+        self._design = design
+        self._debiased = debiased
+        self._formula = formula
+        super().__init__(
+            params,
+            cov,
+            int(lm_result.nobs),
+            use_t=debiased,
+            model=f"Panel {estimator.upper()}",
+            depvar=design.depvar,
+        )
+
+    # -- covariance ---------------------------------------------------------------------------
+    def vcov(  # type: ignore[override]
+        self, vcov: str | Mapping[str, Any], *, debiased: bool | None = None, **options: Any
+    ) -> PanelResults:
+        """Return the same model with another covariance (refitted through linearmodels).
+
+        Parameters
+        ----------
+        vcov : str or dict
+            As in :func:`migflows.panel`.
+        debiased : bool, optional
+            Default: as in the original fit.
+        **options
+            ``count_effects`` (fixed effects only), as in :func:`migflows.panel`.
+
+        Returns
+        -------
+        PanelResults
+            A new object; ``self`` is unchanged.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import migflows.estimation.panel as P
+        >>> df = pd.DataFrame({"id": [1, 1, 1, 2, 2, 2, 3, 3, 3], "t": [1, 2, 3] * 3,
+        ...                    "y": [1.0, 2, 2.5, 0.5, 1.5, 3, 2, 2, 4],
+        ...                    "x": [0.1, 0.4, 0.2, 0.3, 0.9, 0.8, 0.5, 0.1, 0.7]})
+        >>> res = P.panel("y ~ x | entity", df, entity="id", time="t")
+        >>> res.vcov({"cluster": "time"}).vcov_type
+        'clustered (time)'
+        """
+        merged = dict(self._refit.options)
+        merged.update(options)
+        merged["debiased"] = self._debiased if debiased is None else debiased
+        return self._refit.fit(vcov, **merged)
+
+    @property
+    def vcov_type(self) -> str:
+        """Label of the covariance, e.g. ``'clustered (entity)'``, ``'Driscoll-Kraay'``."""
+        return self._vcov_label
+
+    # -- panel statistics ---------------------------------------------------------------------
+    @property
+    def estimator(self) -> str:
+        """``"fe"``, ``"re"``, ``"fd"``, ``"between"`` or ``"pooled"``."""
+        return self._estimator
+
+    @property
+    def formula(self) -> str:
+        """The formula as given."""
+        return self._formula
+
+    @property
+    def linearmodels(self) -> Any:
+        """The underlying linearmodels results object (for anything not exposed here)."""
+        return self._lm
+
+    @property
+    def rsquared(self) -> float:
+        """R-squared of the estimated equation (within for FE, quasi-demeaned data for RE)."""
+        return float(self._lm.rsquared)
+
+    @property
+    def rsquared_within(self) -> float:
+        """R-squared of the entity-demeaned data using these estimates."""
+        return float(self._lm.rsquared_within)
+
+    @property
+    def rsquared_between(self) -> float:
+        """R-squared of the entity means using these estimates."""
+        return float(self._lm.rsquared_between)
+
+    @property
+    def rsquared_overall(self) -> float:
+        """R-squared of the data in levels using these estimates."""
+        return float(self._lm.rsquared_overall)
+
+    @property
+    def n_entities(self) -> int:
+        """Entities in the estimation sample."""
+        return int(self._design.dependent.index.get_level_values(0).nunique())
+
+    @property
+    def n_periods(self) -> int:
+        """Distinct periods in the estimation sample."""
+        return int(self._design.dependent.index.get_level_values(1).nunique())
+
+    @property
+    def entities(self) -> pd.Index:
+        """Entity labels in the estimation sample."""
+        return self._design.dependent.index.get_level_values(0).unique()
+
+    @property
+    def periods(self) -> pd.Index:
+        """Time periods in the estimation sample."""
+        return self._design.dependent.index.get_level_values(1).unique().sort_values()
+
+    @property
+    def balanced(self) -> bool:
+        """Whether every entity is observed in every period of the estimation sample."""
+        return self.nobs == self.n_entities * self.n_periods
+
+    @property
+    def entity_effects(self) -> bool:
+        """Whether entity effects were absorbed."""
+        return bool(self._design.entity_effects)
+
+    @property
+    def time_effects(self) -> bool:
+        """Whether time effects were absorbed."""
+        return bool(self._design.time_effects)
+
+    @property
+    def weights(self) -> pd.Series | None:
+        """WLS weights on the estimation sample (None for OLS)."""
+        w = self._design.weights
+        return None if w is None else w.copy()
+
+    @property
+    def dropped(self) -> pd.DataFrame:
+        """Rows dropped for missing values, with the variables that were missing."""
+        return self._design.dropped.copy()
+
+    @property
+    def df_model(self) -> int:
+        """Parameters estimated, including absorbed effects."""
+        return int(self._lm.df_model)
+
+    @cached_property
+    def f_stat(self) -> TestStatistic:
+        """F test that all slopes are zero (classical, from the residual sums of squares)."""
+        f = self._lm.f_statistic
+        return TestStatistic(
+            "F", float(f.stat), float(f.pval), int(f.df), int(f.df_denom), "F", "all slopes are 0"
+        )
+
+    @cached_property
+    def f_stat_robust(self) -> TestStatistic:
+        """Wald test that all slopes are zero using this result's covariance."""
+        f = self._lm.f_statistic_robust
+        return TestStatistic(
+            "F (robust)",
+            float(f.stat),
+            float(f.pval),
+            int(f.df),
+            int(getattr(f, "df_denom", 0) or 0) or None,
+            "F",
+            "all slopes are 0",
+        )
+
+    @property
+    def theta(self) -> pd.Series | None:
+        """Random effects: the quasi-demeaning weight of each entity (None otherwise)."""
+        theta = getattr(self._lm, "theta", None)
+        return None if theta is None else theta.iloc[:, 0].rename("theta")
+
+    @property
+    def variance_decomposition(self) -> pd.Series | None:
+        """Random effects: variance of the entity effect and of the idiosyncratic error."""
+        vd = getattr(self._lm, "variance_decomposition", None)
+        return None if vd is None else vd.copy()
+
+    @property
+    def resids(self) -> pd.Series:
+        """Residuals (``y - X b`` net of the absorbed effects)."""
+        return self._lm.idiosyncratic.iloc[:, 0].rename("resids")
+
+    @property
+    def fitted_values(self) -> pd.Series:
+        """``X b`` on the estimation sample (without the absorbed effects)."""
+        return self._lm.fitted_values.iloc[:, 0].rename("fitted")
+
+    @property
+    def estimated_effects(self) -> pd.Series:
+        """Absorbed effects of each observation (zero without effects)."""
+        return self._lm.estimated_effects.iloc[:, 0].rename("effects")
+
+    def predict(self, data: Any = None, *, effects: bool = False) -> pd.Series:
+        """Linear prediction ``X b``.
+
+        Parameters
+        ----------
+        data : FlowPanel or DataFrame, optional
+            New data with the model's variables (same layout as in the fit). Default: the
+            estimation sample.
+        effects : bool, default False
+            Add the estimated entity/time effects (estimation sample only).
+
+        Returns
+        -------
+        Series
+            Indexed by (entity, time); rows of ``data`` with missing regressors are dropped
+            with a warning, as in the fit.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import migflows.estimation.panel as P
+        >>> df = pd.DataFrame({"id": [1, 1, 2, 2], "t": [1, 2, 1, 2],
+        ...                    "y": [1.0, 2.0, 0.5, 2.0], "x": [0.0, 1.0, 0.0, 1.5]})
+        >>> res = P.panel("y ~ x", df, entity="id", time="t", estimator="pooled")
+        >>> res.predict().round(3).tolist()
+        [0.796, 1.722, 0.796, 2.185]
+        """
+        if data is None:
+            out = self.fitted_values
+            if effects:
+                out = out + self.estimated_effects
+            return out.rename("predicted")
+        if effects:
+            raise InvalidOptionError(
+                "effects=True is available for the estimation sample only (data=None); "
+                "the effects of new entities or periods are unknown."
+            )
+        design = self._refit.design_for(data)
+        x = design.exog.reindex(columns=self._params.index)
+        missing = [c for c, v in x.isna().all().items() if v]
+        if missing:
+            raise ModelSpecificationError(
+                f"new data do not produce the regressors {missing}; pass data with the same "
+                "variables (and i() levels) as in the fit."
+            )
+        return (x @ self._params).rename("predicted")
+
+    def _fit_stats(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Estimator": self._estimator,
+            "Entities": self.n_entities,
+            "Periods": self.n_periods,
+        }
+        effects = [
+            n for n, on in (("entity", self.entity_effects), ("time", self.time_effects)) if on
+        ]
+        if effects:
+            out["Effects"] = " + ".join(effects)
+        if self._design.weights is not None:
+            out["Weights"] = self._design.weights.name
+        out["R-squared"] = round(self.rsquared, 6)
+        out["R-squared (within)"] = round(self.rsquared_within, 6)
+        out["R-squared (between)"] = round(self.rsquared_between, 6)
+        out["R-squared (overall)"] = round(self.rsquared_overall, 6)
+        out["F statistic"] = f"{self.f_stat.statistic:.4g} (p = {self.f_stat.pvalue:.4g})"
+        if len(self._design.dropped):
+            out["Rows dropped (missing)"] = len(self._design.dropped)
+        return out
+
+    def __copy__(self) -> PanelResults:
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+
+def hausman(fe: PanelResults, re: PanelResults) -> TestStatistic:
+    """Hausman test of fixed against random effects, as ``plm::phtest``.
+
+    ``H = (b_FE - b_RE)' [V_FE - V_RE]^{-1} (b_FE - b_RE)`` over the slopes both models
+    estimate, chi-squared with as many degrees of freedom. Under the null (the entity effects
+    are uncorrelated with the regressors) both estimators are consistent and RE is efficient.
+    The covariances are those of the results as passed: the classical test uses
+    ``vcov="unadjusted"`` for both (what ``phtest`` does by default); with robust covariances
+    the difference need not be positive definite (a :class:`HausmanWarning` says so).
+
+    Parameters
+    ----------
+    fe, re : PanelResults
+        Results with ``estimator="fe"`` and ``estimator="re"`` on the same data.
+
+    Returns
+    -------
+    TestStatistic
+        ``statistic``, ``df``, ``pvalue``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import migflows.estimation.panel as P
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(30), 5), "t": np.tile(np.arange(5), 30)})
+    >>> df["x"] = rng.normal(size=150)
+    >>> df["y"] = df["x"] + np.repeat(rng.normal(size=30), 5) + rng.normal(size=150)
+    >>> fe = P.panel("y ~ x | entity", df, entity="id", time="t", vcov="unadjusted")
+    >>> re = P.panel("y ~ x", df, entity="id", time="t", estimator="re", vcov="unadjusted")
+    >>> h = P.hausman(fe, re)
+    >>> h.df, bool(0 <= h.pvalue <= 1)
+    (1, True)
+    """
+    if not isinstance(fe, PanelResults) or not isinstance(re, PanelResults):
+        raise InvalidOptionError("hausman() takes two PanelResults (fixed and random effects).")
+    if fe.estimator != "fe" or re.estimator != "re":
+        raise InvalidOptionError(
+            f"hausman(fe, re) needs a fixed-effects and a random-effects result, got "
+            f"estimator={fe.estimator!r} and {re.estimator!r}."
+        )
+    common = [c for c in fe.params.index if c in re.params.index]
+    if not common:
+        raise ModelSpecificationError("the two models have no slope in common.")
+    d = (fe.params[common] - re.params[common]).to_numpy()
+    v = fe.cov.loc[common, common].to_numpy() - re.cov.loc[common, common].to_numpy()
+    eig = np.linalg.eigvalsh((v + v.T) / 2)
+    if eig.min() <= 0:
+        warnings.warn(
+            "V_FE - V_RE is not positive definite (smallest eigenvalue "
+            f"{eig.min():.3g}); the Hausman statistic may be negative or unreliable. Use "
+            "vcov='unadjusted' for both models, or a regression-based (robust) version.",
+            HausmanWarning,
+            stacklevel=2,
+        )
+    stat = float(d @ np.linalg.solve(v, d))
+    df = len(common)
+    return TestStatistic(
+        "Hausman",
+        stat,
+        float(stats.chi2.sf(stat, df)),
+        df,
+        None,
+        "chi2",
+        "the entity effects are uncorrelated with the regressors (RE consistent)",
+    )
