@@ -33,7 +33,7 @@ from migflows.errors import (
     SeparationWarning,
 )
 from migflows.estimation._demean import demean, encode_fixed_effects
-from migflows.estimation.ppml import CollinearityWarning, fit_ppml
+from migflows.estimation.ppml import CollinearityWarning, _prune_fe, _separation_ir, fit_ppml
 from migflows.estimation.results import RegressionResults, SandwichPieces
 from migflows.estimation.vcov import (
     SmallSampleCorrection,
@@ -239,6 +239,28 @@ def test_ppmlhdfe_separation_datasets_flag_exactly_the_separated(name):
     flagged[rows.to_numpy()] = True
     np.testing.assert_array_equal(flagged, df["separated"].to_numpy().astype(bool))
     assert fit.converged
+
+
+@pytest.mark.parametrize("method", ["direct", "projection"])
+@pytest.mark.parametrize("name", SEPARATION)
+def test_both_rectifier_solvers_find_the_separated(name, method):
+    # the projection solver is used above 20 000 parameters; check it on the small cases too
+    df, X, fe = _separation_case(name)
+    y = df["y"].to_numpy(float)
+    codes = (
+        np.zeros((len(df), 0), dtype=np.int64)
+        if fe is None
+        else np.column_stack([pd.factorize(fe[c])[0] for c in fe.columns])
+    )
+    keep, _, by_fe = _prune_fe(y, codes, np.ones(len(df), dtype=bool), False, True)
+    idx = np.flatnonzero(keep)
+    sub = np.zeros((len(idx), codes.shape[1]), dtype=np.int64)
+    for g in range(codes.shape[1]):
+        sub[:, g] = pd.factorize(codes[idx, g])[0]
+    ir = _separation_ir(y[idx], X.to_numpy(float)[idx], sub, method=method)
+    found = by_fe.copy()
+    found[idx[ir]] = True
+    np.testing.assert_array_equal(found, df["separated"].to_numpy().astype(bool))
 
 
 @pytest.mark.parametrize("name", ["01", "05", "06", "10", "15", "18"])

@@ -48,7 +48,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -257,50 +257,35 @@ def _prune_fe(
     return keep, single, separated
 
 
-def _separation_ir(
-    y: NDArray,
-    X: NDArray,
-    codes: NDArray[np.int64],
-    *,
-    tol: float = 1e-5,
-    maxiter: int = 1000,
-) -> NDArray[np.bool_]:
-    """Iterative-rectifier test; returns a mask of separated observations (all with y == 0).
+_IR_DIRECT_MAX_PARAMS = 20_000
+"""Above this many regressors + fixed-effect levels the IR fit uses projections, not sparse LU."""
 
-    Looks for ``u = X b + D a`` with ``u >= 0`` on zero outcomes and ``u = 0`` on positive ones;
-    zeros with ``u > 0`` are separated. Each step is a least-squares fit of ``U`` on regressors
-    and fixed-effect dummies with weight ``K = N_pos / tol^2`` on positive outcomes (which pins
-    their fit at zero) and 1 on zeros, then ``U <- max(u_hat, 0)`` on zeros, until every fitted
-    value is non-negative within ``tol``.
 
-    Alternating projections cannot be used for this fit: with weights spanning ten orders of
-    magnitude they stall long before the answer (their step criterion is met while the fit is
-    still wrong). The weights do not change between steps, so the weighted normal equations of
-    the sparse design are factorised once (sparse LU, tiny ridge for the redundant dummies) and
-    each step costs two triangular solves plus one step of iterative refinement.
+def _ir_fit_direct(
+    X: NDArray, codes: NDArray[np.int64], interior: NDArray[np.bool_], tol: float
+) -> Callable[[NDArray], NDArray]:
+    """Exact IR least-squares fit: weighted normal equations, factorised once (sparse LU).
+
+    Weight ``K = N_pos / tol^2`` on positive outcomes pins their fit at zero. Alternating
+    projections cannot solve this weighted problem: with weights ten orders of magnitude apart
+    they stall while their step criterion already says "converged". The weights are the same
+    in every IR step, so one factorisation serves all; a tiny ridge handles the redundant
+    dummies and one step of iterative refinement restores the accuracy it costs.
     """
-    interior = y > 0
-    if interior.all():
-        return np.zeros_like(interior)
-    n = y.shape[0]
-    k_weight = max(int(interior.sum()), 1) / tol**2
-    omega = np.where(interior, k_weight, 1.0)
+    n = interior.shape[0]
+    omega = np.where(interior, max(int(interior.sum()), 1) / tol**2, 1.0)
     blocks = [sparse.csr_matrix(X)] if X.shape[1] else []
     for g in range(codes.shape[1]):
         c = codes[:, g]
         blocks.append(
             sparse.csr_matrix((np.ones(n), (np.arange(n), c)), shape=(n, int(c.max()) + 1))
         )
-    if not blocks:
-        return np.zeros_like(interior)
     A = sparse.hstack(blocks, format="csc")
-    # scale columns to unit weighted norm so that one ridge fits all
     col_norm = np.sqrt(np.asarray(A.multiply(A).T @ omega)).ravel()
     col_norm[col_norm == 0] = 1.0
     A = A @ sparse.diags(1.0 / col_norm)
     AtW = (A.T @ sparse.diags(omega)).tocsc()
-    M = (AtW @ A).tocsc()
-    M = M + sparse.identity(M.shape[0], format="csc") * 1e-10
+    M = (AtW @ A).tocsc() + sparse.identity(A.shape[1], format="csc") * 1e-10
     lu = splu(M)
 
     def fitted(u: NDArray) -> NDArray:
@@ -308,6 +293,78 @@ def _separation_ir(
         theta += lu.solve(AtW @ (u - A @ theta))  # one step of iterative refinement
         return np.asarray(A @ theta)
 
+    return fitted
+
+
+def _ir_fit_projection(
+    X: NDArray, codes: NDArray[np.int64], interior: NDArray[np.bool_], tol: float
+) -> Callable[[NDArray], NDArray]:
+    """IR fit for large problems: projection onto ``span(X, D)`` intersected with ``{u_pos = 0}``.
+
+    The limit of infinite weight on positive outcomes is the orthogonal projection of ``U`` onto
+    the intersection of two subspaces, which alternating the two projections reaches (von
+    Neumann): unweighted demeaning plus a small regression for ``span(X, D)``, zeroing the
+    positive rows for the other. The map is linear, so the Irons-Tuck step accelerates it.
+    """
+    n = interior.shape[0]
+    ones = np.ones(n)
+    has_fe = codes.shape[1] > 0
+    Xt = demean(X, codes, ones, tol=1e-12).x if has_fe and X.shape[1] else X
+    Xpinv = np.linalg.pinv(Xt) if Xt.shape[1] else None
+
+    def project_v(v: NDArray) -> NDArray:
+        r = demean(v, codes, ones, tol=1e-12).x[:, 0] if has_fe else v.copy()
+        if Xpinv is not None:
+            r = r - Xt @ (Xpinv @ r)
+        out = v - r
+        out[interior] = 0.0
+        return out
+
+    def fitted(u: NDArray) -> NDArray:
+        v = u.copy()
+        for _ in range(100_000):
+            f1 = project_v(v)
+            f2 = project_v(f1)
+            d21 = f2 - f1
+            if np.max(np.abs(d21)) < 1e-3 * tol:
+                return f2
+            d2 = d21 - f1 + v
+            ssq = float(d2 @ d2)
+            v = f2 - (float(d21 @ d2) / ssq) * d21 if ssq > 0 else f2
+        raise ConvergenceError(
+            "the iterative-rectifier projections did not converge; pass separation=('fe',) "
+            "to skip the check (separated observations may then remain)"
+        )
+
+    return fitted
+
+
+def _separation_ir(
+    y: NDArray,
+    X: NDArray,
+    codes: NDArray[np.int64],
+    *,
+    tol: float = 1e-5,
+    maxiter: int = 1000,
+    method: Literal["auto", "direct", "projection"] = "auto",
+) -> NDArray[np.bool_]:
+    """Iterative-rectifier test; returns a mask of separated observations (all with y == 0).
+
+    Looks for ``u = X b + D a`` with ``u >= 0`` on zero outcomes and ``u = 0`` on positive ones;
+    zeros with ``u > 0`` are separated. Each step fits ``U`` by least squares on regressors and
+    fixed effects with the positive outcomes' fit pinned at zero, then sets
+    ``U <- max(u_hat, 0)`` on zeros, until every fitted value is non-negative within ``tol``.
+    ``method="auto"`` solves the fit exactly by sparse LU up to ``_IR_DIRECT_MAX_PARAMS``
+    parameters and by accelerated projections beyond.
+    """
+    interior = y > 0
+    n_params = X.shape[1] + int((codes.max(axis=0) + 1).sum() if codes.shape[1] else 0)
+    if interior.all() or n_params == 0:
+        return np.zeros_like(interior)
+    if method == "auto":
+        method = "direct" if n_params <= _IR_DIRECT_MAX_PARAMS else "projection"
+    build = _ir_fit_direct if method == "direct" else _ir_fit_projection
+    fitted = build(X, codes, interior, tol)
     u = (~interior).astype(np.float64)
     for _ in range(maxiter):
         uhat = fitted(u)
