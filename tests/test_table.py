@@ -93,3 +93,16 @@ def test_latex_compiles(models, tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert (tmp_path / "t.pdf").exists()
+
+
+def test_coef_plot_draws_every_model(models) -> None:
+    from migflows.reports.model_plots import coef_plot, fit_plot
+
+    fig = coef_plot(models, keep=["wage"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["log_wage_ratio"]
+    assert len(ax.containers) == 3  # one errorbar container per model
+    xs = sorted(float(c.lines[0].get_xdata()[0]) for c in ax.containers)
+    assert xs == sorted(float(m.params["log_wage_ratio"]) for m in models.values())
+    fig2 = fit_plot(models["PPML"])
+    assert len(fig2.axes[0].collections[0].get_offsets()) == models["PPML"].nobs
