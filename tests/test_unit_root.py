@@ -278,6 +278,19 @@ def test_columns_and_multiindex_give_the_same_result() -> None:
     assert adf_by_region(flat, "y", entity="region", time="year").index.name == "region"
 
 
+@pytest.mark.parametrize("test", ["ips", "llc", "madwu", "choi", "hadri", "cips"])
+def test_invariant_to_units_of_measurement(test: str) -> None:
+    # regional levels in tenge (1e12) must give the statistics of the same data in billions
+    base = _toy(n=12)
+    big = base.assign(y=base["y"] * 1e9 + 3e12)
+    a = unit_root(base, "y", test, trend="ct", lags=1)  # type: ignore[arg-type]
+    b = unit_root(big, "y", test, trend="ct", lags=1)  # type: ignore[arg-type]
+    assert b.statistic == pytest.approx(a.statistic, rel=1e-8)
+    none_a = unit_root(base, "y", "madwu", trend="none", lags=1)
+    none_b = unit_root(base.assign(y=base["y"] * 1e9), "y", "madwu", trend="none", lags=1)
+    assert none_b.statistic == pytest.approx(none_a.statistic, rel=1e-8)
+
+
 def test_plm_test_names_are_accepted() -> None:
     df = _toy()
     assert unit_root(df, "y", "levinlin", lags=1).test == "llc"  # type: ignore[arg-type]

@@ -183,6 +183,8 @@ def unit_root(
     )
     llc_rule = cast(Literal["llc2002", "plm"], _option(llc_lrv, "llc_lrv", ("llc2002", "plm"), {}))
     panel = _prepare(data, variable, entity, time)
+    if trend_key != "none":
+        panel = panel.centred()
     h0, h1 = _HYPOTHESES[test_key]
     if test_key == "hadri" and trend_key == "ct":
         h0 = "all series are trend-stationary"

@@ -89,10 +89,13 @@ def _batched_ols(
 ) -> _Fit:
     """OLS of ``y[g]`` on ``x[g]`` for every unit ``g`` at once (x: G×n×k, y: G×n)."""
     _, n, k = x.shape
-    q, r = np.linalg.qr(x)
+    # Unit-norm columns make the rank check scale-free (levels in tenge next to an
+    # intercept); coefficients and standard errors are scaled back below.
+    norms = np.sqrt(np.einsum("gnk,gnk->gk", x, x))
+    norms = np.where(norms > 0, norms, 1.0)
+    q, r = np.linalg.qr(x / norms[:, None, :])
     diag = np.abs(np.diagonal(r, axis1=1, axis2=2))
-    scale = np.maximum(diag.max(axis=1), 1e-300)
-    singular = (diag < 1e-10 * scale[:, None]).any(axis=1)
+    singular = (diag < 1e-10).any(axis=1)
     if singular.any():
         bad = [labels[int(i)] for i in np.flatnonzero(singular)]
         raise EstimationError(
@@ -101,14 +104,14 @@ def _batched_ols(
             "for the lag order gives a singular design. Drop these units or use fewer lags."
         )
     qty = np.einsum("gnk,gn->gk", q, y)
-    beta = np.linalg.solve(r, qty[..., None])[..., 0]
+    beta = np.linalg.solve(r, qty[..., None])[..., 0] / norms
     resid = y - np.einsum("gnk,gk->gn", x, beta)
     rss = np.einsum("gn,gn->g", resid, resid)
     rdf = n - k
     resvar = rss / rdf if dfcor else rss / n
     sigma = np.sqrt(resvar)
     rinv = np.linalg.inv(r)
-    var_diag = np.einsum("gij,gij->gi", rinv, rinv)  # diag of (X'X)^-1
+    var_diag = np.einsum("gij,gij->gi", rinv, rinv) / norms**2  # diag of (X'X)^-1
     se = sigma[:, None] * np.sqrt(var_diag)
     return _Fit(
         coef0=beta[:, 0],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -58,6 +58,16 @@ class _Panel:
     all_times: np.ndarray
     balanced: bool
     entity_name: str = "entity"
+
+    def centred(self) -> _Panel:
+        """Each unit's series minus its mean.
+
+        Every statistic with an intercept is invariant to a shift of each unit's level;
+        removing it first keeps the regressions well conditioned for large levels
+        (e.g. GRP in tenge).
+        """
+        shifted = [s - s.mean() for s in self.series]
+        return replace(self, series=shifted)
 
     @property
     def lengths(self) -> np.ndarray:
