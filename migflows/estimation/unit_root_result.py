@@ -57,14 +57,31 @@ class UnitRootResult:
     n_entities, n_periods : int
         Number of units and of distinct periods in the panel.
     details : DataFrame
-        One row per unit (ADF t-statistic, lags, observations, MacKinnon p-value, ...).
+        One row per unit. ADF-based tests: ``lags``, ``nobs`` (regression rows), ``rho``
+        (coefficient of the lagged level), ``tstat`` and ``pvalue`` (MacKinnon 1994);
+        IPS adds the moments ``E_t`` / ``Var_t``, LLC the short- and long-run variances
+        ``sigma2_st`` / ``sigma2_lt``. Hadri: ``lm`` and ``sigma2``. CIPS: ``lags``,
+        ``nobs``, ``cadf_t`` (and ``cadf_t_truncated``).
     extra : mapping
         Further statistics (e.g. the other Choi statistics, degrees of freedom).
     notes : tuple of str
-        Caveats (table extrapolation, bounded p-value, ...).
+        Caveats (table extrapolation, bounded p-value, lowered max_lags, ...).
+    variable : str
+        The tested column.
     pvalue_bound : str or None
         ``"below"`` when the true p-value is below the reported one, ``"above"`` when
         above (CIPS outside its tabulated range), else None.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from migflows.estimation.unit_root import unit_root
+    >>> idx = pd.MultiIndex.from_product([list("abcdef"), range(1990, 2020)])
+    >>> y = np.random.default_rng(4).normal(size=(6, 30)).cumsum(1).ravel()
+    >>> res = unit_root(pd.DataFrame({"y": y}, index=idx), "y", "madwu", lags=0)
+    >>> res.to_frame()[["test", "statistic_name", "n_entities"]]
+        test statistic_name  n_entities
+    0  madwu              P           6
     """
 
     test: str
