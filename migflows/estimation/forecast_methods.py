@@ -1,0 +1,460 @@
+"""Per-region forecasting methods (naive, drift, ETS, ARIMA) and the coherence step.
+
+Each method maps :class:`~migflows.estimation.forecast_data.SeriesData` to a
+:class:`MethodResult`: point forecasts and simulated trajectories of every component
+(arrivals and departures, or net) for every region and the next ``horizon`` calendar years.
+Draws of different regions are simulated independently here; the coherence step
+(:func:`reconcile`) then makes every draw add up nationally, which induces dependence, so
+intervals are always read off the reconciled draws.
+
+Modelling scale (``transform``): arrivals and departures are modelled on the log scale when
+every value is positive (``transform="auto"``), which keeps them positive and lets their
+variance grow with their level; point forecasts are then back-transformed medians, as
+R's ``forecast`` does without ``biasadj``. Net balances are modelled as they are.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from migflows.errors import (
+    ConvergenceError,
+    InvalidOptionError,
+    PanelStructureError,
+    format_values,
+)
+from migflows.estimation.forecast_data import Gaps, SeriesData, regular_series
+
+Transform = Literal["auto", "log", "none"]
+
+
+@dataclass(frozen=True, eq=False)
+class MethodResult:
+    """What a method returns before coherence.
+
+    Attributes
+    ----------
+    point : ndarray, shape (regions, horizon, components)
+        Point forecasts in target units.
+    draws : ndarray, shape (n_sims, regions, horizon, components)
+        Simulated trajectories in target units.
+    info : dict
+        Method details (specification, fitted parameters, warnings).
+    flows : DataFrame or None
+        Origin–destination forecasts for methods that model them (``gravity``).
+    """
+
+    point: np.ndarray
+    draws: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+    flows: pd.DataFrame | None = None
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _progress(items: list[Any], progress: bool, desc: str) -> Iterator[Any]:
+    if not progress:
+        return iter(items)
+    from tqdm.auto import tqdm
+
+    return iter(tqdm(items, desc=desc, leave=False))
+
+
+def _scale(data: SeriesData, transform: Transform) -> tuple[np.ndarray, bool]:
+    """Values on the modelling scale and whether they are logs."""
+    if transform not in ("auto", "log", "none"):
+        raise InvalidOptionError(
+            f"transform={transform!r} is not allowed; use 'auto', 'log' or 'none'."
+        )
+    positive = bool(np.all(data.values > 0))
+    if transform == "log" and (not data.inout or not positive):
+        what = "net balances" if not data.inout else "series with zeros"
+        raise InvalidOptionError(
+            f"transform='log' cannot be used on {what}; use transform='none' (or 'auto')."
+        )
+    use_log = transform == "log" or (transform == "auto" and data.inout and positive)
+    return (np.log(data.values) if use_log else data.values.copy()), use_log
+
+
+def _back(x: np.ndarray, use_log: bool) -> np.ndarray:
+    if use_log:
+        return np.exp(x)
+    return x
+
+
+def check_years(data: SeriesData, method: str, minimum: int) -> None:
+    """Raise PanelStructureError when there are fewer than ``minimum`` observed years."""
+    n = len(data.years)
+    if n < minimum:
+        raise PanelStructureError(
+            f"method {method!r} needs at least {minimum} observed years; the data have {n} "
+            f"({format_values([int(y) for y in data.years], limit=10)}). Use a method with "
+            "fewer requirements ('naive' needs 2) or more years."
+        )
+
+
+def check_regular_years(data: SeriesData, method: str, minimum: int, gaps: Gaps) -> None:
+    """Like :func:`check_years`, counting the annual points after ``gaps='interpolate'``."""
+    if gaps != "interpolate":
+        check_years(data, method, minimum)
+        return
+    n = int(data.years[-1] - data.years[0]) + 1
+    if n < minimum:
+        raise PanelStructureError(
+            f"method {method!r} needs at least {minimum} annual values; the years "
+            f"{int(data.years[0])}-{int(data.years[-1])} give {n} after interpolation."
+        )
+
+
+def _random_walk_paths(
+    z_last: np.ndarray, step_sd: np.ndarray, horizon: int, n_sims: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Random-walk innovations accumulated over calendar years: (S, R, H, C)."""
+    shocks = rng.standard_normal((n_sims, *z_last.shape[:1], horizon, z_last.shape[-1]))
+    return z_last[None, :, None, :] + np.cumsum(shocks, axis=2) * step_sd[None, :, None, :]
+
+
+# ----------------------------------------------------------------------------- naive, drift
+
+
+def naive(
+    data: SeriesData,
+    horizon: int,
+    *,
+    n_sims: int,
+    rng: np.random.Generator,
+    progress: bool = False,
+    gaps: Gaps = "error",
+    transform: Transform = "auto",
+) -> MethodResult:
+    """Random walk: the last observed value carried forward.
+
+    The innovation variance per calendar year is the mean of squared differences between
+    consecutive observations divided by the years between them, so gaps in the years are
+    handled in calendar time (no ``gaps`` option is needed).
+    """
+    check_years(data, "naive", 2)
+    z, use_log = _scale(data, transform)
+    k = np.diff(data.years).astype(float)  # years between observations
+    dz = np.diff(z, axis=1)
+    var = np.mean(dz**2 / k[None, :, None], axis=1)  # (R, C)
+    sd = np.sqrt(var)
+    point = np.repeat(z[:, -1:, :], horizon, axis=1)
+    draws = _random_walk_paths(z[:, -1, :], sd, horizon, n_sims, rng)
+    return MethodResult(
+        point=_back(point, use_log),
+        draws=_back(draws, use_log),
+        info={"log_scale": use_log, "sigma": sd},
+    )
+
+
+def drift(
+    data: SeriesData,
+    horizon: int,
+    *,
+    n_sims: int,
+    rng: np.random.Generator,
+    progress: bool = False,
+    gaps: Gaps = "error",
+    transform: Transform = "auto",
+) -> MethodResult:
+    """Random walk with drift: the average yearly change from the first to the last year.
+
+    The slope is ``(y_T - y_1) / (t_T - t_1)`` in calendar years, so gaps are handled in
+    calendar time. Simulated paths draw the slope from its sampling distribution
+    ``N(b, sigma^2 / (t_T - t_1))`` and add random-walk innovations, so the forecast
+    variance is ``h sigma^2 (1 + h / (t_T - t_1))``, as in Hyndman's ``rwf(drift=TRUE)``.
+    """
+    check_years(data, "drift", 3)
+    z, use_log = _scale(data, transform)
+    k = np.diff(data.years).astype(float)
+    span = float(data.years[-1] - data.years[0])
+    slope = (z[:, -1, :] - z[:, 0, :]) / span  # (R, C)
+    resid = np.diff(z, axis=1) - slope[:, None, :] * k[None, :, None]
+    dof = len(k) - 1
+    sd = np.sqrt(np.sum(resid**2 / k[None, :, None], axis=1) / dof)
+    steps = np.arange(1, horizon + 1, dtype=float)
+    point = z[:, -1:, :] + steps[None, :, None] * slope[:, None, :]
+    slope_draw = slope[None] + rng.standard_normal((n_sims, *slope.shape)) * sd / np.sqrt(span)
+    draws = _random_walk_paths(z[:, -1, :], sd, horizon, n_sims, rng)
+    draws = draws + steps[None, None, :, None] * slope_draw[:, :, None, :]
+    return MethodResult(
+        point=_back(point, use_log),
+        draws=_back(draws, use_log),
+        info={"log_scale": use_log, "slope": slope, "sigma": sd},
+    )
+
+
+# ----------------------------------------------------------------------------- statsmodels
+
+
+def _fit_each(
+    data: SeriesData,
+    horizon: int,
+    *,
+    n_sims: int,
+    rng: np.random.Generator,
+    progress: bool,
+    gaps: Gaps,
+    transform: Transform,
+    method: str,
+    fit_one: Callable[[np.ndarray], Any],
+    simulate: Callable[[Any, int, int, np.random.Generator], np.ndarray],
+) -> MethodResult:
+    z, use_log = _scale(data, transform)
+    R, _, C = z.shape
+    point = np.empty((R, horizon, C))
+    draws = np.empty((n_sims, R, horizon, C))
+    fits: dict[tuple[str, str], Any] = {}
+    caught: list[str] = []
+    jobs = [(i, c) for i in range(R) for c in range(C)]
+    # Tiny state-space problems: multithreaded BLAS only adds overhead (20x slower fits
+    # measured on 2 busy cores), so fits run single-threaded (threadpoolctl ships with PyMC).
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        years = data.years
+        for i, c in _progress(jobs, progress, f"{method} fits"):
+            years = _fit_series(
+                data,
+                z,
+                i,
+                c,
+                horizon,
+                n_sims,
+                rng,
+                gaps,
+                method,
+                fit_one,
+                simulate,
+                point,
+                draws,
+                fits,
+                caught,
+            )
+    return MethodResult(
+        point=_back(point, use_log),
+        draws=_back(draws, use_log),
+        info={
+            "log_scale": use_log,
+            "fits": fits,
+            "convergence_warnings": caught,
+            "years_used": [int(y) for y in years],
+        },
+    )
+
+
+def _fit_series(
+    data: SeriesData,
+    z: np.ndarray,
+    i: int,
+    c: int,
+    horizon: int,
+    n_sims: int,
+    rng: np.random.Generator,
+    gaps: Gaps,
+    method: str,
+    fit_one: Callable[[np.ndarray], Any],
+    simulate: Callable[[Any, int, int, np.random.Generator], np.ndarray],
+    point: np.ndarray,
+    draws: np.ndarray,
+    fits: dict[tuple[str, str], Any],
+    caught: list[str],
+) -> np.ndarray:
+    """Fit one region/component series and fill its slice of ``point`` and ``draws``."""
+    y, years = regular_series(z[i, :, c], data.years, gaps, method)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        try:
+            res = fit_one(y)
+        except (np.linalg.LinAlgError, ValueError) as err:
+            raise ConvergenceError(
+                f"method {method!r} failed on region {data.regions[i]!r} "
+                f"({data.components[c]}): {err}. Try another specification or method."
+            ) from err
+    caught.extend(
+        f"{data.regions[i]}/{data.components[c]}: {w.message}"
+        for w in record
+        if "converge" in str(w.message).lower()
+    )
+    point[i, :, c] = np.asarray(res.forecast(horizon), dtype=float)
+    draws[:, i, :, c] = simulate(res, horizon, n_sims, rng)
+    fits[(data.regions[i], data.components[c])] = res
+    return years
+
+
+def ets(
+    data: SeriesData,
+    horizon: int,
+    *,
+    n_sims: int,
+    rng: np.random.Generator,
+    progress: bool = False,
+    gaps: Gaps = "error",
+    transform: Transform = "auto",
+    error: Literal["add", "mul"] = "add",
+    trend: Literal["add", "mul"] | None = None,
+    damped_trend: bool = False,
+) -> MethodResult:
+    """Exponential smoothing per region and component (statsmodels ``ETSModel``).
+
+    The default ETS(A,N,N) on the log scale is simple exponential smoothing of log flows.
+    Needs a regular annual series (see ``gaps``) of at least 4 years. Simulated paths come
+    from ``ETSResults.simulate`` (innovations drawn from the fitted error distribution;
+    parameter uncertainty is not included, as in R's ``forecast``).
+    """
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    check_regular_years(data, "ets", 4, gaps)
+    if error not in ("add", "mul") or trend not in (None, "add", "mul"):
+        raise InvalidOptionError(
+            f"ets: error={error!r}, trend={trend!r} not allowed; error in ('add', 'mul'), "
+            "trend in (None, 'add', 'mul')."
+        )
+
+    def fit_one(y: np.ndarray) -> Any:
+        model = ETSModel(y, error=error, trend=trend, damped_trend=damped_trend)
+        return model.fit(disp=False)
+
+    def simulate(res: Any, h: int, n: int, gen: np.random.Generator) -> np.ndarray:
+        sims = res.simulate(h, anchor="end", repetitions=n, rng=gen)
+        return np.asarray(sims, dtype=float).reshape(h, n).T
+
+    result = _fit_each(
+        data,
+        horizon,
+        n_sims=n_sims,
+        rng=rng,
+        progress=progress,
+        gaps=gaps,
+        transform=transform,
+        method="ets",
+        fit_one=fit_one,
+        simulate=simulate,
+    )
+    result.info["spec"] = {"error": error, "trend": trend, "damped_trend": damped_trend}
+    return result
+
+
+def arima(
+    data: SeriesData,
+    horizon: int,
+    *,
+    n_sims: int,
+    rng: np.random.Generator,
+    progress: bool = False,
+    gaps: Gaps = "error",
+    transform: Transform = "auto",
+    order: tuple[int, int, int] = (1, 0, 0),
+    trend: str | None = None,
+) -> MethodResult:
+    """ARIMA per region and component (statsmodels ``ARIMA``, state-space MLE).
+
+    The default AR(1) with a constant on the log scale lets each region's flows revert
+    to their own mean. ``trend`` defaults to ``"c"`` without differencing and ``"n"``
+    with it (pass ``"t"`` for drift after one difference). Needs a regular annual series
+    (see ``gaps``) of at least 4 years. Paths come from ``ARIMAResults.simulate``.
+    """
+    from statsmodels.tsa.arima.model import ARIMA
+
+    check_regular_years(data, "arima", 4, gaps)
+    if len(order) != 3 or any(int(o) < 0 for o in order):
+        raise InvalidOptionError(f"arima: order={order!r} must be three non-negative integers.")
+    order = (int(order[0]), int(order[1]), int(order[2]))
+    trend_used = trend if trend is not None else ("c" if order[1] == 0 else "n")
+
+    def fit_one(y: np.ndarray) -> Any:
+        return ARIMA(y, order=order, trend=trend_used).fit()
+
+    def simulate(res: Any, h: int, n: int, gen: np.random.Generator) -> np.ndarray:
+        sims = res.simulate(h, anchor="end", repetitions=n, rng=gen)
+        return np.asarray(sims, dtype=float).reshape(h, n).T
+
+    result = _fit_each(
+        data,
+        horizon,
+        n_sims=n_sims,
+        rng=rng,
+        progress=progress,
+        gaps=gaps,
+        transform=transform,
+        method="arima",
+        fit_one=fit_one,
+        simulate=simulate,
+    )
+    result.info["spec"] = {"order": order, "trend": trend_used}
+    return result
+
+
+# ----------------------------------------------------------------------------- coherence
+
+
+def reconcile(values: np.ndarray, data: SeriesData, coherent: bool) -> tuple[np.ndarray, int]:
+    """Append net, make every trajectory nationally coherent and in/out non-negative.
+
+    Parameters
+    ----------
+    values : ndarray, shape (..., regions, horizon, components)
+        Point forecasts or draws in target units.
+    data : SeriesData
+        The training data (components, target, population).
+    coherent : bool
+        Rebalance so that net balances sum to zero in every year and draw.
+
+    Returns
+    -------
+    (ndarray, int)
+        Values of ``data.variables`` (..., regions, horizon, variables), and how many
+        negative arrival/departure values were set to zero.
+
+    Notes
+    -----
+    Arrivals and departures (counts; rates are converted with the last observed population
+    and back) are scaled so that both national totals equal their mean,
+    ``A_i' = A_i T / sum(A)`` and ``D_i' = D_i T / sum(D)`` with ``T = (sum(A) + sum(D)) / 2``:
+    shares are kept, values stay non-negative and net = A' - D' sums to zero. A modelled net
+    balance is shifted by the national excess distributed in proportion to population
+    (bayesPop's rule; equal shares for counts without population): for rates this subtracts
+    the population-weighted mean rate.
+    """
+    pop = data.last_population()
+    clipped = 0
+    if values.shape[-1] == 2:
+        flows = values.copy()
+        clipped = int(np.sum(flows < 0))
+        flows = np.maximum(flows, 0.0)
+        if coherent:
+            to_counts = data.target == "rates"
+            if to_counts:
+                factor = pop[:, None, None] / 1000.0  # type: ignore[index]
+                flows = flows * factor
+            totals = flows.sum(axis=-3, keepdims=True)  # (..., 1, H, 2)
+            mean = totals.mean(axis=-1, keepdims=True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ratio = np.where(totals > 0, mean / totals, 0.0)
+            flows = flows * ratio
+            if to_counts:
+                flows = flows / factor
+        net = flows[..., 0] - flows[..., 1]
+        return np.concatenate([flows, net[..., None]], axis=-1), clipped
+    net = values[..., 0].copy()
+    if coherent:
+        if data.target == "rates":
+            w = pop / pop.sum()  # type: ignore[union-attr]
+            net = net - np.einsum("...rh,r->...h", net, w)[..., None, :]
+        else:
+            w = (
+                pop / pop.sum()
+                if pop is not None
+                else np.full(len(data.regions), 1 / len(data.regions))
+            )
+            excess = net.sum(axis=-2, keepdims=True)
+            net = net - excess * w[:, None]
+    return net[..., None], clipped
