@@ -11,6 +11,7 @@ True
 """
 
 from migflows.reports.html import build_report
+from migflows.reports.model_plots import coef_plot, fit_plot
 from migflows.reports.plots import (
     attractiveness_plot,
     flow_map,
@@ -25,17 +26,23 @@ from migflows.reports.sections import (
     available_sections,
     register_section,
 )
+from migflows.reports.tables import RegressionTable, regression_table, table
 
 __all__ = [
+    "RegressionTable",
     "ReportContext",
     "Section",
     "SectionSkipped",
     "attractiveness_plot",
     "available_sections",
     "build_report",
+    "coef_plot",
+    "fit_plot",
     "flow_map",
     "national_totals_plot",
     "net_balance_plot",
     "od_heatmap",
     "register_section",
+    "regression_table",
+    "table",
 ]
