@@ -21,6 +21,7 @@ from migflows.data import (
     read_od_matrix,
 )
 from migflows.estimation.gravity import gravity
+from migflows.estimation.unit_root import adf_by_region, kpss_by_region, unit_root
 
 __version__ = "0.1.0"
 
@@ -28,10 +29,13 @@ __all__ = [
     "Crosswalk",
     "FlowPanel",
     "__version__",
+    "adf_by_region",
     "errors",
     "gravity",
     "kazakhstan_regions",
+    "kpss_by_region",
     "load_kazakhstan",
     "presets",
     "read_od_matrix",
+    "unit_root",
 ]

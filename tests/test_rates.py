@@ -64,3 +64,16 @@ def test_period_and_population_errors() -> None:
     bare = migflows.FlowPanel.from_frame(pd.DataFrame({"origin": ["a"], "destination": ["b"], "year": [2020], "flow": [1]}))
     with pytest.raises(MissingValueError, match="need population"):
         region_rates(bare)
+
+
+def test_unit_root_reads_a_flowpanel() -> None:
+    from migflows.estimation.unit_root import region_table
+
+    kz = migflows.load_kazakhstan()
+    direct = migflows.unit_root(region_table(kz, "unemployment"), "unemployment", test="ips", lags=1)
+    via_panel = migflows.unit_root(kz, "unemployment", test="ips", lags=1)
+    assert via_panel.statistic == direct.statistic and via_panel.n_entities == 20
+    with pytest.raises(PanelStructureError, match=r"gaps inside their series: 'abai' lacks 2011"):
+        migflows.unit_root(kz, "net_rate")
+    with pytest.raises(UnknownVariableError, match="neither a region attribute nor a rate"):
+        migflows.unit_root(kz, "nope")

@@ -35,6 +35,7 @@ import pandas as pd
 from statsmodels.tools.sm_exceptions import InterpolationWarning
 from statsmodels.tsa.stattools import adfuller, kpss
 
+from migflows.data.panel import FlowPanel
 from migflows.errors import (
     InvalidOptionError,
     PanelStructureError,
@@ -58,13 +59,43 @@ from migflows.estimation.unit_root_input import (
 )
 from migflows.estimation.unit_root_result import UnitRootResult
 
-__all__ = ["UnitRootResult", "adf_by_region", "kpss_by_region", "unit_root"]
+__all__ = ["UnitRootResult", "adf_by_region", "kpss_by_region", "region_table", "unit_root"]
 
 
 # ---------------------------------------------------------------------------
 # Public API
+def region_table(panel: FlowPanel, variable: str) -> pd.DataFrame:
+    """The region-year series ``variable`` of a FlowPanel, indexed by (region, year).
+
+    Region attributes come from ``panel.regions`` (the panel's regions only, every year
+    with data); other names are looked up in :func:`migflows.data.rates.region_rates`.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> t = region_table(migflows.load_kazakhstan(), "unemployment")
+    >>> t.index.names, t.columns.tolist()
+    (['region', 'year'], ['unemployment'])
+    """
+    regions = panel.regions
+    if regions is not None and variable in regions.columns:
+        keep = regions.index.get_level_values("region").isin(panel.region_keys)
+        return regions.loc[keep, [variable]].dropna()
+    from migflows.data.rates import region_rates
+
+    rates = region_rates(panel)
+    if variable not in rates.columns:
+        from migflows.errors import UnknownVariableError
+
+        raise UnknownVariableError(
+            f"{variable!r} is neither a region attribute nor a rate of region_rates() "
+            f"(e.g. 'net_rate', 'out_rate', 'log_rel_wage')."
+        )
+    return rates[[variable]].dropna()
+
+
 def unit_root(
-    data: pd.DataFrame,
+    data: pd.DataFrame | FlowPanel,
     variable: str,
     test: Literal["ips", "llc", "madwu", "choi", "hadri", "cips"] = "ips",
     *,
@@ -87,9 +118,12 @@ def unit_root(
 
     Parameters
     ----------
-    data : DataFrame
+    data : DataFrame or FlowPanel
         Long panel with an (entity, time) MultiIndex, or with entity and time columns
-        named by ``entity=`` and ``time=``. Never modified.
+        named by ``entity=`` and ``time=``. Never modified. A FlowPanel is read by region
+        and year: a region attribute (``"unemployment"``, ``"wage"``) over all its annual
+        years, or a rate of :func:`migflows.data.rates.region_rates` (``"net_rate"``) over
+        the flow years (which must then be consecutive).
     variable : str
         Numeric column to test.
     test : {"ips", "llc", "madwu", "choi", "hadri", "cips"}, default "ips"
@@ -171,6 +205,8 @@ def unit_root(
     >>> res.statistic_name, res.n_entities, bool(res.pvalue > 0.01)
     ('W_tbar', 10, True)
     """
+    if isinstance(data, FlowPanel):
+        data = region_table(data, variable)
     if isinstance(test, str) and test.lower() in CHOI_STATS:  # plm's names for Choi's tests
         test, choi_stat = "choi", test.lower()  # type: ignore[assignment]
     test_key = _option(test, "test", TESTS, _TEST_ALIASES)
