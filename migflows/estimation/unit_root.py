@@ -74,7 +74,7 @@ def region_table(panel: FlowPanel, variable: str) -> pd.DataFrame:
     --------
     >>> import migflows
     >>> t = region_table(migflows.load_kazakhstan(), "unemployment")
-    >>> t.index.names, t.columns.tolist()
+    >>> list(t.index.names), t.columns.tolist()
     (['region', 'year'], ['unemployment'])
     """
     regions = panel.regions
