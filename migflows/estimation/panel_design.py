@@ -581,6 +581,13 @@ def _check_absorbed(
 ) -> None:
     if exog.shape[1] == 0:
         return
+    zero = [str(c) for c in exog.columns if not exog[c].abs().gt(0).any()]
+    if zero:
+        raise EstimationError(
+            f"{format_values(zero, limit=10)} {'is' if len(zero) == 1 else 'are'} zero in every "
+            f"row of the estimation sample ({len(exog)} rows), e.g. i(period, x) for a period "
+            "without complete rows; drop the term or choose periods/variables with data."
+        )
     checks = []
     if (estimator == "fe" and entity_effects) or estimator == "fd":
         label = "the entity effects" if estimator == "fe" else "first-differencing"
