@@ -97,7 +97,7 @@ class ABCResult:
 
         Examples
         --------
-        >>> from migflows.presets import an_becker_cheng
+        >>> from migflows.models.presets import an_becker_cheng
         >>> res = an_becker_cheng()  # doctest: +SKIP
         >>> res.table().columns.tolist()  # doctest: +SKIP
         ['early', 'late', 'difference']

@@ -11,7 +11,8 @@ Panel (rate-regression) presets
     An, Becker & Cheng (2016): migration rates on wage gaps, unemployment and relative
     uncertainty, boom versus crisis, WLS, stationarity pre-tests.
 
-Gravity presets are added below, in their own section.
+Gravity presets live in :mod:`migflows.models.gravity_presets`; :mod:`migflows.presets` exposes
+both.
 """
 
 from __future__ import annotations
@@ -140,7 +141,3 @@ def an_becker_cheng(
         unit_root_options=unit_root_options,
         by_period=by_period,
     )
-
-
-# =============================================================================================
-# Gravity presets (added separately)
