@@ -279,7 +279,7 @@ def test_results_vocabulary_and_immutability() -> None:
     assert "Entities:" in str(res.summary) and "<table>" in res._repr_html_()
     with pytest.raises(AttributeError, match="immutable"):
         res._nobs = 3  # type: ignore[misc]
-    assert res.df_resid == 200 - 2 - 10 + 0 or res.df_resid == 188  # linearmodels df_resid
+    assert res.df_resid == 200 - 2 - 10  # n - K - N (linearmodels counts the effects)
     assert res.entity_effects and not res.time_effects
 
 
@@ -345,6 +345,32 @@ def test_nickell_warning_names_t_and_order() -> None:
             entity="firm",
             time="year",
         )
+
+
+def test_calendar_lags_and_differences_with_gaps() -> None:
+    # Kazakhstan-like years: lag(x, 1) exists only where the previous calendar year does.
+    df = pd.DataFrame(
+        {
+            "id": np.repeat(list("abcdef"), 4),
+            "year": np.tile([2010, 2015, 2020, 2021], 6),
+            "x": np.arange(24, dtype=float) ** 1.5,
+            "y": np.sin(np.arange(24.0)),
+        }
+    )
+    with pytest.warns(DroppedRowsWarning, match="Dropped 18 of 24 rows"):
+        res = panel("y ~ lag(x, 1) + diff(x, 1)", df, "pooled", entity="id", time="year")
+    assert list(res.dropped.index.get_level_values("year").unique()) == [2010, 2015, 2020]
+    frame = res.linearmodels.model.exog.dataframe
+    x = df.set_index(["id", "year"])["x"]
+    for ent in "abcdef":
+        assert frame.loc[(ent, 2021), "lag(x, 1)"] == x[(ent, 2020)]
+        assert frame.loc[(ent, 2021), "diff(x, 1)"] == x[(ent, 2021)] - x[(ent, 2020)]
+
+
+def test_first_differences_do_not_bridge_gaps_within_an_entity() -> None:
+    res = _fit("unbalanced_within_individual").vcov("robust")
+    fd = panel(G, UNBALANCED, "fd", entity="firm", time="year")
+    assert res.nobs == 171 and fd.nobs == 135
 
 
 def test_dataframe_with_multiindex_and_pair_clusters() -> None:
@@ -426,6 +452,12 @@ def test_bad_weights_and_options() -> None:
             entity="firm",
             time="year",
         )
+
+
+def test_too_few_observations() -> None:
+    small = GRUNFELD[GRUNFELD["year"] == 1935].head(3)
+    with pytest.raises(EstimationError, match=r"Too few observations: .* no residual degrees"):
+        panel(G, small, "pooled", entity="firm", time="year")
 
 
 def test_unbalanced_panel_is_fine() -> None:

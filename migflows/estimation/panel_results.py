@@ -381,11 +381,6 @@ class PanelResults(RegressionResults):
             out["Rows dropped (missing)"] = len(self._design.dropped)
         return out
 
-    def __copy__(self) -> PanelResults:
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        return new
-
 
 def hausman(fe: PanelResults, re: PanelResults) -> TestStatistic:
     """Hausman test of fixed against random effects, as ``plm::phtest``.
