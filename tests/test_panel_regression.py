@@ -433,6 +433,8 @@ def test_bad_weights_and_options() -> None:
         panel(G, bad, "pooled", entity="firm", time="year", weights="w")
     with pytest.raises(InvalidOptionError, match="estimator='gmm' is not allowed"):
         panel(G, GRUNFELD, "gmm", entity="firm", time="year")  # type: ignore[arg-type]
+    with pytest.raises(InvalidOptionError, match="level='pair' applies to FlowPanel data"):
+        panel(G, GRUNFELD, "pooled", entity="firm", time="year", level="pair")
     with pytest.raises(InvalidOptionError, match="clustering needs a variable"):
         panel(G, GRUNFELD, "pooled", entity="firm", time="year", vcov="cluster")
     with pytest.raises(FixedEffectError, match="estimator='re' does not absorb effects"):

@@ -146,6 +146,11 @@ def to_panel_frame(
             frame = frame.assign(pair=frame["origin"].astype(str) + "->" + frame["destination"])
             frame = frame.set_index(["pair", "year"])
         return frame.sort_index(), list(data.years)
+    if level != "region":
+        raise InvalidOptionError(
+            f"level={level!r} applies to FlowPanel data; a DataFrame is used as it is (its "
+            "entity and time identify the rows)."
+        )
     if not isinstance(data, pd.DataFrame):
         raise TypeError(
             f"data must be a FlowPanel or a pandas DataFrame, got {type(data).__name__}."
