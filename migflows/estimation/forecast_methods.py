@@ -100,6 +100,15 @@ def check_years(data: SeriesData, method: str, minimum: int) -> None:
         )
 
 
+def series_scale(y: np.ndarray) -> float:
+    """Scale that brings a series to order one: its mean absolute value if above 100, else 1.
+
+    Log series and rates per 1,000 are left as they are.
+    """
+    m = float(np.mean(np.abs(y)))
+    return m if m > 100.0 else 1.0
+
+
 def check_regular_years(data: SeriesData, method: str, minimum: int, gaps: Gaps) -> None:
     """Like :func:`check_years`, counting the annual points after ``gaps='interpolate'``."""
     if gaps != "interpolate":
@@ -255,7 +264,7 @@ def _fit_series(
     data: SeriesData,
     z: np.ndarray,
     i: int,
-    c: int,
+    c_: int,
     horizon: int,
     n_sims: int,
     rng: np.random.Generator,
@@ -269,24 +278,28 @@ def _fit_series(
     caught: list[str],
 ) -> np.ndarray:
     """Fit one region/component series and fill its slice of ``point`` and ``draws``."""
-    y, years = regular_series(z[i, :, c], data.years, gaps, method)
+    y, years = regular_series(z[i, :, c_], data.years, gaps, method)
+    # ETS(A,*,*) and ARIMA are scale-equivariant; fitting y / c with c of order one keeps
+    # statsmodels' optimiser from stalling on levels in the hundreds of thousands (it left
+    # the initial level at the first observation on Korean departures).
+    c = series_scale(y)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         try:
-            res = fit_one(y)
+            res = fit_one(y / c)
         except (np.linalg.LinAlgError, ValueError) as err:
             raise ConvergenceError(
                 f"method {method!r} failed on region {data.regions[i]!r} "
-                f"({data.components[c]}): {err}. Try another specification or method."
+                f"({data.components[c_]}): {err}. Try another specification or method."
             ) from err
     caught.extend(
-        f"{data.regions[i]}/{data.components[c]}: {w.message}"
+        f"{data.regions[i]}/{data.components[c_]}: {w.message}"
         for w in record
         if "converge" in str(w.message).lower()
     )
-    point[i, :, c] = np.asarray(res.forecast(horizon), dtype=float)
-    draws[:, i, :, c] = simulate(res, horizon, n_sims, rng)
-    fits[(data.regions[i], data.components[c])] = res
+    point[i, :, c_] = c * np.asarray(res.forecast(horizon), dtype=float)
+    draws[:, i, :, c_] = c * simulate(res, horizon, n_sims, rng)
+    fits[(data.regions[i], data.components[c_])] = res
     return years
 
 
