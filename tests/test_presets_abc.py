@@ -175,6 +175,20 @@ def test_table_and_rendering(abc: ABCResult) -> None:
     assert "Stationarity pre-tests" in str(abc) and "<table" in abc._repr_html_()
 
 
+def test_directions_next_to_the_paper(abc: ABCResult) -> None:
+    d = abc.directions()
+    assert d.loc["log_wage_ratio", "paper_expected_change"] == "decrease"
+    assert d.loc["wage_uncertainty_diff", "paper_expected_change"] == "increase"
+    assert d.loc["unemp_diff", "paper_expected_change"] == ""
+    diff = abc.comparison["difference"]
+    for x in d.index:
+        assert d.loc[x, "estimate"] == diff.loc[x, "estimate"]
+        assert d.loc[x, "estimated_change"] == (
+            "decrease" if diff.loc[x, "estimate"] < 0 else "increase"
+        )
+    assert d.loc["unemp_diff", "agrees"] is None
+
+
 def test_errors(kz: migflows.FlowPanel) -> None:
     with pytest.raises(InvalidOptionError, match=r"period 'boom' \(2000-2007\) contains none"):
         an_becker_cheng(kz, periods=PAPER_PERIODS)

@@ -92,6 +92,41 @@ class ABCResult:
     periods: dict[str, tuple[int, int]]
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    def directions(self) -> pd.DataFrame:
+        """The paper's reported change from boom to crisis next to the change estimated here.
+
+        Issue 4 summarises the paper's findings qualitatively: in the crisis the wage effect
+        weakens and relative uncertainty deters less. This table states, per regressor, that
+        expectation as a sign of the slope change (crisis minus boom; "" where the summary
+        says nothing) and the estimated change from the first to the last period here, with
+        its p-value. On the embedded data the periods are not boom and crisis, so agreement
+        or disagreement is descriptive only.
+
+        Returns
+        -------
+        DataFrame
+            ``paper_expected_change``, ``estimated_change``, ``pvalue``, ``agrees``.
+        """
+        rows = []
+        for x in self.comparison.index:
+            expected = _paper_direction(str(x))
+            if "difference" in self.comparison.columns.get_level_values(0):
+                est = float(self.comparison.loc[x, ("difference", "estimate")])
+                p = float(self.comparison.loc[x, ("difference", "pvalue")])
+            else:
+                est, p = np.nan, np.nan
+            sign = "" if not np.isfinite(est) else ("decrease" if est < 0 else "increase")
+            rows.append(
+                {
+                    "paper_expected_change": expected,
+                    "estimated_change": sign,
+                    "estimate": est,
+                    "pvalue": p,
+                    "agrees": (expected == sign) if expected and sign else None,
+                }
+            )
+        return pd.DataFrame(rows, index=self.comparison.index)
+
     def table(self, digits: int = 3) -> pd.DataFrame:
         """Text table ``estimate (std. error)`` with stars (* 10%, ** 5%, *** 1%) per period.
 
@@ -143,6 +178,19 @@ class ABCResult:
 
 
 # ---------------------------------------------------------------------------------------------
+def _paper_direction(regressor: str) -> str:
+    """Sign of the boom-to-crisis slope change that the paper reports (issue 4's summary).
+
+    A positive wage-gap slope that weakens decreases; a negative uncertainty slope that
+    deters less increases. Unemployment: the summary states no change.
+    """
+    if "uncertainty" in regressor:
+        return "increase"
+    if "wage" in regressor or "income" in regressor or "grp" in regressor:
+        return "decrease"
+    return ""
+
+
 def _last_spell(series: pd.Series) -> pd.Series:
     """Keep, per unit, its last run of consecutive years (the tests need no gaps)."""
     parts = []

@@ -110,8 +110,9 @@ def an_becker_cheng(
     -------
     ABCResult
         ``model``, ``by_period``, ``comparison`` (estimates per period and their
-        difference), ``table()``, ``unit_roots``, ``specification`` (paper vs ours),
-        ``notes``.
+        difference), ``table()``, ``directions()`` (the paper's reported boom-to-crisis
+        changes, as signs, next to ours), ``unit_roots``, ``specification`` (paper vs
+        ours), ``notes``.
 
     Examples
     --------
