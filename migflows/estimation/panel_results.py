@@ -299,8 +299,13 @@ class PanelResults(RegressionResults):
 
     @property
     def resids(self) -> pd.Series:
-        """Residuals (``y - X b`` net of the absorbed effects)."""
-        return self._lm.idiosyncratic.iloc[:, 0].rename("resids")
+        """Residuals of the estimated equation (differenced for FD, entity means for between)."""
+        return pd.Series(self._lm.resids).rename("resids")
+
+    @property
+    def idiosyncratic(self) -> pd.Series:
+        """``y - X b`` minus the estimated effects, in levels on the estimation sample."""
+        return self._lm.idiosyncratic.iloc[:, 0].rename("idiosyncratic")
 
     @property
     def fitted_values(self) -> pd.Series:
