@@ -350,12 +350,16 @@ def _transform(
     x = design_x.to_numpy(dtype=np.float64)
     w = None if weights is None else weights.to_numpy(dtype=np.float64)
     if estimator == "fe" and (entity_effects or time_effects):
-        codes = []
-        if entity_effects:
-            codes.append(pd.factorize(design_x.index.get_level_values(0))[0])
-        if time_effects:
-            codes.append(pd.factorize(design_x.index.get_level_values(1))[0])
-        x = demean(x, np.column_stack(codes), w).x
+        levels = [lv for lv, on in ((0, entity_effects), (1, time_effects)) if on]
+        if len(levels) == 1:  # one-way: a (weighted) group mean is exact, no iteration needed
+            ww = np.ones(len(x)) if w is None else w
+            wx = pd.DataFrame(x * ww[:, None], index=design_x.index)
+            sums = wx.groupby(level=levels[0]).transform("sum").to_numpy()
+            wsum = pd.Series(ww, index=design_x.index).groupby(level=levels[0]).transform("sum")
+            x = x - sums / wsum.to_numpy()[:, None]
+        else:
+            codes = [pd.factorize(design_x.index.get_level_values(lv))[0] for lv in levels]
+            x = demean(x, np.column_stack(codes), w).x
     elif estimator == "fd":
         x = design_x.groupby(level=0).diff().dropna().to_numpy(dtype=np.float64)
     elif estimator == "between":
