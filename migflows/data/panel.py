@@ -590,12 +590,11 @@ class FlowPanel:
         if pop is None:
             return balances(flows)
         # Rates need population; years without it for every region get NaN rates.
-        have = set(pop.index)
-        parts = []
-        for year, sub in flows.groupby("year"):
-            keys = set(sub["origin"]) | set(sub["destination"])
-            covered = all((k, year) in have for k in keys)
-            parts.append(balances(sub, pop) if covered else balances(sub))
+        covered = set(self.complete_years("population"))
+        parts = [
+            balances(sub, pop) if year in covered else balances(sub)
+            for year, sub in flows.groupby("year")
+        ]
         return pd.concat(parts).sort_index()
 
     def indices(
@@ -652,7 +651,7 @@ class FlowPanel:
                 )
             if name in ("intensity", "impact") and pop is not None:
                 # Only years where every region has a population; the others stay NaN.
-                covered = self._years_with_population()
+                covered = self.complete_years("population")
                 sub = self._flows[self._flows["year"].isin(covered)]
                 func = ix.index_intensity if name == "intensity" else ix.index_impact
                 table = (
@@ -668,12 +667,31 @@ class FlowPanel:
             parts.append(frame.add_prefix(f"{name}_"))
         return pd.concat(parts, axis=1)
 
-    def _years_with_population(self) -> list[int]:
-        pop = self.population()
-        if pop is None:
-            return []
-        have = set(pop.index)
-        return [y for y in self.years if all((k, y) in have for k in self.region_keys)]
+    def complete_years(self, *attributes: str) -> list[int]:
+        """Flow years in which every region with flows that year has all ``attributes``.
+
+        Examples
+        --------
+        >>> import migflows
+        >>> migflows.load_kazakhstan().complete_years("population", "wage")
+        [2020, 2021, 2023]
+        """
+        if self._regions is None:
+            return [] if attributes else self.years
+        unknown = [a for a in attributes if a not in self._regions.columns]
+        if unknown:
+            raise InvalidOptionError(
+                f"attributes {format_values(unknown)} are not in the panel; available: "
+                f"{format_values(self.attributes, limit=20)}."
+            )
+        present = self._regions[list(attributes)].notna().all(axis=1)
+        have = set(present.index[present.to_numpy()])
+        out = []
+        for year, sub in self._flows.groupby("year"):
+            keys = set(sub["origin"]) | set(sub["destination"])
+            if all((k, year) in have for k in keys):
+                out.append(int(str(year)))
+        return out
 
     def population(self) -> pd.Series | None:
         """Population by ``(region, year)`` if the panel has a ``population`` attribute."""

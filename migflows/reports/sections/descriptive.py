@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from migflows.data.indices import (
-    balances,
     index_connectivity,
     index_distance,
     index_impact,
@@ -41,40 +40,8 @@ TOP_CORRIDORS = 15
 MAP_ARROWS = 40
 
 
-def population_years(panel: FlowPanel) -> list[int]:
-    """Flow years in which every region of the panel has a population value."""
-    population = panel.population()
-    if population is None:
-        return []
-    keys = set(panel.region_keys)
-    out = []
-    for year in panel.years:
-        index = population.index
-        have = set(index[index.get_level_values("year") == year].get_level_values("region"))
-        if keys <= have:
-            out.append(year)
-    return out
-
-
-def panel_balances(panel: FlowPanel) -> pd.DataFrame:
-    """:func:`~migflows.data.indices.balances` by region and year, with rates where possible.
-
-    Rates per 1,000 need the population of every region; years without it get NaN rates.
-    """
-    flows = panel.flows
-    with_pop = population_years(panel)
-    parts = []
-    population = panel.population()
-    if with_pop and population is not None:
-        parts.append(balances(flows[flows["year"].isin(with_pop)], population))
-    rest = flows[~flows["year"].isin(with_pop)]
-    if len(rest):
-        parts.append(balances(rest))
-    return pd.concat(parts).sort_index()
-
-
 def _shared_balances(ctx: ReportContext) -> pd.DataFrame:
-    return ctx.cached("balances", lambda: panel_balances(ctx.panel))
+    return ctx.cached("balances", lambda: ctx.panel.balances())
 
 
 def _by_label(frame: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
@@ -363,7 +330,7 @@ class IndicesSection:
         flows = panel.flows
         head = f"<h3>{esc('Summary indices of the migration system (migest)')}</h3>"
         blocks: list[tuple[str, pd.DataFrame, dict[str, tuple[str, int]]]] = []
-        pop_years = population_years(panel)
+        pop_years = panel.complete_years("population") if panel.population() is not None else []
         population = panel.population()
         if pop_years and population is not None:
             sub = flows[flows["year"].isin(pop_years)]

@@ -22,14 +22,6 @@ DRIVERS = {
 }
 
 
-def model_years(panel: FlowPanel, attributes: list[str]) -> list[int]:
-    """Flow years in which every region has every attribute in ``attributes``."""
-    if not attributes:
-        return panel.years
-    cov = panel.coverage()
-    return [int(y) for y in panel.years if all(cov.loc[a, y] == 1.0 for a in attributes)]
-
-
 def fit_gravity_models(panel: FlowPanel) -> dict[str, Any]:
     """The report's gravity models on the years with complete covariates.
 
@@ -41,12 +33,12 @@ def fit_gravity_models(panel: FlowPanel) -> dict[str, Any]:
         raise SectionSkipped("the data have no distances or coordinates")
     drivers = [a for a in DRIVERS if a in panel.attributes]
     drivers_all = drivers + (["population"] if "population" in panel.attributes else [])
-    years = model_years(panel, drivers_all)
+    years = panel.complete_years(*drivers_all)
     while len(years) < 2 and drivers_all:  # drop the scarcest attribute until 2 years remain
         cov = panel.coverage()
         drivers_all.remove(min(drivers_all, key=lambda a: cov.loc[a].mean()))
         drivers = [d for d in drivers if d in drivers_all]
-        years = model_years(panel, drivers_all)
+        years = panel.complete_years(*drivers_all)
     sub = panel.select(years=years) if len(years) >= 2 else panel
     terms = [DRIVERS[d] for d in drivers]
     if "population" in drivers_all:
