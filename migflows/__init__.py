@@ -1,8 +1,11 @@
 """migflows: econometrics of migration flows.
 
 Validated origin–destination panels (:class:`FlowPanel`), an embedded Kazakhstan dataset,
-descriptive migration indices, gravity and panel models, Bayesian gravity, and forecasts
-of regional migration balances.
+descriptive migration indices, gravity and panel models, panel unit-root tests, Bayesian
+gravity, and forecasts of regional migration balances.
+
+The public names below are imported lazily (on first use), so ``import migflows`` stays
+quick when only the data layer is needed.
 
 Examples
 --------
@@ -12,7 +15,12 @@ Examples
 [2010, 2015, 2020, 2021, 2023, 2024]
 """
 
-from migflows import errors, presets
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from migflows import errors
 from migflows.data import (
     Crosswalk,
     FlowPanel,
@@ -20,22 +28,59 @@ from migflows.data import (
     load_kazakhstan,
     read_od_matrix,
 )
-from migflows.estimation.gravity import gravity
-from migflows.estimation.unit_root import adf_by_region, kpss_by_region, unit_root
+
+if TYPE_CHECKING:
+    from migflows import presets, reports
+    from migflows.estimation.gravity import gravity
+    from migflows.estimation.panel import panel
+    from migflows.estimation.panel_results import hausman
+    from migflows.estimation.unit_root import adf_by_region, kpss_by_region, unit_root
+    from migflows.reports.tables import compare
 
 __version__ = "0.1.0"
+
+# name -> (module, attribute or None for the module itself)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "gravity": ("migflows.estimation.gravity", "gravity"),
+    "panel": ("migflows.estimation.panel", "panel"),
+    "hausman": ("migflows.estimation.panel_results", "hausman"),
+    "unit_root": ("migflows.estimation.unit_root", "unit_root"),
+    "adf_by_region": ("migflows.estimation.unit_root", "adf_by_region"),
+    "kpss_by_region": ("migflows.estimation.unit_root", "kpss_by_region"),
+    "compare": ("migflows.reports.tables", "compare"),
+    "presets": ("migflows.presets", None),
+    "reports": ("migflows.reports", None),
+}
 
 __all__ = [
     "Crosswalk",
     "FlowPanel",
     "__version__",
     "adf_by_region",
+    "compare",
     "errors",
     "gravity",
+    "hausman",
     "kazakhstan_regions",
     "kpss_by_region",
     "load_kazakhstan",
+    "panel",
     "presets",
     "read_od_matrix",
+    "reports",
     "unit_root",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module_name, attr = _LAZY[name]
+        module = importlib.import_module(module_name)
+        value = module if attr is None else getattr(module, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'migflows' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -2,7 +2,9 @@
 
 Gravity presets (:mod:`migflows.models.gravity_presets`): :func:`gravity_structural`,
 :func:`gravity_regional`, :func:`gravity_pair`, :func:`aldashev_dietz`, and the
-:data:`GRAVITY_PRESETS` table of :class:`GravitySpec`.
+:data:`GRAVITY_PRESETS` table of :class:`GravitySpec`. Panel preset
+(:mod:`migflows.models.presets`): :func:`an_becker_cheng`, rate regressions with period
+slopes and stationarity pre-tests in the spirit of An, Becker & Cheng (2016).
 
 Examples
 --------
@@ -20,11 +22,13 @@ from migflows.models.gravity_presets import (
     gravity_regional,
     gravity_structural,
 )
+from migflows.models.presets import an_becker_cheng
 
 __all__ = [
     "GRAVITY_PRESETS",
     "GravitySpec",
     "aldashev_dietz",
+    "an_becker_cheng",
     "gravity_pair",
     "gravity_regional",
     "gravity_structural",
