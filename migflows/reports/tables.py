@@ -448,3 +448,54 @@ def _notes(marks: Sequence[tuple[float, str]], uncertainty: str, level: float) -
     }[uncertainty]
     star = ", ".join(f"{m} p<{cut:g}" for cut, m in marks)
     return f"{what} {star}".strip()
+
+
+def compare(results: Sequence[Any] | Mapping[str, Any], *, level: float = 0.95) -> pd.DataFrame:
+    """Estimates of several models side by side as numbers (not text).
+
+    Parameters
+    ----------
+    results : sequence or mapping of results
+        Fitted models; a mapping gives the model names (default ``(1)``, ``(2)`` …).
+    level : float
+        Interval level.
+
+    Returns
+    -------
+    DataFrame
+        Rows: parameters (union, in order of appearance); columns: a MultiIndex
+        ``(model, statistic)`` with ``estimate``, ``std_error``, ``lower``, ``upper``,
+        ``pvalue``; NaN where a model lacks the parameter.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> kz = migflows.load_kazakhstan(years=[2020, 2021])
+    >>> a = migflows.gravity("flow ~ log_dist | orig + dest + year", kz)
+    >>> b = migflows.gravity("flow ~ log_dist | orig + dest + year", kz, estimator="ols")
+    >>> migflows.compare({"PPML": a, "OLS": b}).loc["log_dist", ("OLS", "estimate")].round(3)
+    np.float64(-1.297)
+    """
+    named = (
+        dict(results)
+        if isinstance(results, Mapping)
+        else {f"({i + 1})": r for i, r in enumerate(results)}
+    )
+    if not named:
+        raise InvalidOptionError("compare() needs at least one result.")
+    order = _coefficient_order(named.values(), None, None)
+    blocks = {}
+    for name, res in named.items():
+        ci = res.conf_int(level=level)
+        pv = getattr(res, "pvalues", None)
+        block = pd.DataFrame(
+            {
+                "estimate": res.params,
+                "std_error": res.std_errors,
+                "lower": ci.iloc[:, 0],
+                "upper": ci.iloc[:, 1],
+                "pvalue": pv if pv is not None else np.nan,
+            }
+        )
+        blocks[name] = block.reindex(order)
+    return pd.concat(blocks, axis=1)
