@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: Modules of ``migflows.reports.sections`` whose import registers the built-in sections.
-BUILTIN_MODULES: tuple[str, ...] = ("overview", "descriptive", "gravity", "appendix")
+BUILTIN_MODULES: tuple[str, ...] = ("overview", "descriptive", "gravity", "panel", "appendix")
 
 T = TypeVar("T")
 
