@@ -329,8 +329,12 @@ def test_every_group_a_singleton_raises_named_error():
 
 def test_everything_separated_raises_named_error():
     fe = pd.DataFrame({"g": [0, 0, 1, 1]})
-    with pytest.raises(EstimationError, match="no observations with positive outcome"):
+    with pytest.raises(EstimationError, match="all 4 outcomes are zero"):
         fit_ppml(np.zeros(4), np.arange(4.0), fe)
+    # positive flows only in groups that end up singletons: nothing identifiable is left
+    fe2 = pd.DataFrame({"g": [0, 0, 1, 2]})
+    with pytest.raises(EstimationError, match=r"no observations with positive outcome .*2 "):
+        fit_ppml(np.array([0.0, 0.0, 3.0, 1.0]), np.arange(4.0), fe2)
 
 
 def test_input_errors():

@@ -49,7 +49,7 @@ from numpy.typing import NDArray
 
 from migflows.errors import FixedEffectError, MissingColumnError, MissingValueError
 
-__all__ = ["DemeanResult", "demean", "encode_fixed_effects"]
+__all__ = ["DemeanResult", "Demeaner", "demean", "encode_fixed_effects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,43 +269,90 @@ def demean(
     >>> demean(np.array([1.0, 3.0, 5.0]), codes).x.ravel()
     array([-1.,  1.,  0.])
     """
-    arr = np.asarray(x, dtype=np.float64)
-    squeeze = arr.ndim == 1
-    arr2 = arr.reshape(-1, 1) if squeeze else arr
-    n = arr2.shape[0]
-    c = np.ascontiguousarray(np.asarray(codes, dtype=np.int64))
-    if c.ndim == 1:
-        c = c.reshape(-1, 1)
-    if c.shape[0] != n:
-        raise FixedEffectError(
-            f"fixed-effect codes have {c.shape[0]} rows but x has {n}; pass one code row per "
-            "observation"
+    return Demeaner(codes)(x, weights, tol=tol, maxiter=maxiter)
+
+
+class Demeaner:
+    """Demean many arrays by the same fixed effects (codes checked and laid out once).
+
+    The group weight sums are cached for the last weight array seen, so demeaning ``z`` and
+    ``X`` with the same IRLS weights, or many vectors with fixed weights, pays for them once.
+
+    Parameters
+    ----------
+    codes : ndarray of int, shape (n, G), or DataFrame
+        Fixed-effect codes ``0..L_g-1``.
+
+    Examples
+    --------
+    >>> dm = Demeaner(np.array([[0], [0], [1]]))
+    >>> dm(np.array([1.0, 3.0, 5.0])).x.ravel()
+    array([-1.,  1.,  0.])
+    """
+
+    def __init__(self, codes: NDArray[np.integer] | pd.DataFrame) -> None:
+        c = np.asarray(codes, dtype=np.int64)
+        if c.ndim == 1:
+            c = c.reshape(-1, 1)
+        if c.size and c.min() < 0:
+            raise FixedEffectError("fixed-effect codes must be non-negative integers")
+        self.n, self.n_fe = c.shape
+        self.codes_t = np.ascontiguousarray(c.T)
+        self.sizes = (c.max(axis=0) + 1) if c.size else np.zeros(self.n_fe, dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
+        self._weights: NDArray[np.float64] | None = None
+        self._inv_sw: NDArray[np.float64] | None = None
+
+    def _inverse_weight_sums(self, w: NDArray[np.float64]) -> NDArray[np.float64]:
+        if (
+            self._inv_sw is not None
+            and self._weights is not None
+            and np.array_equal(w, self._weights)
+        ):
+            return self._inv_sw
+        sw = np.zeros(int(self.offsets[-1]))
+        for g in range(self.n_fe):
+            lo, hi = self.offsets[g], self.offsets[g + 1]
+            sw[lo:hi] = np.bincount(self.codes_t[g], weights=w, minlength=int(self.sizes[g]))
+        if np.any(sw <= 0):
+            bad = int(np.flatnonzero(sw <= 0)[0])
+            g_bad = int(np.searchsorted(self.offsets, bad, side="right") - 1)
+            raise FixedEffectError(
+                f"fixed effect number {g_bad} has a level with no observations or zero total "
+                "weight; re-encode the codes as 0..L-1 over the estimation sample"
+            )
+        self._weights = w.copy()  # a copy: the caller may change its array in place
+        self._inv_sw = 1.0 / sw
+        return self._inv_sw
+
+    def __call__(
+        self,
+        x: NDArray[np.float64],
+        weights: NDArray[np.float64] | None = None,
+        *,
+        tol: float = 1e-10,
+        maxiter: int = 10_000,
+    ) -> DemeanResult:
+        """Demean ``x`` (n,) or (n, k); see :func:`demean`."""
+        arr = np.asarray(x, dtype=np.float64)
+        arr2 = arr.reshape(-1, 1) if arr.ndim == 1 else arr
+        n = arr2.shape[0]
+        if n != self.n:
+            raise FixedEffectError(
+                f"fixed-effect codes have {self.n} rows but x has {n}; pass one code row per "
+                "observation"
+            )
+        if self.n_fe == 0 or n == 0:
+            return DemeanResult(arr2.copy(), True, np.zeros(arr2.shape[1], dtype=np.int64))
+        w = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+        inv_sw = self._inverse_weight_sums(w)
+        out_t, iters, conv = _demean_columns(
+            np.ascontiguousarray(arr2.T),
+            w,
+            self.codes_t,
+            self.offsets,
+            inv_sw,
+            float(tol),
+            int(maxiter),
         )
-    w = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-    if c.shape[1] == 0 or n == 0:
-        return DemeanResult(arr2.copy(), True, np.zeros(arr2.shape[1], dtype=np.int64))
-    if c.min() < 0:
-        raise FixedEffectError("fixed-effect codes must be non-negative integers")
-    sizes = c.max(axis=0) + 1
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    sw = np.zeros(int(offsets[-1]))
-    for g in range(c.shape[1]):
-        sw[offsets[g] : offsets[g + 1]] = np.bincount(c[:, g], weights=w, minlength=sizes[g])
-    if np.any(sw <= 0):
-        g_bad = int(np.searchsorted(offsets, int(np.flatnonzero(sw <= 0)[0]), side="right") - 1)
-        raise FixedEffectError(
-            f"fixed effect number {g_bad} has a level with no observations or zero total weight; "
-            "re-encode the codes as 0..L-1 over the estimation sample"
-        )
-    inv_sw = 1.0 / sw
-    out_t, iters, conv = _demean_columns(
-        np.ascontiguousarray(arr2.T),
-        w,
-        np.ascontiguousarray(c.T),
-        offsets,
-        inv_sw,
-        float(tol),
-        int(maxiter),
-    )
-    out = out_t.T
-    return DemeanResult(out[:, 0:1] if squeeze else out, bool(np.all(conv)), iters)
+        return DemeanResult(out_t.T, bool(np.all(conv)), iters)

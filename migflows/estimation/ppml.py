@@ -70,7 +70,7 @@ from migflows.errors import (
     NegativeFlowError,
     SeparationWarning,
 )
-from migflows.estimation._demean import demean
+from migflows.estimation._demean import Demeaner
 
 __all__ = ["CollinearityWarning", "PPMLFit", "fit_ppml"]
 
@@ -309,11 +309,20 @@ def _ir_fit_projection(
     n = interior.shape[0]
     ones = np.ones(n)
     has_fe = codes.shape[1] > 0
-    Xt = demean(X, codes, ones, tol=1e-12).x if has_fe and X.shape[1] else X
+    dm = Demeaner(codes)
+    Xt = dm(X, ones, tol=1e-12).x if has_fe and X.shape[1] else X
     Xpinv = np.linalg.pinv(Xt) if Xt.shape[1] else None
 
+    # warm start: successive inputs are close, and M(v) = M(v - previous fixed-effect part)
+    fe_part = np.zeros(n)
+
     def project_v(v: NDArray) -> NDArray:
-        r = demean(v, codes, ones, tol=1e-12).x[:, 0] if has_fe else v.copy()
+        nonlocal fe_part
+        if has_fe:
+            r = dm(v - fe_part, ones, tol=1e-11).x[:, 0]
+            fe_part = v - r
+        else:
+            r = v.copy()
         if Xpinv is not None:
             r = r - Xt @ (Xpinv @ r)
         out = v - r
@@ -506,6 +515,10 @@ def fit_ppml(
         raise NegativeFlowError(
             f"PPML needs a non-negative outcome; y has {int((yv < 0).sum())} negative value(s)"
         )
+    if not (yv > 0).any():
+        raise EstimationError(
+            f"all {n} outcomes are zero; PPML has nothing to fit (every mean would be zero)"
+        )
     Xa, cols = _as_matrix(X, n, names)
     codes, fe_names = _as_codes(fe, n)
     w = _vector(weights, n, "weights", 1.0)
@@ -556,11 +569,12 @@ def fit_ppml(
     ck = _recode(codes[keep]) if codes.shape[1] else codes[keep]
     nk = yk.shape[0]
     has_fe = ck.shape[1] > 0
+    demeaner = Demeaner(ck)
 
     def _dm(arr: NDArray, weights_: NDArray, tol_: float) -> tuple[NDArray, int]:
         if not has_fe:
             return arr.reshape(nk, -1), 0
-        res = demean(arr, ck, weights_, tol=tol_, maxiter=fixef_maxiter)
+        res = demeaner(arr, weights_, tol=tol_, maxiter=fixef_maxiter)
         if not res.converged:
             raise ConvergenceError(
                 f"demeaning by the fixed effects {fe_names} did not converge in {fixef_maxiter} "
