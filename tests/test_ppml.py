@@ -32,7 +32,7 @@ from migflows.errors import (
     NegativeFlowError,
     SeparationWarning,
 )
-from migflows.estimation._demean import demean, encode_fixed_effects
+from migflows.estimation._demean import Demeaner, demean, encode_fixed_effects
 from migflows.estimation.ppml import CollinearityWarning, _prune_fe, _separation_ir, fit_ppml
 from migflows.estimation.results import RegressionResults, SandwichPieces
 from migflows.estimation.vcov import (
@@ -119,6 +119,18 @@ def test_demean_is_invariant_to_shifts_in_the_fixed_effect_span():
     a = demean(x, codes, w, tol=1e-13).x
     b = demean(x + shift, codes, w, tol=1e-13).x
     np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_demeaner_weight_cache_survives_in_place_changes():
+    rng = np.random.default_rng(11)
+    codes = np.column_stack([rng.integers(0, 8, 300), rng.integers(0, 5, 300)])
+    x = rng.normal(size=300)
+    w = rng.exponential(size=300)
+    dm = Demeaner(codes)
+    first = dm(x, w, tol=1e-13).x
+    np.testing.assert_allclose(first, demean(x, codes, w, tol=1e-13).x, atol=1e-12)
+    w *= np.linspace(0.5, 2.0, 300)  # same object, new values: the cache must not be reused
+    np.testing.assert_allclose(dm(x, w, tol=1e-13).x, demean(x, codes, w, tol=1e-13).x, atol=1e-12)
 
 
 def test_demean_rejects_bad_codes():
