@@ -256,7 +256,7 @@ def test_unknown_method_lists_allowed(korea):
 
 
 def test_unknown_option_lists_allowed(korea):
-    with pytest.raises(InvalidOptionError, match="no option.*'alpha'.*allowed.*'trend'"):
+    with pytest.raises(InvalidOptionError, match=r"no option.*'alpha'.*allowed.*'trend'"):
         forecast(korea, "ets", alpha=0.3, **FAST)
 
 
@@ -271,16 +271,15 @@ def test_too_few_years():
 
 
 def test_gaps_named_in_error(kz):
-    with pytest.warns(Warning, match="population"):
-        with pytest.raises(
-            PanelStructureError,
-            match=r"years 2011, 2012, 2013, 2014, 2016, 2017, 2018, 2019, 2022 are missing",
-        ):
-            forecast(kz, "ets", 2, **FAST)
+    with pytest.warns(Warning, match="population"), pytest.raises(
+        PanelStructureError,
+        match=r"years 2011, 2012, 2013, 2014, 2016, 2017, 2018, 2019, 2022 are missing",
+    ):
+        forecast(kz, "ets", 2, **FAST)
     tab = toy_table()
     gappy = tab[~tab.year.isin([2009, 2010])]
     with pytest.raises(
-        PanelStructureError, match="'arima' needs a regular annual series.*2009, 2010"
+        PanelStructureError, match=r"'arima' needs a regular annual series.*2009, 2010"
     ):
         forecast(gappy, "arima", 2, **FAST)
     # naive/drift model calendar time: the gap widens nothing but the step variance

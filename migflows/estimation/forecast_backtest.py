@@ -302,7 +302,15 @@ def _usable(
         train = years[years <= o]
         short = [m for m in methods if not _enough(m, train, gaps)]
         ahead = years[(years > o) & (years <= o + horizon)]
-        if short:
+        missing = sorted(set(range(int(train[0]), o + 1)) - {int(y) for y in train})
+        irregular = [m for m in methods if METHODS[m].regular and gaps == "error" and missing]
+        if irregular:
+            reasons[o] = (
+                f"{format_values(irregular)} need(s) a regular annual series but the years "
+                f"{format_values(missing, limit=6)} are missing (pass gaps='interpolate' or "
+                "gaps='sequence')"
+            )
+        elif short:
             reasons[o] = f"too few training years for {format_values(short)}"
         elif len(ahead) == 0:
             reasons[o] = f"no observed year within {horizon} year(s) after it"
