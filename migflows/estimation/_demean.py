@@ -144,19 +144,31 @@ def _sweep(
     inv_sw: NDArray[np.float64],
     buf: NDArray[np.float64],
 ) -> None:
-    """Subtract the weighted group mean of each fixed effect in turn (in place)."""
+    """Subtract the weighted group mean of each fixed effect in turn (in place).
+
+    The subtraction for fixed effect ``g`` and the weighted sums for ``g + 1`` share one pass
+    over the data (the loop is memory bound, so fewer passes is what makes it faster).
+    """
     g_count, n = codes.shape
+    for level in range(offsets[0], offsets[1]):
+        buf[level] = 0.0
+    for i in range(n):
+        buf[codes[0, i]] += w[i] * r[i]
     for g in range(g_count):
         lo = offsets[g]
         hi = offsets[g + 1]
         for level in range(lo, hi):
-            buf[level] = 0.0
-        for i in range(n):
-            buf[lo + codes[g, i]] += w[i] * r[i]
-        for level in range(lo, hi):
             buf[level] *= inv_sw[level]
-        for i in range(n):
-            r[i] -= buf[lo + codes[g, i]]
+        if g + 1 < g_count:
+            lo2 = offsets[g + 1]
+            for level in range(lo2, offsets[g + 2]):
+                buf[level] = 0.0
+            for i in range(n):
+                r[i] -= buf[lo + codes[g, i]]
+                buf[lo2 + codes[g + 1, i]] += w[i] * r[i]
+        else:
+            for i in range(n):
+                r[i] -= buf[lo + codes[g, i]]
 
 
 @nb.njit(cache=True)
