@@ -11,6 +11,7 @@ from conftest import external
 
 import migflows
 from migflows.errors import (
+    DataQualityWarning,
     DataValidationError,
     DuplicateKeyError,
     InvalidOptionError,
@@ -117,8 +118,8 @@ def test_zero_sum_bayes_ar_korea(korea_bayes):
 
 @pytest.mark.parametrize("method", ["naive", "drift", "ets", "arima"])
 def test_zero_sum_kazakhstan_with_gaps(kz, method):
-    with pytest.warns(Warning, match="population missing .* 2024"):
-        fc = forecast(kz, method, 2, gaps="interpolate", **FAST)
+    fc = forecast(kz, method, 2, gaps="interpolate", **FAST)
+    assert "population missing for 20 region-year(s) (years 2024)" in fc.info["notes"][0]
     assert fc.years == (2025, 2026)
     assert_coherent(fc)
 
@@ -271,7 +272,7 @@ def test_too_few_years():
 
 
 def test_gaps_named_in_error(kz):
-    with pytest.warns(Warning, match="population"), pytest.raises(
+    with pytest.raises(
         PanelStructureError,
         match=r"years 2011, 2012, 2013, 2014, 2016, 2017, 2018, 2019, 2022 are missing",
     ):
@@ -324,6 +325,15 @@ def test_negative_counts_and_bad_tables():
             transform="log",
             **FAST,
         )
+
+
+def test_filled_population_warns_where_used(kz):
+    two_years = kz.select(years=[2023, 2024])
+    with (
+        pytest.warns(DataQualityWarning, match=r"years 2024\); carried forward .* 'bayes_ar'"),
+        pytest.raises(PanelStructureError, match="needs at least 3"),
+    ):
+        forecast(two_years, "bayes_ar", **FAST)
 
 
 def test_bayes_needs_population():

@@ -32,6 +32,7 @@ see :func:`~migflows.estimation.forecast_methods.reconcile` for the rules.
 from __future__ import annotations
 
 import inspect
+import warnings
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
+    DataQualityWarning,
     InvalidOptionError,
     ModelSpecificationError,
     PanelStructureError,
@@ -221,7 +223,7 @@ def forecast(
     >>> from migflows.estimation.forecast import forecast
     >>> kz = migflows.load_kazakhstan(years=[2020, 2021, 2023, 2024])
     >>> fc = forecast(kz, "drift", horizon=2, n_sims=200, random_seed=1, progress=False)
-    >>> abs(fc.predicted_mean.sum().to_numpy()).max() < 1e-6
+    >>> bool(abs(fc.predicted_mean.sum().to_numpy()).max() < 1e-6)
     True
     """
     spec = _spec_for(method)
@@ -341,6 +343,16 @@ def run(
         raise PanelStructureError(
             "coherent=True with rates needs population to weight regions; give a "
             "'population' column or pass coherent=False."
+        )
+    # Filled-in population matters only where it enters the model (rates, bayes_ar) or the
+    # population-weighted rebalancing of net balances; otherwise it is just noted in info.
+    for_model = series.target == "rates" or spec.components == "net"
+    for_weights = is_coherent and not series.inout
+    if series.notes and spec.fit is not None and (for_model or for_weights):
+        warnings.warn(
+            "; ".join(series.notes) + f" (used by method {spec.name!r})",
+            DataQualityWarning,
+            stacklevel=3,
         )
     if spec.components == "net" and series.inout:
         series = _net_only(series)

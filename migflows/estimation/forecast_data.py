@@ -9,7 +9,6 @@ public boundary (:func:`prepare`), validated there, and sliced by year for backt
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -19,7 +18,6 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
-    DataQualityWarning,
     DuplicateKeyError,
     InvalidOptionError,
     MissingColumnError,
@@ -299,8 +297,7 @@ def _fill_population(table: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]
             f"population missing for {len(gaps)} region-year(s) (years "
             f"{format_values(years)}); carried forward (or backward) from the nearest year"
         )
-        warnings.warn(note, DataQualityWarning, stacklevel=4)
-        notes = (note,)
+        notes = (note,)  # warned about by the methods that use population (see forecast.run)
         table = table.copy()
         table["population"] = filled.stack().reindex(table.index)
     return table, notes
