@@ -1,0 +1,485 @@
+"""Results of the Bayesian gravity model: :class:`BayesGravityResults`.
+
+The project's results vocabulary, read as posterior summaries:
+
+``params``
+    posterior means of the slopes (original scale of the regressors);
+``std_errors``
+    posterior standard deviations;
+``conf_int(level)``
+    *credible* intervals: equal-tailed posterior quantiles by default, the highest-density
+    interval with ``hdi=True`` — not confidence intervals;
+``tstats``, ``pvalues``
+    not defined for a posterior: all-NaN Series with these names, so that regression
+    tables and :func:`migflows.compare` accept the results (no significance stars);
+``cov``
+    posterior covariance of the slopes.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from migflows.data.panel import FlowPanel
+from migflows.errors import InvalidOptionError
+from migflows.estimation.results import SummaryTable
+
+if TYPE_CHECKING:
+    from xarray import DataArray, DataTree
+
+    from migflows.estimation.bayes_gravity import BayesGravityModel
+
+__all__ = ["BayesGravityResults"]
+
+
+class BayesGravityResults:
+    """Posterior of a Bayesian gravity model (:func:`migflows.bayes_gravity`).
+
+    Immutable: every attribute is computed from the sampled ``DataTree`` (:attr:`idata`).
+
+    Examples
+    --------
+    The doctest builds results from a fake posterior (no sampling):
+
+    >>> import numpy as np
+    >>> import migflows
+    >>> from arviz_base import from_dict
+    >>> from migflows.estimation.bayes_gravity import bayes_gravity
+    >>> kz = migflows.load_kazakhstan(years=[2021])
+    >>> m = bayes_gravity("flow ~ log_dist | orig + dest", kz, sample=False)
+    >>> rng = np.random.default_rng(0)
+    >>> beta = -1.2 + 0.05 * rng.standard_normal((2, 100, 1))
+    >>> idata = from_dict({"posterior": {"beta": beta}}, dims={"beta": ["coef"]},
+    ...                   coords={"coef": ["log_dist"]})
+    >>> res = BayesGravityResults(m, idata)
+    >>> round(float(res.params["log_dist"]), 2), res.pvalues.isna().all()
+    (-1.2, np.True_)
+    """
+
+    def __init__(self, model: BayesGravityModel, idata: DataTree, *, seed: int | None = None):
+        self._m = model
+        self._idata = idata
+        self._seed = seed
+        self._frozen = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"{type(self).__name__} is immutable")
+        object.__setattr__(self, name, value)
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def idata(self) -> DataTree:
+        """The ArviZ DataTree (posterior, sample_stats, log_likelihood, posterior_predictive …).
+
+        Shared, not copied: do not modify it in place.
+        """
+        return self._idata
+
+    @property
+    def model(self) -> BayesGravityModel:
+        """The built model (``.model`` is the ``pymc.Model``)."""
+        return self._m
+
+    @property
+    def family(self) -> str:
+        """``"poisson"`` or ``"negbin"``."""
+        return self._m.family
+
+    @property
+    def formula(self) -> str:
+        """The formula as parsed."""
+        return str(self._m.formula)
+
+    @property
+    def fixed_effects(self) -> tuple[str, ...]:
+        """Every effect listed after ``|`` (pooled or not; see :attr:`group_effects`)."""
+        return self._m.effects
+
+    @property
+    def group_effects(self) -> tuple[str, ...]:
+        """Effects modelled as partially pooled (random) effects."""
+        return self._m.pooled
+
+    @property
+    def nobs(self) -> int:
+        """Observations in the estimation sample."""
+        return self._m.nobs
+
+    @property
+    def dropped(self) -> pd.DataFrame:
+        """Rows left out of the estimation sample (missing values), with the reason."""
+        return self._m.design.dropped.copy()
+
+    @property
+    def vcov_type(self) -> str:
+        """What :attr:`std_errors` are (a label for regression tables)."""
+        return "posterior sd"
+
+    @property
+    def scaling(self) -> pd.DataFrame:
+        """Mean and sd used to standardize each regressor (slopes are reported unscaled)."""
+        return pd.concat([self._m.x_mean, self._m.x_scale], axis=1)
+
+    # ------------------------------------------------------------------ posterior of slopes
+    @cached_property
+    def _draws(self) -> pd.DataFrame:
+        """Posterior draws of the reported parameters, one column each (chains stacked)."""
+        post = self._idata["posterior"]
+        cols: dict[str, np.ndarray] = {}
+        if self._m.intercept_in_params:
+            cols["Intercept"] = post["Intercept"].to_numpy().reshape(-1)
+        if self._m.coef_names:
+            beta = post["beta"].to_numpy()
+            flat = beta.reshape(-1, beta.shape[-1])
+            for j, name in enumerate(self._m.coef_names):
+                cols[name] = flat[:, j]
+        return pd.DataFrame(cols, columns=pd.Index(list(cols), name="parameter"))
+
+    @property
+    def draws(self) -> pd.DataFrame:
+        """Posterior draws of the slopes (and intercept when reported), chains stacked."""
+        return self._draws.copy()
+
+    @cached_property
+    def params(self) -> pd.Series:
+        """Posterior means of the slopes, on the original scale of the regressors."""
+        return self._draws.mean(axis=0).rename("params")
+
+    @cached_property
+    def std_errors(self) -> pd.Series:
+        """Posterior standard deviations."""
+        return self._draws.std(axis=0, ddof=1).rename("std_errors")
+
+    @cached_property
+    def cov(self) -> pd.DataFrame:
+        """Posterior covariance of the slopes."""
+        return self._draws.cov()
+
+    @property
+    def tstats(self) -> pd.Series:
+        """Not defined for a posterior: NaN for every parameter (kept for table layouts)."""
+        return pd.Series(np.nan, index=self.params.index, name="tstats")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Not defined for a posterior: NaN (tables then print no stars)."""
+        return pd.Series(np.nan, index=self.params.index, name="pvalues")
+
+    def conf_int(self, level: float = 0.95, *, hdi: bool = False) -> pd.DataFrame:
+        """Credible intervals of the slopes (not confidence intervals).
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Posterior probability inside the interval.
+        hdi : bool, default False
+            Highest-density interval instead of the equal-tailed one (quantiles
+            ``(1 - level) / 2`` and ``(1 + level) / 2``).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``lower`` and ``upper``.
+        """
+        if not 0 < level < 1:
+            raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
+        from arviz_stats.base import array_stats
+
+        draws = self._draws.to_numpy()
+        if hdi:
+            bounds = array_stats.hdi(draws, level, axis=0)
+        else:
+            bounds = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0).T
+        return pd.DataFrame(bounds, index=self.params.index, columns=["lower", "upper"])
+
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """Means, sds, equal-tailed credible bounds and the sampling diagnostics per slope."""
+        diag = self.diagnostics().reindex(self._labels())
+        diag.index = self.params.index
+        return pd.concat(
+            [self.params, self.std_errors, self.conf_int(level), diag],
+            axis=1,
+        )
+
+    def _labels(self) -> list[str]:
+        """ArviZ labels (``beta[log_dist]``) of the reported parameters."""
+        out = ["Intercept"] if self._m.intercept_in_params else []
+        return out + [f"beta[{n}]" for n in self._m.coef_names]
+
+    # ------------------------------------------------------------------ effects
+    @cached_property
+    def effects(self) -> dict[str, pd.DataFrame]:
+        """Posterior mean, sd and 95 % equal-tailed bounds of every effect, by level.
+
+        Effects sum to zero over their levels (deviations from the intercept).
+        """
+        post = self._idata["posterior"]
+        out = {}
+        for e in self._m.effects:
+            name = f"{self._m.dims[e]}_effect"
+            if name not in post:
+                continue
+            arr = post[name].to_numpy()
+            flat = arr.reshape(-1, arr.shape[-1])
+            lo, hi = np.quantile(flat, [0.025, 0.975], axis=0)
+            out[e] = pd.DataFrame(
+                {"mean": flat.mean(0), "sd": flat.std(0, ddof=1), "lower": lo, "upper": hi},
+                index=pd.Index(self._m.levels[e], name=e),
+            )
+        return out
+
+    # ------------------------------------------------------------------ diagnostics
+    def _param_vars(self, hyper_only: bool = False) -> list[str]:
+        post = self._idata["posterior"]
+        names = ["Intercept", "beta"] if self._m.coef_names else ["Intercept"]
+        names += [f"{self._m.dims[e]}_sigma" for e in self._m.pooled]
+        names += ["slope_sigma", "alpha"]
+        if not hyper_only:
+            names += [f"{self._m.dims[e]}_effect" for e in self._m.effects] + ["slope"]
+        return [n for n in names if n in post]
+
+    def diagnostics(self) -> pd.DataFrame:
+        """R-hat, bulk and tail ESS and Monte Carlo standard errors of every parameter.
+
+        Rows are ArviZ labels (``beta[log_dist]``, ``orig_effect[abai]``).
+        """
+        import arviz_stats as azs
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return pd.DataFrame(
+                azs.summary(
+                    self._idata,
+                    var_names=self._param_vars(),
+                    kind="diagnostics",
+                    round_to="none",
+                )
+            ).astype(float)
+
+    @cached_property
+    def summary(self) -> SummaryTable:
+        """The ArviZ summary of the slopes and hyperparameters, with a header of fit facts.
+
+        Columns: mean, sd, 95 % equal-tailed interval, ESS, R-hat, MCSE.
+        """
+        import arviz_stats as azs
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            table = pd.DataFrame(
+                azs.summary(
+                    self._idata,
+                    var_names=self._param_vars(hyper_only=True),
+                    ci_prob=0.95,
+                    ci_kind="eti",
+                    round_to="none",
+                )
+            )
+        st = self.stats
+        header: list[tuple[str, Any]] = [
+            ("Dependent variable", self._m.formula.depvar),
+            ("Observations", self.nobs),
+            ("Family", "Poisson" if self.family == "poisson" else "Negative binomial (NB2)"),
+            ("Pooled effects", ", ".join(self.group_effects) or "none"),
+            (
+                "Fixed effects",
+                ", ".join(e for e in self.fixed_effects if e not in self.group_effects) or "none",
+            ),
+            ("Draws", f"{st['chains']} chains × {st['draws']}"),
+            ("Divergences", st["divergences"]),
+            ("Largest R-hat", round(st["rhat_max"], 4)),
+            ("Smallest bulk ESS", round(st["ess_bulk_min"], 1)),
+        ]
+        if "elpd_loo" in st:
+            header.append(("ELPD (PSIS-LOO)", f"{st['elpd_loo']:.1f} (se {st['se_elpd_loo']:.1f})"))
+        title = f"Bayesian gravity ({self.family}) posterior"
+        return SummaryTable(title, tuple(header), table)
+
+    @cached_property
+    def _loo(self) -> Any:
+        import arviz_stats as azs
+
+        if "log_likelihood" not in self._idata.children:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return azs.loo(self._idata, var_name=self._m.obs_name)
+
+    def loo(self) -> Any:
+        """PSIS-LOO (``arviz_stats.loo``) of the fit, or None without a log_likelihood group."""
+        return self._loo
+
+    @cached_property
+    def stats(self) -> dict[str, Any]:
+        """Fit facts for summaries and tables.
+
+        Draws, chains, divergences, largest R-hat (``rhat_max``), smallest bulk ESS
+        (``ess_bulk_min``), PSIS-LOO (``elpd_loo``, ``se_elpd_loo``, ``p_loo``,
+        ``pareto_k_bad`` = observations with Pareto k above ArviZ's threshold), posterior
+        means of ``alpha`` (NB2) and of the pooled-effect sds (``sigma_orig`` …).
+        """
+        post = self._idata["posterior"]
+        out: dict[str, Any] = {
+            "family": self.family,
+            "chains": int(post.sizes["chain"]),
+            "draws": int(post.sizes["draw"]),
+        }
+        ss = self._idata.children.get("sample_stats")
+        out["divergences"] = (
+            int(ss["diverging"].to_numpy().sum()) if ss is not None and "diverging" in ss else 0
+        )
+        diag = self.diagnostics()
+        out["rhat_max"] = float(diag["r_hat"].max()) if "r_hat" in diag else np.nan
+        out["ess_bulk_min"] = float(diag["ess_bulk"].min()) if "ess_bulk" in diag else np.nan
+        loo = self._loo
+        if loo is not None:
+            k = np.asarray(loo.pareto_k)
+            out.update(
+                elpd_loo=float(loo.elpd),
+                se_elpd_loo=float(loo.se),
+                p_loo=float(loo.p),
+                pareto_k_bad=int((k > loo.good_k).sum()),
+            )
+        if "alpha" in post:
+            out["alpha"] = float(post["alpha"].mean())
+        for e in self._m.pooled:
+            name = f"{self._m.dims[e]}_sigma"
+            if name in post:
+                out[f"sigma_{self._m.dims[e]}"] = float(post[name].mean())
+        if "slope_sigma" in post:
+            out["sigma_slope"] = float(post["slope_sigma"].mean())
+        return out
+
+    # ------------------------------------------------------------------ prediction
+    @cached_property
+    def fitted(self) -> pd.DataFrame:
+        """Keys of the estimation sample with ``observed`` and ``fitted`` flows.
+
+        ``fitted`` is the posterior mean of the expected flow.
+        """
+        out = self._m.design.keys.copy()
+        out["observed"] = self._m.y
+        out["fitted"] = self.predict().to_numpy()
+        return out
+
+    def predict(
+        self,
+        data: FlowPanel | pd.DataFrame | None = None,
+        *,
+        kind: Literal["mean", "draws"] = "mean",
+        random_seed: int | np.random.Generator | None = None,
+    ) -> pd.Series | DataArray:
+        """Posterior predictions of the flows, in sample or for new data.
+
+        Parameters
+        ----------
+        data : FlowPanel or DataFrame, optional
+            New data with every regressor and only effect levels seen in the fit; rows with
+            a missing regressor get NaN. Default: the estimation sample.
+        kind : {"mean", "draws"}
+            ``"mean"``: posterior mean of the expected flow ``mu`` (a Series, one value per
+            row). ``"draws"``: posterior predictive flows — counts drawn from the likelihood
+            at every posterior draw — as a DataArray ``(chain, draw, obs)``.
+        random_seed : int or Generator, optional
+            For ``kind="draws"`` (``"mean"`` is deterministic).
+
+        Returns
+        -------
+        Series or DataArray
+        """
+        if kind not in ("mean", "draws"):
+            raise InvalidOptionError(f"kind={kind!r} is not allowed; use 'mean' or 'draws'.")
+        m = self._m
+        if data is None:
+            inputs, ok = None, np.ones(m.nobs, dtype=bool)
+        else:
+            inputs, ok = m.new_inputs(data)
+        var = "mu" if kind == "mean" else m.obs_name
+        if inputs is not None and inputs.n == 0:
+            pred = None
+        else:
+            pred = m.predictive(self._idata, inputs, var, random_seed)
+        if kind == "mean":
+            values = np.full(len(ok), np.nan)
+            if pred is not None:
+                values[ok] = pred.mean(("chain", "draw")).to_numpy()
+            return pd.Series(values, name="fitted")
+        import xarray as xr
+
+        post = self._idata["posterior"]
+        shape = (post.sizes["chain"], post.sizes["draw"], len(ok))
+        full = np.full(shape, np.nan)
+        if pred is not None:
+            full[:, :, ok] = pred.to_numpy()
+        return xr.DataArray(
+            full,
+            dims=("chain", "draw", "obs"),
+            coords={
+                "chain": post["chain"].to_numpy(),
+                "draw": post["draw"].to_numpy(),
+                "obs": np.arange(len(ok)),
+            },
+            name=m.obs_name,
+        )
+
+    # ------------------------------------------------------------------ plots
+    def plot_trace(self, var_names: list[str] | None = None) -> Any:
+        """Trace and marginal densities (``arviz_plots.plot_trace_dist``, matplotlib).
+
+        Default variables: slopes, intercept and hyperparameters. Returns the figure.
+        """
+        import arviz_plots as azp
+
+        pc = azp.plot_trace_dist(
+            self._idata,
+            var_names=var_names or self._param_vars(hyper_only=True),
+            backend="matplotlib",
+        )
+        return pc.get_viz("figure")
+
+    def plot_ppc(self, num_samples: int = 50) -> Any:
+        """Posterior predictive check of the flow distribution (``plot_ppc_dist``).
+
+        Returns the matplotlib figure.
+        """
+        import arviz_plots as azp
+
+        if "posterior_predictive" not in self._idata.children:
+            raise InvalidOptionError(
+                "The DataTree has no posterior_predictive group (fit with bayes_gravity to "
+                "get one)."
+            )
+        pc = azp.plot_ppc_dist(
+            self._idata,
+            var_names=[self._m.obs_name],
+            num_samples=num_samples,
+            backend="matplotlib",
+        )
+        return pc.get_viz("figure")
+
+    # ------------------------------------------------------------------ display
+    def __str__(self) -> str:
+        return str(self.summary)
+
+    def __repr__(self) -> str:
+        post = self._idata["posterior"]
+        return (
+            f"<{type(self).__name__}: {self.family}, {len(self.params)} slopes, "
+            f"nobs={self.nobs}, {post.sizes['chain']}×{post.sizes['draw']} draws>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.summary._repr_html_() + (f"<p style='font-size:85%'>{html.escape(_NOTE)}</p>")
+
+
+_NOTE = (
+    "Posterior means with posterior sds; intervals are equal-tailed credible intervals. "
+    "Slopes are on the original scale of the regressors (sampled on standardized ones)."
+)
