@@ -1,0 +1,586 @@
+"""The PyMC model behind :func:`migflows.estimation.bayes_gravity.bayes_gravity`.
+
+:class:`BayesGravityModel` turns a parsed formula and the data into a ``pymc.Model`` (see the
+model definition in :mod:`migflows.estimation.bayes_gravity`), samples it, and swaps new data
+in with ``pm.set_data`` for predictions. The validation helpers of the public function live
+here too.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from migflows.data.panel import FlowPanel
+from migflows.errors import (
+    EstimationError,
+    FixedEffectError,
+    InvalidOptionError,
+    MigflowsWarning,
+    ModelSpecificationError,
+    NegativeFlowError,
+    UnknownVariableError,
+    format_values,
+)
+from migflows.estimation._demean import demean
+from migflows.models.design import FE_ALIASES, build_design, evaluate_rhs
+from migflows.models.formula import Formula
+
+if TYPE_CHECKING:
+    import pymc as pm
+    from xarray import DataTree
+
+    from migflows.estimation.bayes_gravity_results import BayesGravityResults
+
+__all__ = ["DEFAULT_PRIORS", "BayesGravityModel"]
+
+Family = Literal["poisson", "negbin"]
+FAMILIES = ("poisson", "negbin")
+Parameterization = Literal["centered", "noncentered"]
+DEFAULT_GROUPS = ("orig", "dest")
+DEFAULT_PRIORS: dict[str, float] = {
+    "coef": 2.5,
+    "intercept": 2.5,
+    "fixed": 2.5,
+    "group_sd": 1.0,
+    "alpha": 1.0,
+    "slope_sd": 1.0,
+}
+"""Prior scales: see the module docstring; ``coef`` may also be a mapping per regressor."""
+RESERVED_DIMS = ("obs", "coef", "chain", "draw")
+
+
+def _canonical(effect: str) -> str:
+    """``origin^year`` and ``orig^year`` name the same effect."""
+    return "^".join(FE_ALIASES.get(p, p) for p in effect.split("^"))
+
+
+def _dim_name(effect: str) -> str:
+    return re.sub(r"\W", "_", effect.replace("^", "_"))
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Arrays handed to the PyMC model (training or new data)."""
+
+    X: np.ndarray  # standardized regressors (n, k)
+    codes: dict[str, np.ndarray]  # effect -> level positions (n,)
+    offset: np.ndarray | None
+    n: int
+
+
+class BayesGravityModel:
+    """A built (not yet sampled) Bayesian gravity model; :meth:`fit` samples it.
+
+    Created by :func:`bayes_gravity` with ``sample=False``; the fitted results keep it
+    for predictions on new data.
+
+    Attributes
+    ----------
+    model : pymc.Model
+        The PyMC model (dims ``obs``, ``coef`` and one per effect).
+    design : Design
+        Estimation arrays (kept rows, keys, dropped rows).
+    family : str
+    effects : tuple of str
+        Effects as written after ``|`` (``"orig"``, ``"orig^year"``).
+    pooled : tuple of str
+        Effects modelled as partially pooled (random) effects; the others are fixed.
+    dims : dict
+        Effect → dim name in the model and the DataTree (``"orig^year"`` → ``"orig_year"``).
+    coords : dict
+        Coordinates of the model (``obs``, ``coef``, effect levels as strings).
+    x_mean, x_scale : Series
+        Mean and standard deviation (ddof 0) used to standardize each regressor.
+    priors : dict
+        Prior scales used (defaults updated with ``priors=``).
+    random_slope : tuple of str or None
+        ``(regressor, effect)`` of the random slope.
+
+    Examples
+    --------
+    >>> import migflows
+    >>> kz = migflows.load_kazakhstan(years=[2021])
+    >>> from migflows.estimation.bayes_gravity import bayes_gravity
+    >>> m = bayes_gravity("flow ~ log_dist | orig + dest", kz, sample=False)
+    >>> sorted(m.model.named_vars)[:4]
+    ['Intercept', 'X', 'beta', 'beta_std']
+    """
+
+    def __init__(
+        self,
+        formula: Formula,
+        data: FlowPanel | pd.DataFrame,
+        *,
+        family: str = "poisson",
+        group_effects: Sequence[str] = DEFAULT_GROUPS,
+        priors: Mapping[str, float | Mapping[str, float]] | None = None,
+        random_slopes: Mapping[str, str] | None = None,
+        parameterization: str = "centered",
+        offset: str | np.ndarray | pd.Series | None = None,
+        periods: Mapping[str, tuple[int, int]] | None = None,
+    ) -> None:
+        if family not in FAMILIES:
+            raise InvalidOptionError(
+                f"family={family!r} is not available; use one of {format_values(FAMILIES)}."
+            )
+        if parameterization not in ("centered", "noncentered"):
+            raise InvalidOptionError(
+                f"parameterization={parameterization!r} is not allowed; use 'centered' or "
+                "'noncentered'."
+            )
+        self.family = family
+        self.parameterization = parameterization
+        self.periods = periods
+        self.formula = formula
+        self.data = data
+        design = build_design(formula, data, offset=offset, periods=periods)
+        self.design = design
+        self.offset_name = offset if isinstance(offset, str) else None
+        self.effects: tuple[str, ...] = formula.fixed_effect_names
+        self.pooled = _pooled(self.effects, group_effects)
+        self.dims = {e: _dim_name(e) for e in self.effects}
+        _check_dims(self.dims)
+        self.priors = _priors(priors)
+        self.obs_name = re.sub(r"\W", "_", formula.depvar).strip("_") or "y"
+        y = design.y.to_numpy(dtype=float)
+        _check_counts(y, formula.depvar)
+        self.y = y.astype(np.int64)
+        X = design.X
+        self.intercept_in_params = "Intercept" in X.columns
+        self.has_intercept = bool(self.effects) or formula.intercept or self.intercept_in_params
+        X = X.drop(columns=["Intercept"], errors="ignore")
+        self.coef_names = [str(c) for c in X.columns]
+        self.x_mean, self.x_scale = _scaling(X)
+        self.levels = {e: sorted(pd.unique(design.fe_labels[e].astype(str))) for e in self.effects}
+        for e, lv in self.levels.items():
+            if len(lv) < 2:
+                raise FixedEffectError(
+                    f"Effect {e!r} has a single level ({format_values(lv)}) in the estimation "
+                    f"sample; the intercept already carries it: remove {e!r} from the formula."
+                )
+        self.random_slope = _random_slope(random_slopes, self.coef_names, self.effects)
+        self.train = self._inputs(X, design.fe_labels, design.offset)
+        self._check_absorbed()
+        self.model = self._build()
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def nobs(self) -> int:
+        """Observations in the estimation sample."""
+        return len(self.y)
+
+    @property
+    def coords(self) -> dict[str, list[Any]]:
+        """Coordinates of the PyMC model (copied)."""
+        return {k: list(v) for k, v in self.model.coords.items()}
+
+    @property
+    def fixed(self) -> tuple[str, ...]:
+        """Effects that are not pooled (flat-ish normal priors)."""
+        return tuple(e for e in self.effects if e not in self.pooled)
+
+    def __repr__(self) -> str:
+        return (
+            f"<BayesGravityModel: {self.formula}, family={self.family}, "
+            f"pooled={list(self.pooled)}, nobs={self.nobs}>"
+        )
+
+    # ------------------------------------------------------------------ data
+    def _inputs(
+        self, X: pd.DataFrame, fe_labels: pd.DataFrame, offset: pd.Series | None
+    ) -> _Inputs:
+        Xs = (X[self.coef_names].to_numpy(dtype=float) - self.x_mean.to_numpy()) / (
+            self.x_scale.to_numpy()
+        )
+        codes = {}
+        for e in self.effects:
+            labels = fe_labels[e].astype(str).to_numpy()
+            levels = np.asarray(self.levels[e], dtype=object)
+            pos = pd.Index(levels).get_indexer(pd.Index(labels))
+            unknown = pd.unique(labels[pos < 0])
+            if len(unknown):
+                raise FixedEffectError(
+                    f"{len(unknown)} level(s) of effect {e!r} were not in the estimation "
+                    f"sample: {format_values(unknown)}. Predictions need estimated levels; "
+                    f"drop those rows or refit with them."
+                )
+            codes[e] = pos.astype(np.int64)
+        off = None if offset is None else offset.to_numpy(dtype=float)
+        return _Inputs(Xs, codes, off, len(Xs))
+
+    def new_inputs(self, data: FlowPanel | pd.DataFrame) -> tuple[_Inputs, np.ndarray]:
+        """Model inputs for new data and the mask of rows that can be predicted.
+
+        Rows with a missing regressor or offset are left out (the mask says which).
+        """
+        X, fe_labels, off = evaluate_rhs(
+            self.formula, data, periods=self.periods, offset=self.offset_name
+        )
+        missing = [c for c in self.coef_names if c not in X.columns]
+        if missing:
+            raise UnknownVariableError(
+                f"The new data lack the regressor column(s) {format_values(missing)}."
+            )
+        ok = X[self.coef_names].notna().all(axis=1).to_numpy()
+        if self.design.offset is not None:
+            if off is None:
+                raise UnknownVariableError(
+                    "The model has an offset given as values; predictions on new data need "
+                    "the offset as a column name."
+                )
+            ok &= off.notna().to_numpy()
+        keep = np.flatnonzero(ok)
+        inputs = self._inputs(
+            X.iloc[keep].reset_index(drop=True),
+            fe_labels.iloc[keep].reset_index(drop=True),
+            None if off is None else off.iloc[keep].reset_index(drop=True),
+        )
+        return inputs, ok
+
+    def _check_absorbed(self) -> None:
+        """A regressor spanned by the fixed (non-pooled) effects is identified by the prior only."""
+        fixed = self.fixed
+        k = len(self.coef_names)
+        if not fixed or k == 0:
+            return
+        codes = np.column_stack([self.train.codes[e] for e in fixed])
+        resid = demean(self.train.X, codes, tol=1e-12).x
+        bad = [self.coef_names[j] for j in range(k) if np.abs(resid[:, j]).max() < 1e-8]
+        if bad:
+            raise FixedEffectError(
+                f"Regressor(s) {format_values(bad)} are absorbed by the fixed effects "
+                f"{format_values(fixed)} (a region-year attribute under origin-year and "
+                f"destination-year effects, for example); the likelihood says nothing about "
+                f"them. Pool the effects instead (group_effects=...) or remove the regressor."
+            )
+
+    # ------------------------------------------------------------------ the PyMC model
+    def _build(self) -> pm.Model:
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        tr = self.train
+        coords: dict[str, Any] = {"obs": np.arange(tr.n), "coef": self.coef_names}
+        for e in self.effects:
+            coords[self.dims[e]] = self.levels[e]
+        pri = self.priors
+        k = len(self.coef_names)
+        with pm.Model(coords=coords) as model:
+            eta: Any = 0.0
+            if k:
+                X = pm.Data("X", tr.X, dims=("obs", "coef"))
+                coef_sd = np.array([_coef_prior(pri["coef"], n) for n in self.coef_names])
+                b_std = pm.Normal("beta_std", 0.0, coef_sd, dims="coef")
+                pm.Deterministic("beta", b_std / self.x_scale.to_numpy(), dims="coef")
+                eta = pt.dot(X, b_std)
+            if self.has_intercept:
+                a = pm.Normal("intercept_c", self._intercept_centre(), pri["intercept"])
+                shift = pt.sum(b_std * (self.x_mean / self.x_scale).to_numpy()) if k else 0.0
+                pm.Deterministic("Intercept", a - shift)
+                eta = eta + a
+            idx = {e: pm.Data(f"{self.dims[e]}_idx", tr.codes[e], dims="obs") for e in self.effects}
+            for e in self.effects:
+                eta = eta + self._effect(e)[idx[e]]
+            if self.random_slope is not None:
+                x, g = self.random_slope
+                j = self.coef_names.index(x)
+                dev = self._hier("slope_dev", self.dims[g], pri["slope_sd"], sd_name="slope_sigma")
+                pm.Deterministic(
+                    "slope", (b_std[j] + dev) / float(self.x_scale[x]), dims=self.dims[g]
+                )
+                eta = eta + dev[idx[g]] * X[:, j]
+            if tr.offset is not None:
+                eta = eta + pm.Data("offset", tr.offset, dims="obs")
+            mu = pm.Deterministic("mu", pt.exp(eta), dims="obs")
+            y = pm.Data("y", self.y, dims="obs")
+            if self.family == "poisson":
+                pm.Poisson(self.obs_name, mu=mu, observed=y, dims="obs")
+            else:
+                alpha = pm.HalfNormal("alpha", pri["alpha"])
+                pm.NegativeBinomial(self.obs_name, mu=mu, alpha=1.0 / alpha, observed=y, dims="obs")
+        return model
+
+    def _effect(self, e: str) -> Any:
+        import pymc as pm
+
+        dim = self.dims[e]
+        if e in self.pooled:
+            return self._hier(f"{dim}_effect", dim, self.priors["group_sd"], f"{dim}_sigma")
+        return pm.ZeroSumNormal(f"{dim}_effect", sigma=self.priors["fixed"], dims=dim)
+
+    def _hier(self, name: str, dim: str, sd_scale: float, sd_name: str) -> Any:
+        """Zero-sum normal deviations with a half-normal scale, (non-)centred."""
+        import pymc as pm
+
+        sigma = pm.HalfNormal(sd_name, sd_scale)
+        if self.parameterization == "centered":
+            return pm.ZeroSumNormal(name, sigma=sigma, dims=dim)
+        z = pm.ZeroSumNormal(f"{name.removesuffix('_effect')}_z", sigma=1.0, dims=dim)
+        return pm.Deterministic(name, sigma * z, dims=dim)
+
+    def _intercept_centre(self) -> float:
+        y = self.y.astype(float)
+        if self.train.offset is None:
+            return float(np.log(y.mean()))
+        return float(np.log(y.sum() / np.exp(self.train.offset).sum()))
+
+    # ------------------------------------------------------------------ sampling
+    def fit(
+        self,
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 2,
+        cores: int | None = None,
+        target_accept: float = 0.9,
+        random_seed: int | np.random.Generator | None = None,
+        progress: bool = True,
+        **sample_kwargs: Any,
+    ) -> BayesGravityResults:
+        """Sample the posterior with NUTS and return the results.
+
+        The DataTree gets the groups ``posterior``, ``sample_stats``, ``observed_data``,
+        ``constant_data``, ``log_likelihood`` (for LOO) and ``posterior_predictive``.
+
+        Parameters
+        ----------
+        draws, tune, chains : int
+            Kept draws and tuning steps per chain, number of chains.
+        cores : int, optional
+            Chains run in parallel processes (PyMC's default: up to 4).
+        target_accept : float
+            NUTS target acceptance rate (raise it towards 0.99 when there are divergences).
+        random_seed : int or Generator, optional
+            The only source of randomness (sampler, posterior predictive draws).
+        progress : bool
+            PyMC's progress bars.
+        **sample_kwargs
+            Passed to ``pymc.sample`` (``init``, ``nuts_sampler``, ``compile_kwargs`` …).
+
+        Returns
+        -------
+        BayesGravityResults
+        """
+        import pymc as pm
+
+        from migflows.estimation.bayes_gravity_results import BayesGravityResults
+
+        for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
+            if not isinstance(value, (int, np.integer)) or value < (0 if name == "tune" else 1):
+                raise InvalidOptionError(
+                    f"{name}={value!r} must be a positive integer (tune may be 0)."
+                )
+        if not 0 < target_accept < 1:
+            raise InvalidOptionError(f"target_accept={target_accept!r} must be in (0, 1).")
+        seeds = _seeds(random_seed, 2)
+        keep = [v for v in self.model.unobserved_value_vars if v.name != "mu"]
+        var_names = [v.name for v in keep if not v.name.endswith("__")]
+        with self.model:
+            idata = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                target_accept=target_accept,
+                random_seed=seeds[0],
+                progressbar=progress,
+                var_names=var_names,
+                compute_convergence_checks=False,
+                **sample_kwargs,
+            )
+            pm.compute_log_likelihood(idata, progressbar=progress)
+            pm.sample_posterior_predictive(
+                idata,
+                var_names=[self.obs_name],
+                extend_inferencedata=True,
+                random_seed=seeds[1],
+                progressbar=progress,
+            )
+        res = BayesGravityResults(self, idata, seed=seeds[1])
+        _warn_diagnostics(res.stats)
+        return res
+
+    def predictive(
+        self,
+        idata: DataTree,
+        inputs: _Inputs | None,
+        var_name: str,
+        random_seed: int | np.random.Generator | None,
+    ) -> Any:
+        """Posterior draws (chain, draw, obs) of ``mu`` or the flow for ``inputs``.
+
+        The model's data are swapped for ``inputs`` with ``pm.set_data`` and restored
+        afterwards, so the model is unchanged when this returns.
+        """
+        import pymc as pm
+
+        seed = _seeds(random_seed, 1)[0]
+        with self.model:
+            try:
+                if inputs is not None:
+                    self._set(inputs)
+                out = pm.sample_posterior_predictive(
+                    idata,
+                    var_names=[var_name],
+                    predictions=True,
+                    random_seed=seed,
+                    progressbar=False,
+                )
+            finally:
+                if inputs is not None:
+                    self._set(self.train, y=self.y)
+        return out["predictions"][var_name]
+
+    def _set(self, inputs: _Inputs, y: np.ndarray | None = None) -> None:
+        import pymc as pm
+
+        values: dict[str, Any] = {f"{self.dims[e]}_idx": inputs.codes[e] for e in self.effects}
+        if self.coef_names:
+            values["X"] = inputs.X
+        if inputs.offset is not None:
+            values["offset"] = inputs.offset
+        values["y"] = np.zeros(inputs.n, dtype=np.int64) if y is None else y
+        pm.set_data(values, coords={"obs": np.arange(inputs.n)})
+
+
+# ---------------------------------------------------------------------- validation helpers
+def _pooled(effects: tuple[str, ...], group_effects: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(group_effects, str):
+        group_effects = (group_effects,)
+    by_canon = {_canonical(e): e for e in effects}
+    default = tuple(group_effects) == DEFAULT_GROUPS
+    out: list[str] = []
+    for g in group_effects:
+        match = by_canon.get(_canonical(str(g)))
+        if match is None:
+            if default:
+                continue
+            raise FixedEffectError(
+                f"group_effects names {g!r}, which is not an effect of the formula (effects: "
+                f"{format_values(effects) or 'none'}); add it after '|' or leave it out."
+            )
+        if match not in out:
+            out.append(match)
+    return tuple(e for e in effects if e in out)
+
+
+def _check_dims(dims: Mapping[str, str]) -> None:
+    clash = [e for e, d in dims.items() if d in RESERVED_DIMS]
+    names = list(dims.values())
+    dup = {d for d in names if names.count(d) > 1}
+    if clash or dup:
+        raise FixedEffectError(
+            f"Effect name(s) {format_values(clash or sorted(dup))} cannot be used as model "
+            f"dimensions (reserved: {format_values(RESERVED_DIMS)}, or two effects map to the "
+            f"same name); rename the column."
+        )
+
+
+def _priors(priors: Mapping[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = dict(DEFAULT_PRIORS)
+    for key, value in (priors or {}).items():
+        if key not in DEFAULT_PRIORS:
+            raise InvalidOptionError(
+                f"Unknown prior {key!r}; the prior scales are {format_values(DEFAULT_PRIORS)}."
+            )
+        values = value.values() if isinstance(value, Mapping) and key == "coef" else [value]
+        for v in values:
+            if not isinstance(v, (int, float, np.floating)) or not np.isfinite(v) or v <= 0:
+                raise InvalidOptionError(
+                    f"Prior scale {key}={value!r} must be a positive number"
+                    + (" or a mapping regressor -> positive number." if key == "coef" else ".")
+                )
+        out[key] = dict(value) if isinstance(value, Mapping) else float(value)
+    return out
+
+
+def _coef_prior(coef: float | Mapping[str, float], name: str) -> float:
+    if isinstance(coef, Mapping):
+        return float(coef.get(name, DEFAULT_PRIORS["coef"]))
+    return float(coef)
+
+
+def _check_counts(y: np.ndarray, name: str) -> None:
+    if (y < 0).any():
+        raise NegativeFlowError(
+            f"{int((y < 0).sum())} value(s) of {name!r} are negative; a count likelihood "
+            f"needs flows >= 0."
+        )
+    frac = np.abs(y - np.round(y)) > 1e-9
+    if frac.any():
+        raise ModelSpecificationError(
+            f"{int(frac.sum())} value(s) of {name!r} are not whole numbers (e.g. "
+            f"{format_values(y[frac][:3])}); the Poisson and negative binomial likelihoods "
+            f"need counts: round them, or use migflows.gravity (PPML) for non-integer flows."
+        )
+    if not y.any():
+        raise EstimationError(f"Every value of {name!r} is zero; there is nothing to fit.")
+
+
+def _scaling(X: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    mean = X.mean(axis=0).astype(float)
+    scale = X.std(axis=0, ddof=0).astype(float)
+    flat = [str(c) for c in X.columns if not scale[c] > 1e-12 * max(1.0, abs(mean[c]))]
+    if flat:
+        raise ModelSpecificationError(
+            f"Regressor(s) {format_values(flat)} are constant in the estimation sample; the "
+            f"intercept absorbs them: remove them from the formula."
+        )
+    return mean.rename("mean"), scale.rename("sd")
+
+
+def _random_slope(
+    random_slopes: Mapping[str, str] | None, coef: list[str], effects: tuple[str, ...]
+) -> tuple[str, str] | None:
+    if not random_slopes:
+        return None
+    if len(random_slopes) > 1:
+        raise ModelSpecificationError(
+            f"random_slopes takes one regressor, got {len(random_slopes)} "
+            f"({format_values(random_slopes)})."
+        )
+    ((x, g),) = random_slopes.items()
+    if x not in coef:
+        raise UnknownVariableError(
+            f"random_slopes names {x!r}, which is not a regressor of the formula "
+            f"({format_values(coef)})."
+        )
+    by_canon = {_canonical(e): e for e in effects}
+    match = by_canon.get(_canonical(str(g)))
+    if match is None:
+        raise FixedEffectError(
+            f"random_slopes groups {x!r} by {g!r}, which is not an effect of the formula "
+            f"(effects: {format_values(effects) or 'none'}); add it after '|'."
+        )
+    return x, match
+
+
+def _seeds(random_seed: int | np.random.Generator | None, k: int) -> list[int | None]:
+    if random_seed is None:
+        return [None] * k
+    if isinstance(random_seed, (bool, np.bool_)) or not isinstance(
+        random_seed, (int, np.integer, np.random.Generator)
+    ):
+        raise InvalidOptionError(
+            f"random_seed={random_seed!r} must be an integer, a numpy Generator or None."
+        )
+    rng = np.random.default_rng(random_seed)
+    return [int(s) for s in rng.integers(2**31 - 1, size=k)]
+
+
+def _warn_diagnostics(stats: Mapping[str, Any]) -> None:
+    rhat, div = stats.get("rhat_max", np.nan), stats.get("divergences", 0)
+    if (np.isfinite(rhat) and rhat > 1.01) or div:
+        warnings.warn(
+            f"bayes_gravity: largest R-hat {rhat:.3f}, {div} divergent transition(s). Check "
+            f"res.diagnostics(); raise tune/draws, or target_accept towards 0.99.",
+            MigflowsWarning,
+            stacklevel=4,
+        )

@@ -1,0 +1,454 @@
+"""migflows.estimation.bayes_gravity: model construction, results plumbing, seeded fits.
+
+References: the Poisson MLE with dummy fixed effects (statsmodels GLM, independent of
+migflows) and PPML from ``migflows.gravity`` on the same simulated data; the true slopes
+of the simulation; scipy's Poisson log pmf for the registered log likelihood. The posterior
+itself has no closed form, so the comparisons carry Monte Carlo tolerances written next to
+each assertion.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pymc
+import pytest
+import statsmodels.api as sm
+from arviz_base import from_dict
+from scipy import stats
+
+import migflows
+from migflows.errors import (
+    FixedEffectError,
+    FormulaSyntaxError,
+    InvalidOptionError,
+    MigflowsWarning,
+    ModelSpecificationError,
+    NegativeFlowError,
+    UnknownVariableError,
+)
+from migflows.estimation.bayes_gravity import DEFAULT_PRIORS, BayesGravityModel, bayes_gravity
+from migflows.estimation.bayes_gravity_results import BayesGravityResults
+from migflows.reports.tables import compare, table
+
+TRUE = {"x1": 0.5, "log_d": -1.2}
+FORMULA = "flow ~ x1 + log_d | orig + dest + year"
+
+
+def simulate(n_regions: int = 8, n_years: int = 3, seed: int = 7) -> pd.DataFrame:
+    """A small OD panel with known slopes, origin/destination/year effects and Poisson flows."""
+    rng = np.random.default_rng(seed)
+    regions = [f"r{i}" for i in range(n_regions)]
+    o, d, t = (
+        a.ravel()
+        for a in np.meshgrid(
+            np.arange(n_regions), np.arange(n_regions), np.arange(n_years), indexing="ij"
+        )
+    )
+    keep = o != d
+    o, d, t = o[keep], d[keep], t[keep]
+    xy = rng.uniform(0, 10, size=(n_regions, 2))
+    dist = np.hypot(*(xy[o] - xy[d]).T) + 0.5
+    x1 = rng.normal(size=o.size)
+    eta = (
+        4.0
+        + TRUE["x1"] * x1
+        + TRUE["log_d"] * np.log(dist)
+        + rng.normal(0, 0.6, n_regions)[o]
+        + rng.normal(0, 0.6, n_regions)[d]
+        + np.array([0.0, 0.15, 0.3, 0.1])[t]
+    )
+    return pd.DataFrame(
+        {
+            "origin": np.array(regions)[o],
+            "destination": np.array(regions)[d],
+            "year": 2020 + t,
+            "flow": rng.poisson(np.exp(eta)),
+            "x1": x1,
+            "log_d": np.log(dist),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def df() -> pd.DataFrame:
+    return simulate()
+
+
+# ---------------------------------------------------------------------- model construction
+def test_model_structure(df: pd.DataFrame) -> None:
+    m = bayes_gravity(FORMULA, df, sample=False)
+    assert isinstance(m, BayesGravityModel)
+    assert m.pooled == ("orig", "dest") and m.fixed == ("year",)
+    coords = m.coords
+    assert list(coords) == ["obs", "coef", "orig", "dest", "year"]
+    assert coords["coef"] == ["x1", "log_d"]
+    assert coords["orig"] == [f"r{i}" for i in range(8)] and coords["year"] == [
+        "2020",
+        "2021",
+        "2022",
+    ]
+    assert len(coords["obs"]) == len(df) == m.nobs == 168
+    free = [v.name for v in m.model.free_RVs]
+    assert free == [
+        "beta_std",
+        "intercept_c",
+        "orig_sigma",
+        "orig_effect",
+        "dest_sigma",
+        "dest_effect",
+        "year_effect",
+    ]
+    dims = m.model.named_vars_to_dims
+    assert dims["X"] == ("obs", "coef") and dims["beta"] == ("coef",)
+    assert dims["orig_effect"] == ("orig",) and dims["flow"] == ("obs",)
+    assert m.model["X"].get_value().shape == (168, 2)
+    # standardized regressors: mean 0, sd 1 (ddof 0); the scaling is kept
+    X = m.model["X"].get_value()
+    np.testing.assert_allclose(X.mean(0), 0, atol=1e-12)
+    np.testing.assert_allclose(X.std(0), 1, rtol=1e-12)
+    np.testing.assert_allclose(m.x_scale["log_d"], df["log_d"].std(ddof=0), rtol=1e-12)
+    # index data map every row to its level
+    codes = m.model["dest_idx"].get_value()
+    assert (np.array(m.levels["dest"])[codes] == df["destination"].to_numpy()).all()
+    ip = m.model.initial_point()
+    assert ip["orig_effect_zerosum__"].shape == (7,)  # zero-sum: L - 1 free values
+    assert m.model.observed_RVs[0].name == "flow"
+
+
+def test_model_variants(df: pd.DataFrame) -> None:
+    fixed = bayes_gravity(FORMULA, df, group_effects=(), family="negbin", sample=False)
+    assert fixed.pooled == () and "orig_sigma" not in fixed.model.named_vars
+    assert "alpha" in fixed.model.named_vars
+    nc = bayes_gravity(FORMULA, df, parameterization="noncentered", sample=False)
+    assert {"orig_z", "dest_z"} <= set(nc.model.named_vars)
+    assert nc.model.named_vars_to_dims["orig_effect"] == ("orig",)
+    rs = bayes_gravity(FORMULA, df, random_slopes={"x1": "origin"}, sample=False)
+    assert rs.random_slope == ("x1", "orig")
+    assert rs.model.named_vars_to_dims["slope"] == ("orig",)
+    assert {"slope_sigma", "slope_dev"} <= set(rs.model.named_vars)
+    # no effects: the intercept is a reported parameter
+    plain = bayes_gravity("flow ~ x1 + log_d", df, sample=False)
+    assert plain.effects == () and plain.intercept_in_params
+    # a formula without dest: the default pooling skips it
+    od = bayes_gravity("flow ~ x1 | orig + year", df, sample=False)
+    assert od.pooled == ("orig",)
+    # pooled interaction effects get a dim without '^'
+    oy = bayes_gravity(
+        "flow ~ x1 + log_d | orig^year + dest",
+        df,
+        sample=False,
+        group_effects=("orig^year", "dest"),
+    )
+    assert "orig_year" in oy.coords and len(oy.coords["orig_year"]) == 24
+    # offset
+    off = bayes_gravity(FORMULA, df.assign(lo=0.1), offset="lo", sample=False)
+    assert off.model["offset"].get_value().shape == (168,)
+
+
+def test_priors_reach_the_model(df: pd.DataFrame) -> None:
+    m = bayes_gravity(FORMULA, df, priors={"coef": {"x1": 0.5}, "fixed": 7.0}, sample=False)
+    assert m.priors["fixed"] == 7.0 and m.priors["group_sd"] == DEFAULT_PRIORS["group_sd"]
+    # the log density of beta_std at 0 is that of Normal(0, (0.5, 2.5))
+    logp = m.model.compile_logp(vars=[m.model["beta_std"]], sum=False)
+    point = m.model.initial_point()
+    point["beta_std"] = np.zeros(2)
+    expected = stats.norm.logpdf(0, scale=[0.5, 2.5])
+    np.testing.assert_allclose(logp(point)[0], expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "err", "match"),
+    [
+        ({"family": "gamma"}, InvalidOptionError, "family='gamma' is not available"),
+        ({"group_effects": ("pair",)}, FixedEffectError, "group_effects names 'pair'"),
+        ({"priors": {"beta": 1.0}}, InvalidOptionError, "Unknown prior 'beta'"),
+        ({"priors": {"coef": -1.0}}, InvalidOptionError, "must be a positive number"),
+        ({"parameterization": "ncp"}, InvalidOptionError, "parameterization='ncp'"),
+        ({"random_slopes": {"x9": "orig"}}, UnknownVariableError, "names 'x9'"),
+        ({"random_slopes": {"x1": "pair"}}, FixedEffectError, "groups 'x1' by 'pair'"),
+        (
+            {"random_slopes": {"x1": "orig", "log_d": "dest"}},
+            ModelSpecificationError,
+            "takes one regressor, got 2",
+        ),
+    ],
+)
+def test_bad_options(df: pd.DataFrame, kwargs: dict, err: type, match: str) -> None:
+    with pytest.raises(err, match=match):
+        bayes_gravity(FORMULA, df, sample=False, **kwargs)
+
+
+def test_bad_data(df: pd.DataFrame) -> None:
+    with pytest.raises(ModelSpecificationError, match=r"2 value.*not whole numbers"):
+        bayes_gravity(
+            FORMULA, df.assign(flow=df["flow"] + np.r_[0.5, 0.25, [0] * 166]), sample=False
+        )
+    with pytest.raises(NegativeFlowError, match=r"1 value.*negative"):
+        bayes_gravity(FORMULA, df.assign(flow=np.r_[-1, df["flow"].iloc[1:]]), sample=False)
+    with pytest.raises(ModelSpecificationError, match="'c' are constant"):
+        bayes_gravity("flow ~ x1 + c | orig + dest", df.assign(c=2.0), sample=False)
+    # a region attribute under a *fixed* origin effect is absorbed; pooled, it is not
+    attr = df["origin"].map({f"r{i}": float(i) for i in range(8)})
+    with pytest.raises(FixedEffectError, match="'a' are absorbed by the fixed effects 'orig'"):
+        bayes_gravity(
+            "flow ~ x1 + a | orig + dest", df.assign(a=attr), group_effects=(), sample=False
+        )
+    bayes_gravity("flow ~ x1 + a | orig + dest", df.assign(a=attr), sample=False)
+    with pytest.raises(FixedEffectError, match="Effect 'year' has a single level"):
+        bayes_gravity(FORMULA, df[df["year"] == 2020], sample=False)
+    with pytest.raises(FormulaSyntaxError):
+        bayes_gravity("flow ~ | orig", df, sample=False)
+    with pytest.raises(InvalidOptionError, match="random_seed='a'"):
+        bayes_gravity(FORMULA, df, random_seed="a", progress=False)  # type: ignore[call-overload]
+    with pytest.raises(InvalidOptionError, match="draws=0"):
+        bayes_gravity(FORMULA, df, draws=0)
+
+
+# ---------------------------------------------------------------------- mocked sampler
+def fake_posterior(m: BayesGravityModel, chains: int = 2, draws: int = 200, seed: int = 0):
+    """A synthetic DataTree with every sampled and deterministic variable of ``m``."""
+    rng = np.random.default_rng(seed)
+    shape = (chains, draws)
+    k = len(m.coef_names)
+    b_std = np.array([0.4, -0.9]) + 0.03 * rng.standard_normal((*shape, k))
+    a = 3.5 + 0.02 * rng.standard_normal(shape)
+    post: dict[str, np.ndarray] = {"beta_std": b_std, "intercept_c": a}
+    post["beta"] = b_std / m.x_scale.to_numpy()
+    post["Intercept"] = a - (b_std * (m.x_mean / m.x_scale).to_numpy()).sum(-1)
+    dims: dict[str, list[str]] = {"beta_std": ["coef"], "beta": ["coef"]}
+    for e in m.effects:
+        dim = m.dims[e]
+        u = rng.normal(0, 0.5, (*shape, len(m.levels[e])))
+        post[f"{dim}_effect"] = u - u.mean(-1, keepdims=True)
+        dims[f"{dim}_effect"] = [dim]
+        if e in m.pooled:
+            post[f"{dim}_sigma"] = np.abs(0.5 + 0.05 * rng.standard_normal(shape))
+    coords = {"coef": m.coef_names, **{m.dims[e]: m.levels[e] for e in m.effects}}
+    div = np.zeros(shape, dtype=bool)
+    div[0, :3] = True
+    return from_dict(
+        {"posterior": post, "sample_stats": {"diverging": div}}, dims=dims, coords=coords
+    )
+
+
+@pytest.fixture(scope="module")
+def mocked(df: pd.DataFrame) -> tuple[BayesGravityResults, dict]:
+    m = bayes_gravity(FORMULA, df, sample=False)
+    calls: dict = {}
+
+    def fake_sample(**kwargs):
+        calls.update(kwargs)
+        return fake_posterior(m)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pymc, "sample", fake_sample)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MigflowsWarning)  # the fake has divergences
+            res = m.fit(draws=200, tune=50, chains=2, random_seed=3, progress=False)
+    return res, calls
+
+
+def test_fit_passes_settings_to_pymc(mocked: tuple[BayesGravityResults, dict]) -> None:
+    res, calls = mocked
+    assert calls["draws"] == 200 and calls["tune"] == 50 and calls["chains"] == 2
+    assert calls["target_accept"] == 0.9 and calls["progressbar"] is False
+    seed = int(np.random.default_rng(3).integers(2**31 - 1, size=2)[0])
+    assert calls["random_seed"] == seed  # randomness only from random_seed
+    assert "mu" not in calls["var_names"] and "beta" in calls["var_names"]
+    assert {"posterior", "log_likelihood", "posterior_predictive"} <= set(res.idata.children)
+
+
+def test_results_vocabulary(mocked: tuple[BayesGravityResults, dict]) -> None:
+    res, _ = mocked
+    beta = res.idata["posterior"]["beta"].to_numpy().reshape(-1, 2)
+    assert list(res.params.index) == ["x1", "log_d"] and res.params.name == "params"
+    np.testing.assert_allclose(res.params, beta.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(res.std_errors, beta.std(0, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(res.cov, np.cov(beta.T), rtol=1e-10)
+    ci = res.conf_int(0.9)
+    np.testing.assert_allclose(ci["lower"], np.quantile(beta, 0.05, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(ci["upper"], np.quantile(beta, 0.95, axis=0), rtol=1e-12)
+    # HDI: the shortest interval holding floor(0.9 S) + 1 sorted draws
+    hdi = res.conf_int(0.9, hdi=True)
+    for j, name in enumerate(res.params.index):
+        s = np.sort(beta[:, j])
+        m = int(np.floor(0.9 * len(s)))
+        i = int(np.argmin(s[m:] - s[: len(s) - m]))
+        assert hdi.loc[name].tolist() == pytest.approx([s[i], s[i + m]], rel=1e-12)
+    assert res.tstats.isna().all() and res.tstats.name == "tstats"
+    assert res.pvalues.isna().all() and res.pvalues.name == "pvalues"
+    assert res.nobs == 168 and res.formula == FORMULA
+    assert res.fixed_effects == ("orig", "dest", "year") and res.group_effects == ("orig", "dest")
+    st = res.stats
+    assert st["divergences"] == 3 and st["chains"] == 2 and st["draws"] == 200
+    # the fake posterior fits the data badly, so PSIS-LOO is NaN here (checked on real fits)
+    assert "elpd_loo" in st and st["sigma_orig"] == pytest.approx(
+        float(res.idata["posterior"]["orig_sigma"].mean()), rel=1e-12
+    )
+    frame = res.to_frame()
+    assert list(frame.columns[:4]) == ["params", "std_errors", "lower", "upper"]
+    assert "r_hat" in frame and "ess_bulk" in frame
+    assert set(res.effects) == {"orig", "dest", "year"}
+    assert res.effects["orig"]["mean"].sum() == pytest.approx(0, abs=1e-12)
+    assert "orig_effect[r0]" in res.diagnostics().index
+    assert "Bayesian gravity (poisson)" in str(res) and "<table>" in res._repr_html_()
+    with pytest.raises(AttributeError, match="immutable"):
+        res.x = 1  # type: ignore[attr-defined]
+    with pytest.raises(InvalidOptionError, match=r"level=1\.5"):
+        res.conf_int(1.5)
+
+
+def test_tables_accept_results(mocked: tuple[BayesGravityResults, dict], df) -> None:
+    res, _ = mocked
+    ppml = migflows.gravity(FORMULA, df)
+    cells = table({"Bayes": res, "PPML": ppml})
+    assert cells.loc["x1", "Bayes"] == f"{res.params['x1']:.3f}"  # no stars without p-values
+    assert cells.loc["Std. errors", "Bayes"] == "posterior sd"
+    assert cells.loc["FE: orig", "Bayes"] == "✓"
+    both = compare({"Bayes": res, "PPML": ppml})
+    assert both.loc["log_d", ("Bayes", "estimate")] == res.params["log_d"]
+
+
+def _manual_mu(res: BayesGravityResults, rows: pd.DataFrame) -> np.ndarray:
+    """exp(eta) averaged over the posterior, computed with numpy from the draws."""
+    m = res.model
+    post = res.idata["posterior"]
+    b = post["beta"].to_numpy().reshape(-1, 2)
+    a = post["Intercept"].to_numpy().reshape(-1)
+    eta = a[:, None] + b @ rows[["x1", "log_d"]].to_numpy(dtype=float).T
+    keys = {"orig": "origin", "dest": "destination", "year": "year"}
+    for e, col in keys.items():
+        u = post[f"{e}_effect"].to_numpy().reshape(-1, len(m.levels[e]))
+        pos = pd.Index(m.levels[e]).get_indexer(rows[col].astype(str))
+        eta = eta + u[:, pos]
+    return np.exp(eta).mean(0)
+
+
+def test_predict_with_set_data(mocked: tuple[BayesGravityResults, dict], df) -> None:
+    res, _ = mocked
+    inside = res.predict()
+    np.testing.assert_allclose(inside, _manual_mu(res, df), rtol=1e-10)
+    rows = df.iloc[[5, 150, 17]].copy()
+    rows.loc[rows.index[1], "x1"] = np.nan  # unpredictable row -> NaN, kept in place
+    new = res.predict(rows)
+    assert np.isnan(new.iloc[1])
+    np.testing.assert_allclose(new.iloc[[0, 2]], _manual_mu(res, rows.iloc[[0, 2]]), rtol=1e-10)
+    # the model's data are restored after predicting
+    np.testing.assert_allclose(res.model.model["X"].get_value(), res.model.train.X)
+    assert res.model.model["dest_idx"].get_value().shape == (168,)
+    draws = res.predict(rows, kind="draws", random_seed=5)
+    assert draws.dims == ("chain", "draw", "obs") and draws.shape == (2, 200, 3)
+    assert np.isnan(draws[:, :, 1]).all()
+    again = res.predict(rows, kind="draws", random_seed=5)
+    np.testing.assert_array_equal(draws.to_numpy(), again.to_numpy())
+    other = df.iloc[:2].assign(destination="nowhere")
+    with pytest.raises(FixedEffectError, match=r"1 level.*'dest'.*'nowhere'"):
+        res.predict(other)
+    with pytest.raises(InvalidOptionError, match="kind='link'"):
+        res.predict(kind="link")  # type: ignore[arg-type]
+
+
+def test_log_likelihood_registered(mocked: tuple[BayesGravityResults, dict], df) -> None:
+    res, _ = mocked
+    ll = res.idata["log_likelihood"]["flow"].to_numpy()
+    post = res.idata["posterior"]
+    mu = np.exp(
+        post["Intercept"].to_numpy()[..., None]
+        + post["beta"].to_numpy() @ df[["x1", "log_d"]].to_numpy().T
+        + post["orig_effect"].to_numpy()[..., res.model.train.codes["orig"]]
+        + post["dest_effect"].to_numpy()[..., res.model.train.codes["dest"]]
+        + post["year_effect"].to_numpy()[..., res.model.train.codes["year"]]
+    )
+    np.testing.assert_allclose(ll, stats.poisson.logpmf(df["flow"].to_numpy(), mu), rtol=1e-8)
+
+
+# ---------------------------------------------------------------------- seeded real fits
+SETTINGS = {"draws": 300, "tune": 300, "chains": 2, "cores": 1, "progress": False}
+
+
+@pytest.fixture(scope="module")
+def pooled(df: pd.DataFrame) -> BayesGravityResults:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MigflowsWarning)
+        return bayes_gravity(FORMULA, df, random_seed=11, **SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def fixed(df: pd.DataFrame) -> BayesGravityResults:
+    # every effect fixed, near-flat priors: the posterior is close to the Poisson likelihood
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MigflowsWarning)
+        return bayes_gravity(
+            FORMULA,
+            df,
+            group_effects=(),
+            priors={"coef": 10.0, "fixed": 10.0, "intercept": 10.0},
+            random_seed=12,
+            **SETTINGS,
+        )
+
+
+def _poisson_mle(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Poisson MLE with dummy fixed effects (statsmodels GLM) and its model-based SEs."""
+    dummies = pd.get_dummies(df[["origin", "destination", "year"]].astype(str), drop_first=True)
+    X = sm.add_constant(pd.concat([df[["x1", "log_d"]], dummies.astype(float)], axis=1))
+    fit = sm.GLM(df["flow"], X, family=sm.families.Poisson()).fit(tol=1e-12)
+    return fit.params[["x1", "log_d"]], fit.bse[["x1", "log_d"]]
+
+
+def test_fit_converges(pooled: BayesGravityResults, fixed: BayesGravityResults) -> None:
+    for res in (pooled, fixed):
+        assert res.stats["rhat_max"] < 1.05
+        assert res.stats["divergences"] == 0
+        assert res.stats["ess_bulk_min"] > 100
+
+
+def test_recovers_true_slopes(pooled: BayesGravityResults) -> None:
+    # seeded figures: x1 0.4939 (sd 0.0108), log_d -1.2129 (sd 0.0244)
+    z = (pooled.params - pd.Series(TRUE)) / pooled.std_errors
+    assert (z.abs() < 3).all(), z
+
+
+def test_agrees_with_poisson_mle(
+    fixed: BayesGravityResults, pooled: BayesGravityResults, df: pd.DataFrame
+) -> None:
+    mle, se = _poisson_mle(df)
+    ppml = migflows.gravity(FORMULA, df, vcov="iid")
+    np.testing.assert_allclose(ppml.params, mle, rtol=1e-6)
+    # Flat priors: posterior mean = MLE up to O(1/n) and Monte Carlo error (MCSE is about
+    # sd / sqrt(ESS) ~ 0.05 sd here); 0.2 posterior sd is four MCSEs.
+    assert ((fixed.params - mle).abs() / fixed.std_errors < 0.2).all()
+    # Bernstein-von Mises: posterior sd ~ inverse-Fisher SE; the sd of 600 draws is itself
+    # uncertain by ~4 % (1 / sqrt(2 ESS)), so allow 15 %.
+    np.testing.assert_allclose(fixed.std_errors, se, rtol=0.15)
+    # Pooled origin/destination effects shrink the effects a little towards zero; with
+    # ~40 large counts per region the shrinkage moves the slopes by well under 0.5 sd.
+    assert ((pooled.params - ppml.params).abs() / pooled.std_errors < 0.5).all()
+
+
+def test_real_predictions_and_loo(pooled: BayesGravityResults, df: pd.DataFrame) -> None:
+    fitted = pooled.fitted
+    # The Poisson likelihood with an intercept matches total flows at the MLE; the posterior
+    # mean of the total is within a fraction of a percent of it.
+    assert fitted["fitted"].sum() == pytest.approx(df["flow"].sum(), rel=5e-3)
+    sub = pooled.predict(df.iloc[[3, 40, 100]])
+    np.testing.assert_allclose(sub, pooled.predict().iloc[[3, 40, 100]], rtol=1e-10)
+    st = pooled.stats
+    ll = pooled.idata["log_likelihood"]["flow"].to_numpy().reshape(-1, len(df))
+    lppd = float(np.sum(np.log(np.mean(np.exp(ll), axis=0))))
+    assert st["elpd_loo"] == pytest.approx(lppd - st["p_loo"], rel=1e-9)
+    assert 5 < st["p_loo"] < 40  # ~ 2 slopes + 23 effect/intercept parameters
+
+
+def test_plots_return_figures(pooled: BayesGravityResults) -> None:
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    fig = pooled.plot_trace()
+    assert isinstance(fig, Figure)
+    fig2 = pooled.plot_ppc(num_samples=20)
+    assert isinstance(fig2, Figure)
+    plt.close("all")
