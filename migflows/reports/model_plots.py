@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from migflows.errors import InvalidOptionError, format_values
+from migflows.reports.tables import named_results
 
 
 def coef_plot(
@@ -50,13 +51,7 @@ def coef_plot(
     >>> len(fig.axes[0].lines) >= 1
     True
     """
-    named = (
-        dict(results)
-        if isinstance(results, Mapping)
-        else {f"({i + 1})": r for i, r in enumerate(results)}
-    )
-    if not named:
-        raise InvalidOptionError("coef_plot() needs at least one result.")
+    named = named_results(results, "coef_plot()")
     names: list[str] = []
     for res in named.values():
         names += [str(n) for n in res.params.index if str(n) not in names]

@@ -145,6 +145,26 @@ class RegressionTable:
         return self.to_markdown()
 
 
+def named_results(results: Sequence[Any] | Mapping[str, Any], caller: str) -> dict[str, Any]:
+    """Models by column title: a mapping as given, a sequence as ``(1)``, ``(2)`` …
+
+    Raises :class:`InvalidOptionError` when there is none or one is not a fitted result.
+    """
+    named = (
+        dict(results)
+        if isinstance(results, Mapping)
+        else {f"({i + 1})": r for i, r in enumerate(results)}
+    )
+    if not named:
+        raise InvalidOptionError(f"{caller} needs at least one result.")
+    for name, res in named.items():
+        if not hasattr(res, "params"):
+            raise InvalidOptionError(
+                f"Model {name!r} ({type(res).__name__}) has no params; pass fitted results."
+            )
+    return named
+
+
 def _is_uncertainty_label(label: str) -> bool:
     return label.startswith("\u200b")
 
@@ -293,18 +313,7 @@ def _layout(
         raise InvalidOptionError(
             f"uncertainty={uncertainty!r} is not allowed; use 'std_errors', 'conf_int' or 'tstats'."
         )
-    named = (
-        dict(results)
-        if isinstance(results, Mapping)
-        else {f"({i + 1})": r for i, r in enumerate(results)}
-    )
-    if not named:
-        raise InvalidOptionError("table() needs at least one result.")
-    for name, res in named.items():
-        if not hasattr(res, "params"):
-            raise InvalidOptionError(
-                f"Model {name!r} ({type(res).__name__}) has no params; pass fitted results."
-            )
+    named = named_results(results, "table()")
     labels = dict(labels or {})
     marks = DEFAULT_STARS if stars is True else (() if stars is False else tuple(stars))
     names = _coefficient_order(named.values(), keep, drop)
@@ -476,13 +485,7 @@ def compare(results: Sequence[Any] | Mapping[str, Any], *, level: float = 0.95) 
     >>> migflows.compare({"PPML": a, "OLS": b}).loc["log_dist", ("OLS", "estimate")].round(3)
     np.float64(-1.297)
     """
-    named = (
-        dict(results)
-        if isinstance(results, Mapping)
-        else {f"({i + 1})": r for i, r in enumerate(results)}
-    )
-    if not named:
-        raise InvalidOptionError("compare() needs at least one result.")
+    named = named_results(results, "compare()")
     order = _coefficient_order(named.values(), None, None)
     blocks = {}
     for name, res in named.items():
