@@ -146,7 +146,7 @@ class RegressionTable:
 
 
 def named_results(results: Sequence[Any] | Mapping[str, Any], caller: str) -> dict[str, Any]:
-    """Models by column title: a mapping as given, a sequence as ``(1)``, ``(2)`` …
+    """Models by column title: a mapping as given, a sequence numbered ``(1)``, ``(2)``.
 
     Raises :class:`InvalidOptionError` when there is none or one is not a fitted result.
     """

@@ -63,7 +63,7 @@ def _longest_common_run(table: pd.DataFrame, regions: list[str]) -> pd.DataFrame
     """
     have = table.index.to_frame(index=False)
     counts = have.groupby("year")["region"].nunique()
-    full = sorted(int(y) for y, n in counts.items() if n == len(regions))
+    full = sorted(int(str(y)) for y, n in counts.items() if n == len(regions))
     best: list[int] = []
     run: list[int] = []
     for year in full:
@@ -109,7 +109,7 @@ def fit_rate_models(panel: FlowPanel) -> dict[str, Any]:
             models[label] = fit_panel(
                 f"net_rate ~ {rhs}{effects}",
                 sub,
-                estimator,
+                estimator,  # type: ignore[arg-type]
                 weights="population",
                 vcov={"cluster": "entity"},
             )
