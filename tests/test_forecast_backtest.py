@@ -236,22 +236,37 @@ def test_80_percent_intervals_cover_70_to_90_percent(method, kind, options):
 
 
 def test_bayes_ar_intervals_cover_70_to_90_percent():
-    """Net rates from the model's own hierarchical AR(1) with a gap year in the history."""
-    rng = np.random.default_rng(42)
-    R, T, H = 25, 10, 3
-    mu = rng.normal(0, 4, size=R)
-    sigma = np.exp(rng.normal(np.log(1.5), 0.2, size=R))
-    x = np.empty((R, T + H))
-    x[:, 0] = mu + rng.normal(0, 2, size=R)
-    for t in range(1, T + H):
-        x[:, t] = mu + 0.5 * (x[:, t - 1] - mu) + sigma * rng.normal(size=R)
-    years = np.arange(2010, 2010 + T + H)
-    keep = np.r_[0:4, 5:T]  # drop the year 2014: bayes_ar handles the gap exactly
-    tab = _table(x[:, keep, None], years[keep], ["net_rate"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fc = forecast(
-            tab, "bayes_ar", 3, target="rates", n_sims=1000, random_seed=1, progress=False, **BAYES
-        )
-    cov = _coverage(fc, x[:, -3:, None])
-    assert 0.7 <= cov <= 0.9, cov
+    """Net rates from the model's own hierarchical AR(1) with a gap year in the history.
+
+    Two seeded panels of 40 regions (one replicate of 25 regions ranges 0.68-0.85, so two
+    are pooled); measured 0.85 and 0.78. The persistence is recovered (true 0.5).
+    """
+    hits, phis = [], []
+    for seed in (42, 7):
+        rng = np.random.default_rng(seed)
+        R, T, H = 40, 10, 3
+        mu = rng.normal(0, 4, size=R)
+        sigma = np.exp(rng.normal(np.log(1.5), 0.2, size=R))
+        x = np.empty((R, T + H))
+        x[:, 0] = mu + rng.normal(0, 2, size=R)
+        for t in range(1, T + H):
+            x[:, t] = mu + 0.5 * (x[:, t - 1] - mu) + sigma * rng.normal(size=R)
+        years = np.arange(2010, 2010 + T + H)
+        keep = np.r_[0:4, 5:T]  # drop the year 2014: bayes_ar handles the gap exactly
+        tab = _table(x[:, keep, None], years[keep], ["net_rate"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fc = forecast(
+                tab,
+                "bayes_ar",
+                3,
+                target="rates",
+                n_sims=1000,
+                random_seed=1,
+                progress=False,
+                **BAYES,
+            )
+        hits.append(_coverage(fc, x[:, -3:, None]))
+        phis.append(fc.info["phi_mean"])
+    assert 0.7 <= np.mean(hits) <= 0.9, hits
+    assert all(0.3 < p < 0.65 for p in phis), phis  # measured 0.48 and 0.38

@@ -13,7 +13,8 @@ Scores per method, variable, region and horizon:
     series at that origin, i.e. the mean absolute difference between consecutive
     observations (consecutive *observed* years when there are gaps).
 ``bias``, ``rmse``, ``mae``
-    Of forecast minus actual, in target units.
+    Of forecast minus actual, in target units. With coherent forecasts the net balance's
+    bias averaged over all regions is zero by construction; read it per region.
 ``coverage_80``, ``coverage_95`` (one per level)
     Share of actual values inside the equal-tailed intervals of the trajectories.
 ``crps``, ``crps_scaled``
@@ -167,7 +168,8 @@ class Backtest:
         import matplotlib.pyplot as plt
 
         s = self.summary(by=("method", "variable", "horizon")).reset_index()
-        var = variable or ("net" if "net" in set(s["variable"]) else str(s["variable"].iloc[0]))
+        nets = [v for v in ("net", "net_rate") if v in set(s["variable"])]
+        var = variable or (nets[0] if nets else str(s["variable"].iloc[0]))
         s = s[s["variable"] == var]
         metrics = ["mase", "crps_scaled", "bias", *self._cov_cols()]
         fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 2.8), squeeze=False)
