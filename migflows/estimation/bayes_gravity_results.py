@@ -444,24 +444,34 @@ class BayesGravityResults:
         )
         return pc.get_viz("figure")
 
-    def plot_ppc(self, num_samples: int = 50) -> Any:
+    def plot_ppc(self, num_samples: int = 50, *, log1p: bool = True) -> Any:
         """Posterior predictive check of the flow distribution (``plot_ppc_dist``).
 
-        Returns the matplotlib figure.
+        Densities of ``num_samples`` posterior predictive replicates of the flows against the
+        observed ones, by default of ``log1p(flow)`` (flows span several orders of
+        magnitude). Returns the matplotlib figure.
         """
         import arviz_plots as azp
+        import xarray as xr
 
         if "posterior_predictive" not in self._idata.children:
             raise InvalidOptionError(
                 "The DataTree has no posterior_predictive group (fit with bayes_gravity to "
                 "get one)."
             )
-        pc = azp.plot_ppc_dist(
-            self._idata,
-            var_names=[self._m.obs_name],
-            num_samples=num_samples,
-            backend="matplotlib",
+        obs = self._m.obs_name
+        pred = self._idata["posterior_predictive"][obs]
+        seen = self._idata["observed_data"][obs]
+        name = f"log1p({obs})" if log1p else obs
+        if log1p:
+            pred, seen = np.log1p(pred), np.log1p(seen)
+        dt = xr.DataTree.from_dict(
+            {
+                "posterior_predictive": xr.Dataset({name: pred.astype(float)}),
+                "observed_data": xr.Dataset({name: seen.astype(float)}),
+            }
         )
+        pc = azp.plot_ppc_dist(dt, num_samples=num_samples, backend="matplotlib")
         return pc.get_viz("figure")
 
     # ------------------------------------------------------------------ display
