@@ -60,6 +60,7 @@ SPECS = {
 # how R's rank counts redundant dummies, per model (see the module docstring)
 REDUNDANT = {"regional": "fixest", "regional_grp": "fixest", "multilateral": "pairwise"}
 CASES = [(m, e) for m in SPECS for e in ("ppml", "negbin", "gpml")]
+GLM_CASES = [(m, e) for m in SPECS for e in ("negbin", "gpml")]
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,19 @@ def fits(kz: migflows.FlowPanel) -> dict:
     return out
 
 
+@pytest.fixture(scope="module")
+def dummy_fits(kz: migflows.FlowPanel) -> dict:
+    """The same NB and gamma models with the statsmodels dummies engine."""
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for model, estimator in GLM_CASES:
+            out[model, estimator] = migflows.gravity(
+                SPECS[model], kz, estimator=estimator, engine="dummies"
+            )
+    return out
+
+
 def _ref(r_coef: pd.DataFrame, model: str, estimator: str) -> pd.DataFrame:
     sel = r_coef[(r_coef["model"] == model) & (r_coef["estimator"] == estimator)]
     return sel.set_index("term")
@@ -96,6 +110,23 @@ def _ref(r_coef: pd.DataFrame, model: str, estimator: str) -> pd.DataFrame:
 def _stat(r_stats: pd.DataFrame, model: str, estimator: str) -> pd.Series:
     sel = r_stats[(r_stats["model"] == model) & (r_stats["estimator"] == estimator)]
     return sel.iloc[0]
+
+
+@pytest.mark.parametrize(("model", "estimator"), GLM_CASES)
+def test_dummies_engine_matches_r_and_the_demeaning_engine(
+    dummy_fits, fits, r_coef, r_stats, model, estimator
+):
+    res = dummy_fits[model, estimator]
+    ref = _ref(r_coef, model, estimator)
+    np.testing.assert_allclose(res.params.to_numpy(), ref["estimate"].to_numpy(), atol=1e-6)
+    _se_close(res.vcov("hetero", ssc=SSC.none()).std_errors, ref["se_hc0"])
+    _se_close(res.vcov({"CRV1": "pair"}, ssc=SSC(k_adj=False)).std_errors, ref["se_cl_pair_hc0"])
+    assert res.stats["n_params"] == _stat(r_stats, model, estimator)["ncoef"]
+    other = fits[model, estimator]
+    np.testing.assert_allclose(res.params.to_numpy(), other.params.to_numpy(), atol=1e-8)
+    for key in ("loglik", "deviance", "theta", "dispersion"):
+        if key in res.stats:
+            assert res.stats[key] == pytest.approx(other.stats[key], rel=1e-9), key
 
 
 def _se_close(ours: pd.Series, theirs: pd.Series) -> None:
@@ -357,17 +388,26 @@ def test_unknown_option_is_named():
         migflows.gravity("flow ~ log_dist | orig", df, estimator="negbin", theta=-1)
 
 
-def test_too_many_dummies_refused_with_a_pointer_to_ppml(kz):
-    with pytest.raises(FixedEffectError, match=r"max_dummies=50 levels.*120.*estimator='ppml'"):
-        migflows.gravity(
-            "flow ~ log_dist | orig^year + dest^year", kz, estimator="negbin", max_dummies=50
-        )
+def test_too_many_dummies_refused_with_a_pointer_to_demeaning_and_ppml(kz):
+    formula = "flow ~ log_dist | orig^year + dest^year"
+    with pytest.raises(
+        FixedEffectError, match=r"max_dummies=50 levels.*120.*engine='demean'.*estimator='ppml'"
+    ):
+        migflows.gravity(formula, kz, estimator="negbin", engine="dummies", max_dummies=50)
     assert MAX_DUMMIES == 2000
+    # the default engine partials the fixed effects out and has no such limit
+    res = migflows.gravity(formula, kz, estimator="negbin", max_dummies=50)
+    assert res.stats["n_params"] == 118
+    with pytest.raises(InvalidOptionError, match="engine='sparse'"):
+        migflows.gravity(formula, kz, estimator="gpml", engine="sparse")
 
 
 def test_non_convergence_raises(kz):
-    with pytest.raises(ConvergenceError, match=r"did not converge in maxiter=1 IRLS"):
-        migflows.gravity("flow ~ log_dist | orig + dest", kz, estimator="gpml", maxiter=1)
+    for engine in ("demean", "dummies"):
+        with pytest.raises(ConvergenceError, match=r"did not converge in maxiter=1 IRLS"):
+            migflows.gravity(
+                "flow ~ log_dist | orig + dest", kz, estimator="gpml", maxiter=1, engine=engine
+            )
     with pytest.raises(ConvergenceError, match=r"alternation .* outer_maxiter=1"):
         migflows.gravity("flow ~ log_dist | orig + dest", kz, estimator="negbin", outer_maxiter=1)
 
