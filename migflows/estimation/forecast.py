@@ -21,7 +21,10 @@ Horizons are calendar years after the last observed year. Gaps in the observed y
 ``bayes_ar`` model calendar time and use gaps as they are; ``ets`` and ``arima`` need a
 regular annual series and raise :class:`~migflows.errors.PanelStructureError` naming the
 missing years unless ``gaps="interpolate"`` (fill linearly on the modelling scale) or
-``gaps="sequence"`` (treat observations as consecutive years) is passed.
+``gaps="sequence"`` (treat observations as consecutive years) is passed. Both are
+approximations that understate uncertainty: interpolated years look like smooth data (in
+the Kazakhstan backtest, origins 2020/2021/2023, the 80% intervals of ``arima`` covered
+63% and of ``ets`` 76%), and ``"sequence"`` treats a five-year step as one year.
 
 Coherence: for internal migration of a complete set of regions (a FlowPanel, or a table
 whose observed net balances sum to zero) every trajectory is rebalanced so that net
