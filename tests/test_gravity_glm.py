@@ -445,3 +445,25 @@ def test_negative_and_all_zero_outcomes_are_refused():
     ):
         warnings.simplefilter("ignore", SeparationWarning)
         migflows.gravity("flow ~ log_dist | orig", zero, estimator="gpml")
+
+
+def test_absorbed_regressor_dropped_on_request_and_counterfactual(fits, kz):
+    from migflows.estimation.ppml import CollinearityWarning
+
+    with pytest.warns(CollinearityWarning, match="'log_wage_ratio'"):
+        res = migflows.gravity(
+            "flow ~ log_dist + log_wage_ratio | orig^year + dest^year",
+            kz,
+            estimator="negbin",
+            absorbed="drop",
+        )
+    assert res.collinear == ("log_wage_ratio",)
+    assert list(res.params.index) == ["log_dist"]
+    # partial-equilibrium counterfactual on a model that identifies the wage effect
+    reg = fits["regional", "gpml"]
+    cf = reg.counterfactual({"wage": {"turkistan": 1.10}})
+    b = float(reg.params["log_wage_ratio"])
+    into = cf.flows.query("destination == 'turkistan'")
+    np.testing.assert_allclose(into["counterfactual"], into["baseline"] * 1.10**b, rtol=1e-10)
+    out = cf.flows.query("origin == 'turkistan'")
+    np.testing.assert_allclose(out["counterfactual"], out["baseline"] * 1.10 ** (-b), rtol=1e-10)
