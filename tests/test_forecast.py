@@ -431,5 +431,10 @@ def test_registry_accepts_a_new_method(korea):
             forecast(toy_table(), "test_gravity", 1, **FAST)
         with pytest.raises(InvalidOptionError, match="already registered"):
             register_method(spec)
+        from migflows.estimation.forecast_backtest import backtest
+
+        bt = backtest(korea, ["test_gravity"], origins=[2018], horizon=1, n_sims=20, progress=False)
+        assert seen["panel"].years[-1] == 2018  # backtests pass the panel cut at the origin
+        assert bt.origins == (2018,)
     finally:
         METHODS.pop("test_gravity")

@@ -276,6 +276,7 @@ def backtest(
         gaps=gaps,
         coherent=coherent,
         method_options=opts,
+        panel=data if isinstance(data, FlowPanel) else None,
     )
 
 
@@ -339,8 +340,13 @@ def run_backtest(
     gaps: Gaps,
     coherent: bool | None,
     method_options: Mapping[str, Mapping[str, Any]],
+    panel: FlowPanel | None = None,
 ) -> Backtest:
-    """Backtest on prepared data (used by :func:`backtest` and backtest-weighted ensembles)."""
+    """Backtest on prepared data (used by :func:`backtest` and backtest-weighted ensembles).
+
+    Methods that need origin–destination flows (``needs_panel``) get ``panel`` cut to the
+    years up to each origin.
+    """
     reasons = _usable(series, methods, horizon, gaps, method_options)
     usable = [o for o, r in reasons.items() if not r]
     if isinstance(origins, int | np.integer) and not isinstance(origins, bool):
@@ -382,6 +388,9 @@ def run_backtest(
         ahead = [int(y) for y in series.years if origin < y <= origin + horizon]
         cache: dict[Any, Any] = {}
         for m in methods:
+            cut = None
+            if panel is not None and METHODS[m].needs_panel:
+                cut = panel.select(years=[y for y in panel.years if y <= origin])
             fc = run(
                 METHODS[m],
                 train,
@@ -394,6 +403,7 @@ def run_backtest(
                 coherent=coherent,
                 options=method_options.get(m, {}),
                 cache=cache,
+                panel=cut,
             )
             rows.append(_score(fc, series, origin, ahead, scale, levels))
     errors = pd.concat(rows, ignore_index=True)
