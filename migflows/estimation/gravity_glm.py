@@ -417,8 +417,7 @@ def fit(
         Unknown or invalid options.
     FixedEffectError
         More fixed-effect levels than ``max_dummies`` with ``engine="dummies"``; a collinear
-        regressor with
-        ``collinear="raise"``.
+        regressor with ``collinear="raise"``.
     ConvergenceError
         IRLS or the theta alternation did not converge, or theta diverges (no overdispersion).
     EstimationError
@@ -450,7 +449,7 @@ def fit(
             + ", ".join(f"{int(v)} {k}" for k, v in counts.items())
             + " (see results.dropped).",
             SeparationWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
     kept_rows = np.flatnonzero(sample.keep)
     if kept_rows.size == 0 or not (y_all[kept_rows] > 0).any():
@@ -487,7 +486,7 @@ def fit(
         )
         if opts["collinear"] == "raise":
             raise FixedEffectError(msg + "; remove them or change the fixed effects.")
-        warnings.warn(msg + "; dropped.", CollinearityWarning, stacklevel=4)
+        warnings.warn(msg + "; dropped.", CollinearityWarning, stacklevel=3)
         collinear = tuple(bad)
         names = [names[j] for j in kept_idx]
         X = X[:, kept_idx]
