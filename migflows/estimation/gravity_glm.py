@@ -678,21 +678,28 @@ class _Demeaned:
         self.y, self.X, self.codes, self.w, self.off, self.opts = y, X, codes, w, off, opts
         mean = float(np.average(y, weights=w))
         self.eta = np.log((y + mean) / 2.0)
+        # Warm starts: demeaning is invariant to adding anything in the span of the fixed
+        # effects, so the previous iteration's fixed-effect part of z and partialled-out X
+        # start the next demeaning close to its answer.
+        self.fe_z = np.zeros_like(y)
+        self.Xt = X.copy()
 
     def fit(self, kind: str, alpha: float, what: str) -> tuple[NDArray, NDArray, int]:
-        y, X, w, off = self.y, self.X, self.w, self.off
+        y, w, off = self.y, self.w, self.off
         eta = self.eta
         for it in range(1, self.opts["maxiter"] + 1):
             mu = np.exp(eta)
             W = w * _irls_weight(kind, mu, alpha)
             z = eta - off + (y - mu) / mu
-            both = np.column_stack([z, X])
             if self.codes.shape[1]:
+                both = np.column_stack([z - self.fe_z, self.Xt])
                 res = demean(both, self.codes, W, tol=1e-13, maxiter=100_000)
                 if not res.converged:
                     raise _not_converged(what + " (demeaning)", self.opts)
-                both = res.x
-            zt, Xt = both[:, 0], both[:, 1:]
+                zt, Xt = res.x[:, 0], res.x[:, 1:]
+                self.fe_z, self.Xt = z - zt, Xt
+            else:
+                zt, Xt = z, self.X
             xw = Xt * W[:, None]
             coef = linalg.solve(xw.T @ Xt, xw.T @ zt, assume_a="pos")
             new = z - (zt - Xt @ coef) + off
