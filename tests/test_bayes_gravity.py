@@ -226,6 +226,14 @@ def fake_posterior(m: BayesGravityModel, chains: int = 2, draws: int = 200, seed
         dims[f"{dim}_effect"] = [dim]
         if e in m.pooled:
             post[f"{dim}_sigma"] = np.abs(0.5 + 0.05 * rng.standard_normal(shape))
+    if m.random_slope is not None:
+        x, g = m.random_slope
+        v = rng.normal(0, 0.2, (*shape, len(m.levels[g])))
+        post["slope_dev"] = v - v.mean(-1, keepdims=True)
+        post["slope_sigma"] = np.abs(0.2 + 0.02 * rng.standard_normal(shape))
+        j = m.coef_names.index(x)
+        post["slope"] = (b_std[..., j : j + 1] + post["slope_dev"]) / m.x_scale[x]
+        dims["slope_dev"] = dims["slope"] = [m.dims[g]]
     coords = {"coef": m.coef_names, **{m.dims[e]: m.levels[e] for e in m.effects}}
     div = np.zeros(shape, dtype=bool)
     div[0, :3] = True
@@ -314,6 +322,11 @@ def test_tables_accept_results(mocked: tuple[BayesGravityResults, dict], df) -> 
 
 def _manual_mu(res: BayesGravityResults, rows: pd.DataFrame) -> np.ndarray:
     """exp(eta) averaged over the posterior, computed with numpy from the draws."""
+    return _manual_mu_draws(res, rows).mean(0)
+
+
+def _manual_mu_draws(res: BayesGravityResults, rows: pd.DataFrame) -> np.ndarray:
+    """exp(eta) at every posterior draw (slopes, intercept and effects; no random slope)."""
     m = res.model
     post = res.idata["posterior"]
     b = post["beta"].to_numpy().reshape(-1, 2)
@@ -324,7 +337,7 @@ def _manual_mu(res: BayesGravityResults, rows: pd.DataFrame) -> np.ndarray:
         u = post[f"{e}_effect"].to_numpy().reshape(-1, len(m.levels[e]))
         pos = pd.Index(m.levels[e]).get_indexer(rows[col].astype(str))
         eta = eta + u[:, pos]
-    return np.exp(eta).mean(0)
+    return np.exp(eta)
 
 
 def test_predict_with_set_data(mocked: tuple[BayesGravityResults, dict], df) -> None:
@@ -349,6 +362,21 @@ def test_predict_with_set_data(mocked: tuple[BayesGravityResults, dict], df) -> 
         res.predict(other)
     with pytest.raises(InvalidOptionError, match="kind='link'"):
         res.predict(kind="link")  # type: ignore[arg-type]
+
+
+def test_random_slope_prediction(df: pd.DataFrame) -> None:
+    m = bayes_gravity(FORMULA, df, random_slopes={"x1": "orig"}, sample=False)
+    res = BayesGravityResults(m, fake_posterior(m, draws=50))
+    post = res.idata["posterior"]
+    dev = post["slope_dev"].to_numpy().reshape(100, -1)  # standardized scale
+    xs = (df["x1"].to_numpy() - m.x_mean["x1"]) / m.x_scale["x1"]
+    extra = dev[:, m.train.codes["orig"]] * xs
+    base = np.log(_manual_mu_draws(res, df))
+    expected = np.exp(base + extra).mean(0)
+    np.testing.assert_allclose(res.predict(), expected, rtol=1e-10)
+    rows = df.iloc[[9, 2]]
+    np.testing.assert_allclose(res.predict(rows), expected[[9, 2]], rtol=1e-10)
+    assert res.stats["sigma_slope"] == pytest.approx(float(post["slope_sigma"].mean()))
 
 
 def test_log_likelihood_registered(mocked: tuple[BayesGravityResults, dict], df) -> None:

@@ -62,10 +62,9 @@ class BayesGravityResults:
     (-1.2, np.True_)
     """
 
-    def __init__(self, model: BayesGravityModel, idata: DataTree, *, seed: int | None = None):
+    def __init__(self, model: BayesGravityModel, idata: DataTree):
         self._m = model
         self._idata = idata
-        self._seed = seed
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -460,15 +459,15 @@ class BayesGravityResults:
                 "get one)."
             )
         obs = self._m.obs_name
-        pred = self._idata["posterior_predictive"][obs]
-        seen = self._idata["observed_data"][obs]
+        pred: Any = self._idata["posterior_predictive"][obs].astype(float)
+        seen: Any = self._idata["observed_data"][obs].astype(float)
         name = f"log1p({obs})" if log1p else obs
         if log1p:
             pred, seen = np.log1p(pred), np.log1p(seen)
         dt = xr.DataTree.from_dict(
             {
-                "posterior_predictive": xr.Dataset({name: pred.astype(float)}),
-                "observed_data": xr.Dataset({name: seen.astype(float)}),
+                "posterior_predictive": xr.Dataset({name: pred}),
+                "observed_data": xr.Dataset({name: seen}),
             }
         )
         pc = azp.plot_ppc_dist(dt, num_samples=num_samples, backend="matplotlib")

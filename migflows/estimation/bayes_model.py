@@ -8,6 +8,7 @@ here too.
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -403,7 +404,7 @@ class BayesGravityModel:
                 random_seed=seeds[1],
                 progressbar=progress,
             )
-        res = BayesGravityResults(self, idata, seed=seeds[1])
+        res = BayesGravityResults(self, idata)
         _warn_diagnostics(res.stats)
         return res
 
@@ -422,6 +423,10 @@ class BayesGravityModel:
         import pymc as pm
 
         seed = _seeds(random_seed, 1)[0]
+        # PyMC logs "Sampling: [...]" at INFO for every call; predictions stay quiet.
+        log = logging.getLogger("pymc")
+        level = log.level
+        log.setLevel(max(level, logging.WARNING))
         with self.model:
             try:
                 if inputs is not None:
@@ -434,6 +439,7 @@ class BayesGravityModel:
                     progressbar=False,
                 )
             finally:
+                log.setLevel(level)
                 if inputs is not None:
                     self._set(self.train, y=self.y)
         return out["predictions"][var_name]
@@ -578,9 +584,15 @@ def _seeds(random_seed: int | np.random.Generator | None, k: int) -> list[int | 
 def _warn_diagnostics(stats: Mapping[str, Any]) -> None:
     rhat, div = stats.get("rhat_max", np.nan), stats.get("divergences", 0)
     if (np.isfinite(rhat) and rhat > 1.01) or div:
+        hint = (
+            " Divergences with centred pooled effects usually mean an effect with little "
+            "variation (its sigma near zero): try parameterization='noncentered'."
+            if div
+            else ""
+        )
         warnings.warn(
             f"bayes_gravity: largest R-hat {rhat:.3f}, {div} divergent transition(s). Check "
-            f"res.diagnostics(); raise tune/draws, or target_accept towards 0.99.",
+            f"res.diagnostics(); raise tune/draws, or target_accept towards 0.99.{hint}",
             MigflowsWarning,
             stacklevel=4,
         )
