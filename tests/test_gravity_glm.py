@@ -467,3 +467,45 @@ def test_absorbed_regressor_dropped_on_request_and_counterfactual(fits, kz):
     np.testing.assert_allclose(into["counterfactual"], into["baseline"] * 1.10**b, rtol=1e-10)
     out = cf.flows.query("origin == 'turkistan'")
     np.testing.assert_allclose(out["counterfactual"], out["baseline"] * 1.10 ** (-b), rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------- ppmlhdfe datasets
+SEPARATION_DIR = FIXTURES / "ppml" / "separation"
+
+
+def _separation_formula(df: pd.DataFrame) -> str:
+    xs = [c for c in df.columns if c.startswith("x")]
+    ids = [c for c in df.columns if c.startswith("id")]
+    return "y ~ " + " + ".join(xs) + (" | " + " + ".join(ids) if ids else "")
+
+
+@pytest.mark.parametrize(
+    ("name", "estimator"),
+    [("01", "negbin"), ("01", "gpml"), ("10", "negbin"), ("10", "gpml"), ("18", "gpml"),
+     ("18", "negbin"), ("15", "negbin")],
+)  # fmt: skip
+def test_ppmlhdfe_separated_observations_are_dropped_for_negbin_and_gpml(name, estimator):
+    # A zero is separated under a log link with y >= 0 for NB exactly as for Poisson (its
+    # likelihood term -theta log(1 + mu / theta) rises as mu -> 0); the labelled datasets of
+    # ppmlhdfe (tests/fixtures/ppml/separation) give the ground truth.
+    df = pd.read_csv(SEPARATION_DIR / f"{name}.csv")
+    formula = _separation_formula(df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = migflows.gravity(formula, df, estimator=estimator, absorbed="drop")
+        clean = migflows.gravity(
+            formula, df[df["separated"] == 0], estimator=estimator, absorbed="drop"
+        )
+    assert len(res.dropped) == int(df["separated"].sum())
+    assert set(res.dropped["reason"]) <= {"separated_fe", "separated_ir"}
+    assert res.nobs == clean.nobs == int((df["separated"] == 0).sum())
+    np.testing.assert_allclose(res.params.to_numpy(), clean.params.to_numpy(), atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["05", "06", "15"])
+def test_gpml_refuses_regressors_that_vary_only_among_zeros(name):
+    df = pd.read_csv(SEPARATION_DIR / f"{name}.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(EstimationError, match=r"gamma PML is not identified: regressor"):
+            migflows.gravity(_separation_formula(df), df, estimator="gpml", absorbed="drop")

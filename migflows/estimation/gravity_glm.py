@@ -43,7 +43,10 @@ Zero flows, separation and dropped rows
     (NB) or pseudo-likelihood (gamma) unbounded, exactly as for Poisson, so the PPML checks run
     first (``separation=("fe", "ir")``: all-zero fixed-effect groups, then the iterative
     rectifier of Correia, Guimarães & Zylkin 2021) and drop such observations with a
-    :class:`~migflows.errors.SeparationWarning`. Singletons are kept by default (R and fixest's
+    :class:`~migflows.errors.SeparationWarning`. Gamma PML needs more: each zero adds ``-eta``
+    to its pseudo-likelihood, so a regressor that varies only among zero flows (given the rest
+    of the model) leaves it unbounded or flat; that is refused with
+    :class:`~migflows.errors.EstimationError`. Singletons are kept by default (R and fixest's
     ``fenegbin`` keep them; they are fitted exactly but still inform the NB dispersion); pass
     ``drop_singletons=True`` to drop them as PPML does. Every dropped row is in
     ``results.dropped`` with its reason (``"missing value"``, ``"separated_fe"``,
@@ -496,6 +499,8 @@ def fit(
             "no regressor is left to estimate after removing collinear ones; add a pair-varying "
             "covariate such as log_dist."
         )
+    if estimator == "gpml" and (y == 0).any():
+        _check_gpml_zeros(y, X, codes, names, opts["collin_tol"])
     engine_name = opts["engine"]
     if engine_name == "dummies" and int(levels.sum()) > opts["max_dummies"]:
         detail = ", ".join(f"{f}: {int(v):,}" for f, v in zip(fe_names, levels, strict=True))
@@ -608,6 +613,32 @@ def fit(
     )  # type: ignore[return-value]
 
 
+def _check_gpml_zeros(
+    y: NDArray, X: NDArray, codes: NDArray[np.int64], names: list[str], tol: float
+) -> None:
+    """Refuse gamma PML when a regressor varies only among zero flows.
+
+    A zero flow adds ``-eta`` to the gamma pseudo log likelihood, a linear term: if a
+    regressor (given the other regressors and the fixed effects) is collinear on the positive
+    flows but not on all rows, moving along that direction changes only those linear terms and
+    the objective is unbounded or flat — no unique maximum. Poisson separation, checked before,
+    does not catch this weaker condition.
+    """
+    pos = y > 0
+    Xp = X[pos]
+    cp = _recode(codes[pos]) if codes.shape[1] else codes[pos]
+    Xt = demean(Xp, cp, tol=1e-12).x if cp.shape[1] else Xp
+    _, bad = _collinear_columns(Xt, Xp, np.ones(int(pos.sum())), tol)
+    if bad:
+        raise EstimationError(
+            f"gamma PML is not identified: regressor(s) {format_values([names[j] for j in bad])} "
+            f"vary only among the {int((~pos).sum())} zero flows once the other regressors and "
+            "the fixed effects are accounted for on the positive flows (each zero adds a term "
+            "linear in the coefficients to the pseudo-likelihood, which is then unbounded or "
+            "flat). Drop them, or use estimator='ppml' or 'negbin'."
+        )
+
+
 def _rows(sample: _Sample) -> pd.DataFrame:
     return sample.dropped.astype({"row": int})
 
@@ -683,6 +714,7 @@ class _Demeaned:
         # start the next demeaning close to its answer.
         self.fe_z = np.zeros_like(y)
         self.Xt = X.copy()
+        self.in_model = False  # the starting eta is not of the form X b + fixed effects
 
     def fit(self, kind: str, alpha: float, what: str) -> tuple[NDArray, NDArray, int]:
         y, w, off = self.y, self.w, self.off
@@ -703,6 +735,18 @@ class _Demeaned:
             xw = Xt * W[:, None]
             coef = linalg.solve(xw.T @ Xt, xw.T @ zt, assume_a="pos")
             new = z - (zt - Xt @ coef) + off
+            # Step halving (as R's glm.fit does for invalid fits, here on the objective):
+            # Fisher scoring is not Newton for NB and gamma, and with many zero flows the
+            # gamma PML step can overshoot and cycle; halving restores ascent on the
+            # concave (pseudo) log likelihood. (Not on the very first step, which moves from
+            # the data-based start into the model space.)
+            old_obj = _objective(kind, y, eta, w, alpha) if self.in_model else -np.inf
+            self.in_model = True
+            for _ in range(40):
+                obj = _objective(kind, y, new, w, alpha) if np.max(new) <= 700 else -np.inf
+                if obj >= old_obj - 1e-12 * (abs(old_obj) + 1.0):
+                    break
+                new = (eta + new) / 2.0
             if np.max(new) > 700:
                 raise EstimationError(
                     f"{what}: the linear predictor overflows exp(); look for separation or "
@@ -714,6 +758,17 @@ class _Demeaned:
                 self.eta = eta
                 return np.asarray(coef, dtype=float), eta, it
         raise _not_converged(what, self.opts)
+
+
+def _objective(kind: str, y: NDArray, eta: NDArray, w: NDArray, alpha: float) -> float:
+    """(Pseudo) log likelihood up to constants, at fixed dispersion."""
+    mu = np.exp(eta)
+    if kind == "poisson":
+        return float(np.sum(w * (y * eta - mu)))
+    if kind == "negbin":
+        theta = 1.0 / alpha
+        return float(np.sum(w * (y * eta - (y + theta) * np.log(theta + mu))))
+    return float(np.sum(w * (-y / mu - eta)))  # gamma
 
 
 def _not_converged(what: str, opts: dict[str, Any]) -> ConvergenceError:
