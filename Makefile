@@ -22,7 +22,7 @@ report: $(VENV)/.installed
 	$(VENV)/bin/migflows report --out $(REPORT)
 
 test: $(VENV)/.installed
-	MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
+	MPLBACKEND=Agg OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check migflows tests scripts benchmarks

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from migflows.estimation.gravity import gravity
     from migflows.estimation.panel import panel
     from migflows.estimation.panel_results import hausman
+    from migflows.estimation.forecast import forecast
+    from migflows.estimation.forecast_backtest import backtest
+    from migflows.estimation.sim import sim
+    from migflows.models.scenario import Scenario
     from migflows.estimation.unit_root import adf_by_region, kpss_by_region, unit_root
     from migflows.reports.tables import compare
 
@@ -44,6 +48,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "gravity": ("migflows.estimation.gravity", "gravity"),
     "panel": ("migflows.estimation.panel", "panel"),
     "hausman": ("migflows.estimation.panel_results", "hausman"),
+    "sim": ("migflows.estimation.sim", "sim"),
+    "forecast": ("migflows.estimation.forecast", "forecast"),
+    "backtest": ("migflows.estimation.forecast_backtest", "backtest"),
+    "Scenario": ("migflows.models.scenario", "Scenario"),
     "unit_root": ("migflows.estimation.unit_root", "unit_root"),
     "adf_by_region": ("migflows.estimation.unit_root", "adf_by_region"),
     "kpss_by_region": ("migflows.estimation.unit_root", "kpss_by_region"),
@@ -55,10 +63,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 __all__ = [
     "Crosswalk",
     "FlowPanel",
+    "Scenario",
     "__version__",
     "adf_by_region",
+    "backtest",
     "compare",
     "errors",
+    "forecast",
     "gravity",
     "hausman",
     "kazakhstan_regions",
@@ -68,6 +79,7 @@ __all__ = [
     "presets",
     "read_od_matrix",
     "reports",
+    "sim",
     "unit_root",
 ]
 

@@ -86,8 +86,13 @@ def gravity(
     ssc : SmallSampleCorrection, optional
         Small-sample convention (default fixest's; ``SmallSampleCorrection.stata()``).
     **options
-        Passed to the estimator (PPML: ``tol``, ``maxiter``, ``separation``,
-        ``fixef_tol`` …).
+        Passed to the estimator. PPML: ``tol``, ``maxiter``, ``fixef_tol``,
+        ``separation``, ``drop_singletons``, ``collinear``, ``collin_tol``. Negative binomial
+        and gamma PML: ``tol``, ``maxiter``, ``engine`` (``"demean"``, IRLS with the fixed
+        effects partialled out, or ``"dummies"``, statsmodels with dummy columns),
+        ``max_dummies``, ``separation``, ``drop_singletons``, ``collinear``, ``collin_tol``;
+        negative binomial also ``theta`` (held fixed) and ``outer_maxiter``. Unknown options
+        raise :class:`~migflows.errors.InvalidOptionError` listing the allowed ones.
 
     Returns
     -------

@@ -102,6 +102,9 @@ class GravityResults(RegressionResults):
             "loglik": "Log likelihood",
             "deviance": "Deviance",
             "alpha": "Dispersion α (NB2)",
+            "theta": "θ = 1/α (NB2)",
+            "dispersion": "Dispersion (Pearson)",
+            "aic": "AIC",
             "iterations": "Iterations",
         }
         out: dict[str, Any] = {}

@@ -286,7 +286,9 @@ def build_design(
     reasons[miss_row & (reasons == "").to_numpy()] = "missing value"
     keep_rows = (reasons == "").to_numpy()
     keys = src.keys.reset_index(drop=True)
-    dropped = keys[~keep_rows].assign(reason=reasons[~keep_rows].to_numpy())
+    dropped = keys[~keep_rows].assign(
+        row=np.flatnonzero(~keep_rows), reason=reasons[~keep_rows].to_numpy()
+    )
     if (~keep_rows).any():
         counts = missing[miss_row].sum()
         detail = ", ".join(f"{c}: {int(k)}" for c, k in counts.items() if k)
