@@ -31,14 +31,14 @@ from migflows.data import (
 
 if TYPE_CHECKING:
     from migflows import presets, reports
+    from migflows.estimation.forecast import forecast
+    from migflows.estimation.forecast_backtest import backtest
     from migflows.estimation.gravity import gravity
     from migflows.estimation.panel import panel
     from migflows.estimation.panel_results import hausman
-    from migflows.estimation.forecast import forecast
-    from migflows.estimation.forecast_backtest import backtest
     from migflows.estimation.sim import sim
-    from migflows.models.scenario import Scenario
     from migflows.estimation.unit_root import adf_by_region, kpss_by_region, unit_root
+    from migflows.models.scenario import Scenario
     from migflows.reports.tables import compare
 
 __version__ = "0.1.0"
