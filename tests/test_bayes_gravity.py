@@ -132,6 +132,13 @@ def test_model_variants(df: pd.DataFrame) -> None:
     # no effects: the intercept is a reported parameter
     plain = bayes_gravity("flow ~ x1 + log_d", df, sample=False)
     assert plain.effects == () and plain.intercept_in_params
+    # no intercept: regressors are scaled but not centred (centring would add an intercept)
+    noint = bayes_gravity("flow ~ 0 + x1 + log_d", df, sample=False)
+    assert not noint.has_intercept and "Intercept" not in noint.model.named_vars
+    assert (noint.x_mean == 0).all()
+    np.testing.assert_allclose(
+        noint.model["X"].get_value()[:, 1], df["log_d"] / noint.x_scale["log_d"]
+    )
     # a formula without dest: the default pooling skips it
     od = bayes_gravity("flow ~ x1 | orig + year", df, sample=False)
     assert od.pooled == ("orig",)

@@ -13,7 +13,8 @@ For the flow ``y`` of observation ``i`` (origin ``o``, destination ``d``, year `
     y_i ~ Poisson(mu_i)                      family="poisson"
     y_i ~ NegBin2(mu_i, alpha)               family="negbin": Var = mu + alpha mu^2
     log mu_i = a + sum_j b*_j z_ij + sum_e u_e[level_e(i)] (+ offset_i)
-    z_ij = (x_ij - mean(x_j)) / sd(x_j)      standardized regressors (sd with ddof=0)
+    z_ij = (x_ij - mean(x_j)) / sd(x_j)      standardized regressors (sd with ddof=0;
+                                             scaled only, not centred, without intercept)
 
 Priors (``priors=`` overrides the scales in brackets):
 

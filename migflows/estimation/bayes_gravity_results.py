@@ -192,6 +192,8 @@ class BayesGravityResults:
         from arviz_stats.base import array_stats
 
         draws = self._draws.to_numpy()
+        if draws.shape[1] == 0:  # an effects-only model has no slopes
+            return pd.DataFrame(columns=["lower", "upper"], index=self.params.index, dtype=float)
         if hdi:
             bounds = array_stats.hdi(draws, level, axis=0)
         else:

@@ -158,7 +158,7 @@ class BayesGravityModel:
         self.has_intercept = bool(self.effects) or formula.intercept or self.intercept_in_params
         X = X.drop(columns=["Intercept"], errors="ignore")
         self.coef_names = [str(c) for c in X.columns]
-        self.x_mean, self.x_scale = _scaling(X)
+        self.x_mean, self.x_scale = _scaling(X, centre=self.has_intercept)
         self.levels = {e: sorted(pd.unique(design.fe_labels[e].astype(str))) for e in self.effects}
         for e, lv in self.levels.items():
             if len(lv) < 2:
@@ -530,15 +530,23 @@ def _check_counts(y: np.ndarray, name: str) -> None:
         raise EstimationError(f"Every value of {name!r} is zero; there is nothing to fit.")
 
 
-def _scaling(X: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def _scaling(X: pd.DataFrame, *, centre: bool = True) -> tuple[pd.Series, pd.Series]:
+    """Means and sds (ddof 0) that standardize the regressors.
+
+    Without an intercept the regressors are only scaled (centring would add an intercept the
+    formula excludes), and a constant regressor is allowed (scale 1).
+    """
     mean = X.mean(axis=0).astype(float)
     scale = X.std(axis=0, ddof=0).astype(float)
     flat = [str(c) for c in X.columns if not scale[c] > 1e-12 * max(1.0, abs(mean[c]))]
-    if flat:
+    if flat and centre:
         raise ModelSpecificationError(
             f"Regressor(s) {format_values(flat)} are constant in the estimation sample; the "
             f"intercept absorbs them: remove them from the formula."
         )
+    if not centre:
+        mean = mean * 0.0
+        scale[flat] = 1.0
     return mean.rename("mean"), scale.rename("sd")
 
 
