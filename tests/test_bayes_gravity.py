@@ -204,6 +204,10 @@ def test_bad_data(df: pd.DataFrame) -> None:
             "flow ~ x1 + a | orig + dest", df.assign(a=attr), group_effects=(), sample=False
         )
     bayes_gravity("flow ~ x1 + a | orig + dest", df.assign(a=attr), sample=False)
+    with pytest.raises(ModelSpecificationError, match="'x2' is collinear with 'x1', 'log_d'"):
+        bayes_gravity(
+            "flow ~ x1 + log_d + x2 | orig + dest", df.assign(x2=df.x1 - 2 * df.log_d), sample=False
+        )
     with pytest.raises(FixedEffectError, match="Effect 'year' has a single level"):
         bayes_gravity(FORMULA, df[df["year"] == 2020], sample=False)
     with pytest.raises(FormulaSyntaxError):

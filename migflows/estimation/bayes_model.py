@@ -246,21 +246,37 @@ class BayesGravityModel:
         return inputs, ok
 
     def _check_absorbed(self) -> None:
-        """A regressor spanned by the fixed (non-pooled) effects is identified by the prior only."""
+        """Regressors the likelihood cannot identify (only the prior would) are errors.
+
+        Those spanned by the fixed (non-pooled) effects, and those collinear with other
+        regressors (after removing the fixed effects).
+        """
         fixed = self.fixed
         k = len(self.coef_names)
-        if not fixed or k == 0:
+        if k == 0:
             return
-        codes = np.column_stack([self.train.codes[e] for e in fixed])
-        resid = demean(self.train.X, codes, tol=1e-12).x
-        bad = [self.coef_names[j] for j in range(k) if np.abs(resid[:, j]).max() < 1e-8]
-        if bad:
-            raise FixedEffectError(
-                f"Regressor(s) {format_values(bad)} are absorbed by the fixed effects "
-                f"{format_values(fixed)} (a region-year attribute under origin-year and "
-                f"destination-year effects, for example); the likelihood says nothing about "
-                f"them. Pool the effects instead (group_effects=...) or remove the regressor."
-            )
+        resid = self.train.X
+        if fixed:
+            codes = np.column_stack([self.train.codes[e] for e in fixed])
+            resid = demean(self.train.X, codes, tol=1e-12).x
+            bad = [self.coef_names[j] for j in range(k) if np.abs(resid[:, j]).max() < 1e-8]
+            if bad:
+                raise FixedEffectError(
+                    f"Regressor(s) {format_values(bad)} are absorbed by the fixed effects "
+                    f"{format_values(fixed)} (a region-year attribute under origin-year and "
+                    f"destination-year effects, for example); the likelihood says nothing "
+                    f"about them. Pool the effects instead (group_effects=...) or remove the "
+                    f"regressor."
+                )
+        for j in range(1, k):
+            sv = np.linalg.svd(resid[:, : j + 1], compute_uv=False)
+            if sv[-1] < 1e-8 * sv[0]:
+                raise ModelSpecificationError(
+                    f"Regressor {self.coef_names[j]!r} is collinear with "
+                    f"{format_values(self.coef_names[:j])}"
+                    + (f" given the fixed effects {format_values(fixed)}" if fixed else "")
+                    + "; remove it."
+                )
 
     # ------------------------------------------------------------------ the PyMC model
     def _build(self) -> pm.Model:
