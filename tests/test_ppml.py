@@ -170,6 +170,25 @@ def test_coefficients_and_standard_errors_match_pyfixest(panel, pyfixest_ref, sp
         np.testing.assert_allclose(se, se_ref, rtol=1e-4, err_msg=key)
 
 
+def test_regressor_separation_with_fixed_effects_matches_pyfixest_ir(panel, pyfixest_ref):
+    ref = pyfixest_ref["separation_ir"]
+    df = panel.assign(
+        sep_dummy=(
+            (panel["flow"] == 0) & panel["orig"].isin(["r03", "r07"]) & (panel["dest"] < "r09")
+        ).astype(float)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CollinearityWarning)
+        fit, pieces = _fit_formula(df, ref["formula"], tol=1e-12, fixef_tol=1e-12)
+    assert fit.nobs == ref["nobs"] == 1836 - 76
+    assert fit.n_dropped == {"separated_ir": 76}
+    assert list(fit.collinear) == ref["collinear"] == ["sep_dummy"]
+    names = list(fit.names)
+    np.testing.assert_allclose(fit.coef, [ref["coef"][n] for n in names], atol=1e-6)
+    res = RegressionResults.from_pieces(names, fit.coef, pieces, "hetero")
+    np.testing.assert_allclose(res.std_errors, [ref["se_hetero"][n] for n in names], rtol=1e-4)
+
+
 def test_three_way_spec_drops_all_zero_pairs_like_pyfixest(panel, pyfixest_ref):
     fit, _ = _fit_formula(panel, pyfixest_ref["specs"]["three_way"]["formula"])
     # pyfixest reports 617 observations removed by its "fe" separation check
