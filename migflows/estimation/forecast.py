@@ -1,6 +1,6 @@
 """Forecasts of regional migration balances: :func:`forecast` and the method registry.
 
-Methods (see :data:`METHODS`; ``gravity`` registers itself once the gravity estimator exists):
+Methods (see :data:`METHODS`):
 
 ``naive``
     Random walk, last value carried forward; innovation variance per calendar year.
@@ -15,6 +15,10 @@ Methods (see :data:`METHODS`; ``gravity`` registers itself once the gravity esti
     Hierarchical AR(1) of net migration rates with partially pooled region means (PyMC).
 ``ensemble``
     Mixture of the members' trajectories with equal or backtest-based weights.
+``gravity``
+    Origin–destination flows predicted by a fitted gravity model driven by covariate paths
+    (carried forward, trended, or a :class:`~migflows.models.scenario.Scenario`); see
+    :mod:`migflows.estimation.forecast_gravity`. Balances add up to zero by construction.
 
 Horizons are calendar years after the last observed year. Gaps in the observed years
 (Kazakhstan's OD years 2010, 2015, 2020, 2021, 2023, 2024): ``naive``, ``drift`` and
@@ -52,6 +56,7 @@ from migflows.errors import (
     PanelStructureError,
     format_values,
 )
+from migflows.estimation import forecast_gravity
 from migflows.estimation import forecast_methods as fm
 from migflows.estimation.forecast_bayes import bayes_ar
 from migflows.estimation.forecast_data import Gaps, SeriesData, Target, describe, prepare
@@ -150,6 +155,14 @@ for _spec in (
         description="hierarchical AR(1) of net migration rates (PyMC)",
     ),
     MethodSpec("ensemble", None, min_years=2, description="mixture of member forecasts"),
+    MethodSpec(
+        "gravity",
+        forecast_gravity.gravity_method,
+        min_years=2,
+        uses_scenario=True,
+        needs_panel=True,
+        description="origin-destination flows from a fitted gravity model",
+    ),
 ):
     register_method(_spec)
 
@@ -287,11 +300,7 @@ def _check_scenario(spec: MethodSpec, scenario: Scenario | None) -> None:
         raise TypeError(f"scenario must be a migflows.Scenario, got {type(scenario).__name__}.")
     if not spec.uses_scenario:
         users = sorted(n for n, s in METHODS.items() if s.uses_scenario)
-        where = (
-            f"use one of {format_values(users)}"
-            if users
-            else "scenarios will drive the 'gravity' method, which is not available yet"
-        )
+        where = f"use one of {format_values(users)}"
         raise ModelSpecificationError(
             f"method {spec.name!r} extrapolates the series themselves and is not driven by "
             f"covariates, so it cannot use scenario {scenario.name!r}; {where}."
