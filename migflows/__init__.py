@@ -31,6 +31,7 @@ from migflows.data import (
 
 if TYPE_CHECKING:
     from migflows import presets, reports
+    from migflows.estimation.bayes_gravity import bayes_gravity
     from migflows.estimation.forecast import forecast
     from migflows.estimation.forecast_backtest import backtest
     from migflows.estimation.gravity import gravity
@@ -46,6 +47,7 @@ __version__ = "0.1.0"
 # name -> (module, attribute or None for the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
     "gravity": ("migflows.estimation.gravity", "gravity"),
+    "bayes_gravity": ("migflows.estimation.bayes_gravity", "bayes_gravity"),
     "panel": ("migflows.estimation.panel", "panel"),
     "hausman": ("migflows.estimation.panel_results", "hausman"),
     "sim": ("migflows.estimation.sim", "sim"),
@@ -67,6 +69,7 @@ __all__ = [
     "__version__",
     "adf_by_region",
     "backtest",
+    "bayes_gravity",
     "compare",
     "errors",
     "forecast",

@@ -326,7 +326,7 @@ def test_tables_accept_results(mocked: tuple[BayesGravityResults, dict], df) -> 
     cells = table({"Bayes": res, "PPML": ppml})
     assert cells.loc["x1", "Bayes"] == f"{res.params['x1']:.3f}"  # no stars without p-values
     assert cells.loc["Std. errors", "Bayes"] == "posterior sd"
-    assert cells.loc["FE: orig", "Bayes"] == "✓"
+    assert cells.loc["FE: orig", "Bayes"] == "pooled"  # partially pooled, not absorbed
     both = compare({"Bayes": res, "PPML": ppml})
     assert both.loc["log_d", ("Bayes", "estimate")] == res.params["log_d"]
 

@@ -206,6 +206,13 @@ def _fixed_effects(res: Any) -> tuple[str, ...]:
     return ()
 
 
+def _fe_mark(res: Any, fe: str) -> str:
+    """✓ for an absorbed fixed effect, "pooled" for a partially pooled (Bayesian) effect."""
+    if fe not in _fixed_effects(res):
+        return ""
+    return "pooled" if fe in tuple(getattr(res, "group_effects", ()) or ()) else "✓"
+
+
 def _stat(res: Any, key: str) -> Any:
     if key == "nobs":
         return getattr(res, "nobs", None)
@@ -345,7 +352,7 @@ def _layout(
     fe_labels = []
     for fe in fe_all:
         label = labels.get(fe, f"FE: {fe}")
-        rows[label] = {col: "✓" if fe in _fixed_effects(r) else "" for col, r in named.items()}
+        rows[label] = {col: _fe_mark(r, fe) for col, r in named.items()}
         fe_labels.append(label)
     stat_labels = []
     for key in stats:
@@ -356,10 +363,11 @@ def _layout(
         rows[label] = {col: _stat_text(v, digits) for col, v in values.items()}
         stat_labels.append(label)
     cells = pd.DataFrame.from_dict(rows, orient="index")[list(named)]
+    bayes = any(getattr(r, "vcov_type", "") == "posterior sd" for r in named.values())
     return RegressionTable(
         cells,
         {"coefficients": coef_labels, "fixed_effects": fe_labels, "stats": stat_labels},
-        _notes(marks, uncertainty, level),
+        _notes(marks, uncertainty, level, bayes=bayes),
     )
 
 
@@ -449,12 +457,19 @@ def _stat_text(value: Any, digits: int) -> str:
     return str(value)
 
 
-def _notes(marks: Sequence[tuple[float, str]], uncertainty: str, level: float) -> str:
+def _notes(
+    marks: Sequence[tuple[float, str]], uncertainty: str, level: float, *, bayes: bool = False
+) -> str:
     what = {
         "std_errors": "Standard errors in parentheses.",
         "conf_int": f"{level:.0%} confidence intervals in brackets.",
         "tstats": "t statistics in parentheses.",
     }[uncertainty]
+    if bayes:
+        what += (
+            " Bayesian models: posterior means, posterior standard deviations or equal-tailed "
+            "credible intervals, no stars; 'pooled' marks partially pooled effects."
+        )
     star = ", ".join(f"{m} p<{cut:g}" for cut, m in marks)
     return f"{what} {star}".strip()
 
