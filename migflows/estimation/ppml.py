@@ -305,6 +305,12 @@ def _ir_fit_projection(
     the intersection of two subspaces, which alternating the two projections reaches (von
     Neumann): unweighted demeaning plus a small regression for ``span(X, D)``, zeroing the
     positive rows for the other. The map is linear, so the Irons-Tuck step accelerates it.
+
+    Conjugate gradients on ``(I - S) r = (I - S) U`` (``S`` the composed projections) needed
+    2.3x fewer projections on a 1e6-row panel but are numerically unsafe here: they divide by
+    near-zero eigenvalues and can add spurious components lying in the intersection — exactly
+    what the test reads as separation (seen on ppmlhdfe dataset 15). Power-type iterations
+    never create such components, so they are kept.
     """
     n = interior.shape[0]
     ones = np.ones(n)
