@@ -48,3 +48,19 @@ def test_panel_section_numbers(tmp_path: Path) -> None:
     assert fe.params.equals(ref.params)
     assert f"{ref.params['log_rel_wage']:.3f}" in text
     assert "An–Becker–Cheng" in text
+
+
+def test_forecast_section_numbers(tmp_path: Path) -> None:
+    from migflows.reports.sections import ReportContext
+    from migflows.reports.sections.forecast import run_forecasts
+
+    kz = migflows.load_kazakhstan()
+    out = build_report(kz, tmp_path / "f.html", sections=["forecast"], progress=False, fast=True)
+    text = out.read_text(encoding="utf-8")
+    ctx = ReportContext(panel=kz, fast=True)
+    fc = run_forecasts(ctx)["forecast"]  # same seed stream as the report: same numbers
+    frame = fc.summary_frame(alpha=0.2).xs(2027, level="year")
+    for region in ("astana_city", "turkistan"):
+        assert f"{frame.loc[region].iloc[0]:,.0f}" in text
+    assert abs(frame.iloc[:, 0].sum()) < 1e-6  # ensemble balances still add up to zero
+    assert "gravity" in text and "coverage_80" in text

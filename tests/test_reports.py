@@ -37,7 +37,7 @@ from migflows.reports.plots import (
 )
 from migflows.reports.sections import ReportContext, SectionSkipped, available_sections
 
-ALL_SECTIONS = ["overview", "quality", "flows", "balances", "indices", "gravity", "panel", "methods"]
+ALL_SECTIONS = ["overview", "quality", "flows", "balances", "indices", "gravity", "panel", "forecast", "methods"]
 
 
 class _Tables(HTMLParser):
@@ -115,8 +115,9 @@ def test_report_is_one_self_contained_file(report: tuple[Path, str]) -> None:
     assert not re.search(r"""(src|href)\s*=\s*['"]?\s*(https?:)?//""", page, re.IGNORECASE)
     assert not re.search(r"<link\b|<script\b|@import|url\(", page, re.IGNORECASE)
     images = re.findall(r"<img [^>]*src='([^']{0,30})", page)
-    # totals, OD heatmap, flow map, net balances, attractiveness; gravity: coefficients, fit
-    assert len(images) == 7
+    # totals, OD heatmap, flow map, net balances, attractiveness; gravity: coefficients, fit;
+    # forecast: fan charts
+    assert len(images) == 8
     assert all(src.startswith("data:image/png;base64,") for src in images)
 
 
@@ -223,7 +224,7 @@ def test_registered_section_plugs_in(
 ) -> None:
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     registry.register_section(_Probe())
-    assert available_sections() == [*ALL_SECTIONS[:5], "probe", "gravity", "panel", "methods"]
+    assert available_sections() == [*ALL_SECTIONS[:5], "probe", "gravity", "panel", "forecast", "methods"]
     with pytest.raises(InvalidOptionError, match="already registered"):
         registry.register_section(_Probe())
     page = build_report(

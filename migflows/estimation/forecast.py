@@ -383,6 +383,7 @@ def run(
             gaps=gaps,
             coherent=coherent,
             cache=cache,
+            panel=panel,
             **options,
         )
     else:
@@ -475,6 +476,7 @@ def _ensemble_run(
     gaps: Gaps,
     coherent: bool | None,
     cache: dict[Any, Forecast] | None,
+    panel: FlowPanel | None = None,
     members: Sequence[str] = ("naive", "drift", "ets", "arima"),
     weights: Literal["equal", "backtest"] | Mapping[str, float] = "equal",
     member_options: Mapping[str, Mapping[str, Any]] | None = None,
@@ -499,6 +501,12 @@ def _ensemble_run(
     opts = {m: dict((member_options or {}).get(m, {})) for m in members}
     for m in members:
         _check_options(METHODS[m], opts[m])
+        if METHODS[m].needs_panel and (panel is None or weights == "backtest"):
+            why = "a FlowPanel" if panel is None else "equal or given weights"
+            raise ModelSpecificationError(
+                f"ensemble member {m!r} needs origin–destination flows; use it with {why} "
+                f"(weights='backtest' re-runs members on series without the panel)."
+            )
     w = _ensemble_weights(
         members, weights, series, horizon, n_sims, seed, gaps, coherent, opts, backtest_origins
     )
@@ -515,6 +523,7 @@ def _ensemble_run(
             coherent=coherent,
             options=opts[m],
             cache=cache,
+            panel=panel,
         )
         for m in members
     ]

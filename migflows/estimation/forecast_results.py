@@ -299,6 +299,7 @@ class Forecast:
         matplotlib.figure.Figure
         """
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         j = self._var(variable)
         name = self.variables[j]
@@ -335,6 +336,7 @@ class Forecast:
                 ax.axhline(0, color="grey", lw=0.5)
             ax.set_title(region, fontsize=9)
             ax.tick_params(labelsize=7)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
         fig.suptitle(f"{name}: {self.method} forecast", fontsize=10)

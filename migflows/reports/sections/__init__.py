@@ -58,7 +58,14 @@ __all__ = [
 ]
 
 #: Modules of ``migflows.reports.sections`` whose import registers the built-in sections.
-BUILTIN_MODULES: tuple[str, ...] = ("overview", "descriptive", "gravity", "panel", "appendix")
+BUILTIN_MODULES: tuple[str, ...] = (
+    "overview",
+    "descriptive",
+    "gravity",
+    "panel",
+    "forecast",
+    "appendix",
+)
 
 T = TypeVar("T")
 
