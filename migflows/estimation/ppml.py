@@ -551,6 +551,8 @@ def fit_ppml(
         reason[sep] = "separated_fe"
         if not keep.any() or "ir" not in separation:
             break
+        if not (yv[keep] == 0).any():  # no zero outcome left: nothing can be separated
+            break
         idx = np.flatnonzero(keep)
         ir = _separation_ir(yv[idx], Xa[idx], _recode(codes[idx]))
         if not ir.any():
