@@ -77,3 +77,12 @@ def test_unit_root_reads_a_flowpanel() -> None:
         migflows.unit_root(kz, "net_rate")
     with pytest.raises(UnknownVariableError, match="neither a region attribute nor a rate"):
         migflows.unit_root(kz, "nope")
+
+
+def test_single_series_tests_read_a_flowpanel() -> None:
+    from migflows.estimation.unit_root import region_table
+
+    kz = migflows.load_kazakhstan()
+    table = region_table(kz, "unemployment")
+    pd.testing.assert_frame_equal(migflows.adf_by_region(kz, "unemployment"), migflows.adf_by_region(table, "unemployment"))
+    pd.testing.assert_frame_equal(migflows.kpss_by_region(kz, "unemployment"), migflows.kpss_by_region(table, "unemployment"))

@@ -500,7 +500,7 @@ def _run_cips(
 # ---------------------------------------------------------------------------
 # Single-series tests per region (statsmodels)
 def adf_by_region(
-    data: pd.DataFrame,
+    data: pd.DataFrame | FlowPanel,
     variable: str,
     *,
     entity: str | None = None,
@@ -537,6 +537,8 @@ def adf_by_region(
     >>> adf_by_region(df, "y", lags=0)["pvalue"].lt(0.05).all()
     np.True_
     """
+    if isinstance(data, FlowPanel):
+        data = region_table(data, variable)
     trend_key = _option(trend, "trend", TRENDS, _TREND_ALIASES)
     regression = {"none": "n", "c": "c", "ct": "ct"}[trend_key]
     panel = _prepare(data, variable, entity, time, min_units=1)
@@ -582,7 +584,7 @@ def adf_by_region(
 
 
 def kpss_by_region(
-    data: pd.DataFrame,
+    data: pd.DataFrame | FlowPanel,
     variable: str,
     *,
     entity: str | None = None,
@@ -616,6 +618,8 @@ def kpss_by_region(
     >>> list(kpss_by_region(df, "y").columns[:3])
     ['statistic', 'pvalue', 'pvalue_bounded']
     """
+    if isinstance(data, FlowPanel):
+        data = region_table(data, variable)
     trend_key = _option(trend, "trend", ("c", "ct"), {"intercept": "c", "trend": "ct"})
     panel = _prepare(data, variable, entity, time, min_units=1)
     rows = []
