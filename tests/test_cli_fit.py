@@ -31,3 +31,24 @@ def test_fit_gravity_errors_and_output_file(tmp_path: Path, capsys: pytest.Captu
     out = tmp_path / "t.tex"
     assert main(["fit", "gravity", "flow ~ log_dist | orig^year + dest^year", "--format", "latex", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("\\begin{tabular}")
+
+
+def test_forecast_command_matches_api(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import io
+    import warnings
+
+    import pandas as pd
+
+    out = tmp_path / "fc.csv"
+    assert main(["forecast", "--method", "drift", "--horizon", "2", "--sims", "200", "--seed", "4",
+                 "--format", "csv", "--out", str(out)]) == 0
+    got = pd.read_csv(io.StringIO(out.read_text(encoding="utf-8")), index_col=[0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fc = migflows.forecast(migflows.load_kazakhstan(), method="drift", horizon=2, level=(0.8,),
+                               n_sims=200, random_seed=4, progress=False)
+    ref = fc.summary_frame(alpha=0.2)
+    assert got["mean"].to_numpy() == pytest.approx(ref["mean"].to_numpy(), rel=1e-12)
+    assert got["mean_ci_upper"].to_numpy() == pytest.approx(ref["mean_ci_upper"].to_numpy(), rel=1e-12)
+    assert main(["forecast", "--method", "ets"]) == 2
+    assert "needs a regular annual series" in capsys.readouterr().err

@@ -24,7 +24,7 @@ import pandas as pd
 from migflows.errors import MigflowsError
 
 #: Sub-command modules of :mod:`migflows.reports.commands`, in ``--help`` order.
-COMMANDS: tuple[str, ...] = ("report", "data", "fit")
+COMMANDS: tuple[str, ...] = ("report", "data", "fit", "forecast")
 
 EXIT_INVALID = 2
 
