@@ -23,5 +23,7 @@ def external(folder: str) -> Path:
     """
     path = EXTERNAL / folder
     if not path.is_dir():
-        pytest.skip(f"needs the source folder {path} (../shared/data/external/{folder}), absent here")
+        pytest.skip(
+            f"needs the source folder {path} (../shared/data/external/{folder}), absent here"
+        )
     return path

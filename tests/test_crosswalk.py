@@ -23,10 +23,17 @@ def toy() -> FlowPanel:
         }
     )
     regions = pd.DataFrame(
-        {"region": ["a", "b", "c"], "year": [2020] * 3, "population": [100.0, 300.0, 50.0],
-         "wage": [10.0, 20.0, 30.0], "arrivals_all": [5.0, 6.0, 7.0]}
+        {
+            "region": ["a", "b", "c"],
+            "year": [2020] * 3,
+            "population": [100.0, 300.0, 50.0],
+            "wage": [10.0, 20.0, 30.0],
+            "arrivals_all": [5.0, 6.0, 7.0],
+        }
     )
-    coords = pd.DataFrame({"region": ["a", "b", "c"], "lat": [0.0, 0.0, 1.0], "lon": [0.0, 1.0, 0.0]})
+    coords = pd.DataFrame(
+        {"region": ["a", "b", "c"], "lat": [0.0, 0.0, 1.0], "lon": [0.0, 1.0, 0.0]}
+    )
     return FlowPanel.from_frame(flows, regions=regions, coords=coords)
 
 
@@ -43,14 +50,18 @@ def test_merge_exact_sums_and_internal() -> None:
     assert r["population"] == 400.0
     assert r["arrivals_all"] == 11.0  # counts are summed
     assert r["wage"] == pytest.approx((10 * 100 + 20 * 300) / 400)  # population-weighted mean
-    h2 = p.harmonize(crosswalk=pd.DataFrame({"from_region": ["a", "b"], "to_region": ["ab", "ab"]}),
-                     rules={"wage": "mean"})
+    h2 = p.harmonize(
+        crosswalk=pd.DataFrame({"from_region": ["a", "b"], "to_region": ["ab", "ab"]}),
+        rules={"wage": "mean"},
+    )
     assert h2.regions.loc[("ab", 2020), "wage"] == 15.0
 
 
 def test_split_with_weights() -> None:
     p = toy()
-    cw = pd.DataFrame({"from_region": ["c", "c"], "to_region": ["c1", "c2"], "weight": [0.25, 0.75]})
+    cw = pd.DataFrame(
+        {"from_region": ["c", "c"], "to_region": ["c1", "c2"], "weight": [0.25, 0.75]}
+    )
     h = p.harmonize(crosswalk=cw)
     f = h.flows.set_index(["origin", "destination"])["flow"]
     assert f[("a", "c1")] == pytest.approx(7.0 * 0.25)
@@ -60,20 +71,26 @@ def test_split_with_weights() -> None:
 
 def test_crosswalk_errors() -> None:
     with pytest.raises(BoundaryError, match=r"do not sum to 1: \('c', 0.9\)"):
-        Crosswalk(pd.DataFrame({"from_region": ["c", "c"], "to_region": ["x", "y"], "weight": [0.5, 0.4]}))
+        Crosswalk(
+            pd.DataFrame({"from_region": ["c", "c"], "to_region": ["x", "y"], "weight": [0.5, 0.4]})
+        )
     with pytest.raises(BoundaryError, match="needs columns 'from_region' and 'to_region'"):
         Crosswalk(pd.DataFrame({"from": ["a"], "to": ["b"]}))
     with pytest.raises(BoundaryError, match=r"defined for Kazakhstan's region keys; 3 region\(s\)"):
         toy().harmonize(boundaries="2017")
     with pytest.raises(InvalidOptionError, match="Unknown aggregation rule"):
-        toy().harmonize(crosswalk=pd.DataFrame({"from_region": ["a"], "to_region": ["a"]}),
-                        rules={"wage": "median"})
+        toy().harmonize(
+            crosswalk=pd.DataFrame({"from_region": ["a"], "to_region": ["a"]}),
+            rules={"wage": "median"},
+        )
     with pytest.raises(InvalidOptionError, match="boundaries='1999' is not a Kazakhstan boundary"):
         migflows.data.kazakhstan_crosswalk("1999")
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(0, 1000), min_size=12, max_size=12), st.sampled_from(["a", "b", "c", "d"]))
+@given(
+    st.lists(st.integers(0, 1000), min_size=12, max_size=12), st.sampled_from(["a", "b", "c", "d"])
+)
 def test_harmonize_preserves_total(values: list[int], merge_into: str) -> None:
     keys = ["a", "b", "c", "d"]
     pairs = [(o, d) for o in keys for d in keys if o != d]
@@ -92,12 +109,22 @@ def test_kazakhstan_2017_boundaries_exact() -> None:
     assert not {"turkistan", "shymkent_city", "abai", "zhetisu", "ulytau"} & set(old.region_keys)
     f = kz.flows.set_index(["origin", "destination"])["flow"]
     g = old.flows.set_index(["origin", "destination"])["flow"]
-    assert g[("south_kazakhstan", "astana_city")] == f[("turkistan", "astana_city")] + f[("shymkent_city", "astana_city")]
-    assert g[("east_kazakhstan", "almaty_city")] == f[("east_kazakhstan", "almaty_city")] + f[("abai", "almaty_city")]
+    assert (
+        g[("south_kazakhstan", "astana_city")]
+        == f[("turkistan", "astana_city")] + f[("shymkent_city", "astana_city")]
+    )
+    assert (
+        g[("east_kazakhstan", "almaty_city")]
+        == f[("east_kazakhstan", "almaty_city")] + f[("abai", "almaty_city")]
+    )
     internal = sum(
         f[(x, y)] + f[(y, x)]
-        for x, y in [("turkistan", "shymkent_city"), ("abai", "east_kazakhstan"),
-                     ("zhetisu", "almaty_region"), ("ulytau", "karaganda")]
+        for x, y in [
+            ("turkistan", "shymkent_city"),
+            ("abai", "east_kazakhstan"),
+            ("zhetisu", "almaty_region"),
+            ("ulytau", "karaganda"),
+        ]
     )
     assert old.meta["internalised"] == internal
     assert g.sum() == f.sum() - internal

@@ -20,14 +20,17 @@ def kz() -> migflows.FlowPanel:
 def _forecast(panel, **kw):  # type: ignore[no-untyped-def]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return migflows.forecast(panel, method="gravity", horizon=3, random_seed=3, n_sims=300,
-                                 progress=False, **kw)
+        return migflows.forecast(
+            panel, method="gravity", horizon=3, random_seed=3, n_sims=300, progress=False, **kw
+        )
 
 
 def test_point_flows_equal_the_fitted_model(kz) -> None:
     fc = _forecast(kz)
     formula = fc.info["formula"]
-    assert formula == "flow ~ log_wage_ratio + unemp_diff + log_pop_o + log_pop_d | orig^dest + year"
+    assert (
+        formula == "flow ~ log_wage_ratio + unemp_diff + log_pop_o + log_pop_d | orig^dest + year"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = migflows.gravity(formula, kz, vcov="hetero", absorbed="drop")
@@ -55,7 +58,9 @@ def test_scenario_wages_and_shocks(kz) -> None:
     scen = migflows.Scenario(
         "south converges",
         wages=pd.DataFrame({"region": ["turkistan"] * 3, "year": years, "factor": [1.1] * 3}),
-        shocks=pd.DataFrame({"origin": ["shymkent_city"], "destination": ["north_kazakhstan"], "factor": [2.0]}),
+        shocks=pd.DataFrame(
+            {"origin": ["shymkent_city"], "destination": ["north_kazakhstan"], "factor": [2.0]}
+        ),
     )
     alt = _forecast(kz, scenario=scen)
     f0 = base.flows.set_index(["origin", "destination", "year"])["flow"]
@@ -69,8 +74,12 @@ def test_scenario_wages_and_shocks(kz) -> None:
     with pytest.raises(ModelSpecificationError, match="cannot be forecast"):
         _forecast(kz, formula="flow ~ log_dist | orig^year + dest^year")
     with pytest.raises(migflows.errors.MissingRegionError, match="'atlantis'"):
-        _forecast(kz, scenario=migflows.Scenario(
-            "x", wages=pd.DataFrame({"region": ["atlantis"], "year": [2025], "factor": [1.1]})))
+        _forecast(
+            kz,
+            scenario=migflows.Scenario(
+                "x", wages=pd.DataFrame({"region": ["atlantis"], "year": [2025], "factor": [1.1]})
+            ),
+        )
 
 
 def _simulated(rng: np.random.Generator, n_regions: int = 10, n_years: int = 9):  # type: ignore[no-untyped-def]
@@ -86,7 +95,9 @@ def _simulated(rng: np.random.Generator, n_regions: int = 10, n_years: int = 9):
             eta = pair_fe[k] + year_fe[t] + 0.8 * np.log(wage[(d, y)] / wage[(o, y)])
             rows.append((o, d, y, rng.poisson(np.exp(eta + rng.normal(-0.02, 0.2)))))
     flows = pd.DataFrame(rows, columns=["origin", "destination", "year", "flow"])
-    attrs = pd.DataFrame([(r, y, w) for (r, y), w in wage.items()], columns=["region", "year", "wage"])
+    attrs = pd.DataFrame(
+        [(r, y, w) for (r, y), w in wage.items()], columns=["region", "year", "wage"]
+    )
     return migflows.FlowPanel.from_frame(flows, regions=attrs), years
 
 
@@ -98,8 +109,15 @@ def test_interval_coverage_on_a_known_process() -> None:
         train = full.select(years=years[:-2])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fc = migflows.forecast(train, method="gravity", horizon=2, random_seed=rep, n_sims=300,
-                                   progress=False, formula="flow ~ log_wage_ratio | orig^dest + year")
+            fc = migflows.forecast(
+                train,
+                method="gravity",
+                horizon=2,
+                random_seed=rep,
+                n_sims=300,
+                progress=False,
+                formula="flow ~ log_wage_ratio | orig^dest + year",
+            )
         ci = fc.conf_int(0.8, variable="arrivals")
         truth = full.select(years=years[-2:]).balances()["arrivals"].reindex(ci.index)
         hits.append(((truth >= ci.iloc[:, 0]) & (truth <= ci.iloc[:, 1])).to_numpy())
@@ -112,7 +130,14 @@ def test_interval_coverage_on_a_known_process() -> None:
 def test_backtest_with_gravity(kz) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        bt = migflows.backtest(kz, methods=["naive", "gravity"], origins=[2020, 2023], horizon=1,
-                               random_seed=1, n_sims=200, progress=False)
+        bt = migflows.backtest(
+            kz,
+            methods=["naive", "gravity"],
+            origins=[2020, 2023],
+            horizon=1,
+            random_seed=1,
+            n_sims=200,
+            progress=False,
+        )
     table = bt.table
     assert set(table.reset_index()["method"]) == {"naive", "gravity"}

@@ -11,7 +11,14 @@ import migflows
 from migflows.errors import DataQualityWarning, InvalidOptionError
 
 # National totals of inter-regional moves, BNS OD table (PROVENANCE.md of the source folder).
-PUBLISHED_TOTALS = {2010: 189_941, 2015: 233_503, 2020: 356_613, 2021: 330_739, 2023: 472_227, 2024: 689_497}
+PUBLISHED_TOTALS = {
+    2010: 189_941,
+    2015: 233_503,
+    2020: 356_613,
+    2021: 330_739,
+    2023: 472_227,
+    2024: 689_497,
+}
 
 
 def test_default_years_and_totals() -> None:
@@ -30,8 +37,9 @@ def test_totals_against_source_file() -> None:
         kz = migflows.load_kazakhstan(include_flagged=True)
     ours = kz.flows.groupby("year")["flow"].sum()
     theirs = src.groupby("Year")["N"].sum()
-    pd.testing.assert_series_equal(ours.astype(int), theirs.astype(int), check_names=False,
-                                   check_index_type=False)
+    pd.testing.assert_series_equal(
+        ours.astype(int), theirs.astype(int), check_names=False, check_index_type=False
+    )
 
 
 @pytest.mark.parametrize("region", ["astana_city", "turkistan"])
@@ -42,7 +50,9 @@ def test_net_balance_2023_matches_arrivals_departures(region: str) -> None:
     ad = ad.assign(key=ad["region"].map(names)).set_index("key")
     kz = migflows.load_kazakhstan(years=[2023])
     f = kz.flows
-    net = f.loc[f["destination"] == region, "flow"].sum() - f.loc[f["origin"] == region, "flow"].sum()
+    net = (
+        f.loc[f["destination"] == region, "flow"].sum() - f.loc[f["origin"] == region, "flow"].sum()
+    )
     # The arrivals/departures file counts intra-regional moves on both sides, so its net equals
     # the OD net; its source rounds independently: PROVENANCE reports agreement within ±2.
     assert abs(net - ad.loc[region, "net"]) <= 2
@@ -68,7 +78,9 @@ def test_flagged_years_warn_and_quality_check_finds_2022() -> None:
 
 
 def test_loader_options() -> None:
-    with pytest.raises(InvalidOptionError, match=r"years 1999 are not in the embedded Kazakhstan data"):
+    with pytest.raises(
+        InvalidOptionError, match=r"years 1999 are not in the embedded Kazakhstan data"
+    ):
         migflows.load_kazakhstan(years=[1999])
     with pytest.raises(InvalidOptionError, match="attributes 'gdp'"):
         migflows.load_kazakhstan(attributes=["gdp"])
@@ -84,9 +96,15 @@ def test_covariates_on_embedded_data() -> None:
     assert X.shape == (760, 5)
     assert not X.isna().any().any()
     f = kz.flows
-    i = int(np.flatnonzero((f["origin"] == "turkistan") & (f["destination"] == "astana_city") & (f["year"] == 2021))[0])
+    i = int(
+        np.flatnonzero(
+            (f["origin"] == "turkistan") & (f["destination"] == "astana_city") & (f["year"] == 2021)
+        )[0]
+    )
     wage = kz.regions["wage"]
-    assert X.iloc[i]["log_wage_ratio"] == pytest.approx(np.log(wage[("astana_city", 2021)] / wage[("turkistan", 2021)]))
+    assert X.iloc[i]["log_wage_ratio"] == pytest.approx(
+        np.log(wage[("astana_city", 2021)] / wage[("turkistan", 2021)])
+    )
     # seed thesis Table 3: 2021 wages Astana 344,691 and Turkistan 195,302 tenge
     assert wage[("astana_city", 2021)] == 344_691 and wage[("turkistan", 2021)] == 195_302
     d = kz.distances.set_index(["origin", "destination"])["distance"]
@@ -97,8 +115,16 @@ def test_registry_and_matching() -> None:
     reg = migflows.kazakhstan_regions()
     assert reg.loc["shymkent_city", "admin_centre"] == "Shymkent"
     assert reg.loc["astana_city", "name_ru"] == "г. Астана"
-    names = migflows.data.match_kazakhstan(["ЮЖНО-КАЗАХСТАНСКАЯ ОБЛАСТЬ", "Г.АЛМАТЫ", "Almaty city", "Jetisu", "Ulutay"])
-    assert list(names.values()) == ["south_kazakhstan", "almaty_city", "almaty_city", "zhetisu", "ulytau"]
+    names = migflows.data.match_kazakhstan(
+        ["ЮЖНО-КАЗАХСТАНСКАЯ ОБЛАСТЬ", "Г.АЛМАТЫ", "Almaty city", "Jetisu", "Ulutay"]
+    )
+    assert list(names.values()) == [
+        "south_kazakhstan",
+        "almaty_city",
+        "almaty_city",
+        "zhetisu",
+        "ulytau",
+    ]
     with pytest.raises(migflows.errors.RegionCodeError, match="'Atlantis'"):
         migflows.data.match_kazakhstan(["Atlantis"])
 
@@ -110,7 +136,9 @@ def test_balances_and_indices_from_panel() -> None:
     assert b.loc[("turkistan", 2023), "net"] == -23_111
     assert b.groupby(level="year")["net"].sum().abs().max() == 0  # internal: nets sum to zero
     pop = kz.regions["population"]
-    assert b.loc[("astana_city", 2023), "net_rate"] == pytest.approx(1000 * 50_078 / pop[("astana_city", 2023)])
+    assert b.loc[("astana_city", 2023), "net_rate"] == pytest.approx(
+        1000 * 50_078 / pop[("astana_city", 2023)]
+    )
     assert np.isnan(b.loc[("astana_city", 2024), "net_rate"])  # no 2024 population in the data
     ix = kz.indices()
     assert ix.loc[2010, "distance_decay"] == pytest.approx(-1.06, abs=0.005)  # PROVENANCE: -1.06
@@ -122,8 +150,12 @@ def test_balances_and_indices_from_panel() -> None:
 def test_korea_indices_through_flowpanel() -> None:
     korea = pd.read_csv(external("korea_migest") / "korea_gravity.csv")
     k20 = korea[korea["year"] == 2020]
-    regions = k20.groupby("dest", as_index=False)["dest_pop"].first().rename(columns={"dest": "region"})
-    regions = regions.assign(year=2020, population=regions["dest_pop"] * 1e6)[["region", "year", "population"]]
+    regions = (
+        k20.groupby("dest", as_index=False)["dest_pop"].first().rename(columns={"dest": "region"})
+    )
+    regions = regions.assign(year=2020, population=regions["dest_pop"] * 1e6)[
+        ["region", "year", "population"]
+    ]
     panel = migflows.FlowPanel.from_frame(
         k20, origin="orig", destination="dest", regions=regions, self_flows="keep"
     )

@@ -46,7 +46,9 @@ def small() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             "unemployment": [5.0, 4.0, 6.0, 5.5, 4.5, 6.5, 5.0, 4.0, 7.0],
         }
     )
-    coords = pd.DataFrame({"region": ["a", "b", "c"], "lat": [50.0, 51.0, 43.0], "lon": [70.0, 71.0, 77.0]})
+    coords = pd.DataFrame(
+        {"region": ["a", "b", "c"], "lat": [50.0, 51.0, 43.0], "lon": [70.0, 71.0, 77.0]}
+    )
     return flows, regions, coords
 
 
@@ -73,8 +75,17 @@ def test_covariates_named_and_lagged() -> None:
     flows, regions, coords = small()
     p = build(flows, regions=regions, coords=coords)
     X = p.covariates(
-        ["log_pop_o", "log_pop_d", "log_wage_ratio", "wage_gap", "unemp_diff", "lag(wage_o, 1)",
-         "lag(flow, 1)", "log_dist", "pop_ratio"]
+        [
+            "log_pop_o",
+            "log_pop_d",
+            "log_wage_ratio",
+            "wage_gap",
+            "unemp_diff",
+            "lag(wage_o, 1)",
+            "lag(flow, 1)",
+            "log_dist",
+            "pop_ratio",
+        ]
     )
     f = p.flows
     first = (f["origin"] == "a") & (f["destination"] == "b") & (f["year"] == 2020)
@@ -98,12 +109,16 @@ def test_covariates_named_and_lagged() -> None:
 def test_missing_covariates_reported() -> None:
     flows, regions, coords = small()
     p = build(flows, regions=regions, coords=coords)
-    with pytest.raises(MissingValueError, match=r"1 of 6 observations lack a covariate \(wage_d: 1\)"):
+    with pytest.raises(
+        MissingValueError, match=r"1 of 6 observations lack a covariate \(wage_d: 1\)"
+    ):
         p.covariates(["wage_d"], missing="error")
     with pytest.warns(DroppedRowsWarning, match="Dropped 1 of 6 observations"):
         kept = p.covariates(["wage_d"], missing="drop")
     assert len(kept) == 5
-    assert kept.attrs["dropped"][["origin", "destination", "year"]].values.tolist() == [["a", "b", 2021]]
+    assert kept.attrs["dropped"][["origin", "destination", "year"]].values.tolist() == [
+        ["a", "b", 2021]
+    ]
     cov = p.coverage()
     assert cov.loc["wage", 2021] == pytest.approx(2 / 3)
 
@@ -111,7 +126,9 @@ def test_missing_covariates_reported() -> None:
 def test_unknown_variable_message() -> None:
     flows, regions, coords = small()
     p = build(flows, regions=regions, coords=coords)
-    with pytest.raises(UnknownVariableError, match=r"Unknown variable 'log_gdp_ratio'.*'population'"):
+    with pytest.raises(
+        UnknownVariableError, match=r"Unknown variable 'log_gdp_ratio'.*'population'"
+    ):
         p.covariates(["log_gdp_ratio"])
     with pytest.raises(UnknownVariableError, match="no distances"):
         build(flows, regions=regions).covariates(["log_dist"])
@@ -133,23 +150,51 @@ def test_assign_user_variable_and_lag() -> None:
 @pytest.mark.parametrize(
     ("mutate", "error", "message"),
     [
-        (lambda f: f.rename(columns={"n": "count"}), MissingColumnError, r"no column named by flow='n'"),
-        (lambda f: f.assign(n=f["n"].astype(object).where(f.index != 2, "1 200x")), NonNumericError,
-         r"'n' .* 1 value\(s\) that are not numbers: '1 200x'"),
-        (lambda f: f.assign(n=f["n"].where(f.index != 1, -3)), NegativeFlowError,
-         r"1 negative flow\(s\): -3.0 at \('b', 'a', 2020\)"),
-        (lambda f: f.assign(n=f["n"].astype(float).where(f.index != 1)), MissingValueError,
-         r"1 missing flow\(s\), e.g. at \('b', 'a', 2020\).*missing='drop'"),
-        (lambda f: pd.concat([f, f.iloc[[0]]]), DuplicateFlowError,
-         r"2 rows repeat 1 \(origin, destination, year\) combination\(s\): \('a', 'b', 2020\)"),
-        (lambda f: f.assign(d=f["d"].where(f.index != 0, "a")), SelfFlowError,
-         r"1 row\(s\) have origin equal to destination \(regions 'a'\).*self_flows='keep'"),
-        (lambda f: f.assign(y=f["y"].where(f.index != 0, 1850)), YearRangeError,
-         r"1 year\(s\) outside 1900–2100: 1850"),
-        (lambda f: f.assign(y=f["y"].astype(float).where(f.index != 0, 2020.5)), YearRangeError,
-         "non-integer year"),
-        (lambda f: f.assign(o=f["o"].where(f.index != 0, "A ")), RegionCodeError,
-         r"spells 1 region\(s\) in more than one way: \('A ', 'a'\)"),
+        (
+            lambda f: f.rename(columns={"n": "count"}),
+            MissingColumnError,
+            r"no column named by flow='n'",
+        ),
+        (
+            lambda f: f.assign(n=f["n"].astype(object).where(f.index != 2, "1 200x")),
+            NonNumericError,
+            r"'n' .* 1 value\(s\) that are not numbers: '1 200x'",
+        ),
+        (
+            lambda f: f.assign(n=f["n"].where(f.index != 1, -3)),
+            NegativeFlowError,
+            r"1 negative flow\(s\): -3.0 at \('b', 'a', 2020\)",
+        ),
+        (
+            lambda f: f.assign(n=f["n"].astype(float).where(f.index != 1)),
+            MissingValueError,
+            r"1 missing flow\(s\), e.g. at \('b', 'a', 2020\).*missing='drop'",
+        ),
+        (
+            lambda f: pd.concat([f, f.iloc[[0]]]),
+            DuplicateFlowError,
+            r"2 rows repeat 1 \(origin, destination, year\) combination\(s\): \('a', 'b', 2020\)",
+        ),
+        (
+            lambda f: f.assign(d=f["d"].where(f.index != 0, "a")),
+            SelfFlowError,
+            r"1 row\(s\) have origin equal to destination \(regions 'a'\).*self_flows='keep'",
+        ),
+        (
+            lambda f: f.assign(y=f["y"].where(f.index != 0, 1850)),
+            YearRangeError,
+            r"1 year\(s\) outside 1900–2100: 1850",
+        ),
+        (
+            lambda f: f.assign(y=f["y"].astype(float).where(f.index != 0, 2020.5)),
+            YearRangeError,
+            "non-integer year",
+        ),
+        (
+            lambda f: f.assign(o=f["o"].where(f.index != 0, "A ")),
+            RegionCodeError,
+            r"spells 1 region\(s\) in more than one way: \('A ', 'a'\)",
+        ),
         (lambda f: f.iloc[0:0], MissingValueError, "empty"),
     ],
 )
@@ -163,7 +208,9 @@ def test_drop_options_warn_and_keep_rows() -> None:
     flows, _, _ = small()
     bad = flows.assign(n=flows["n"].astype(float).where(flows.index != 1))
     bad.loc[len(bad)] = ["c", "c", 2020, 7]
-    with pytest.warns(DroppedRowsWarning, match=r"Dropped 2 flow row\(s\) \(1 missing flow, 1 self-flow\)"):
+    with pytest.warns(
+        DroppedRowsWarning, match=r"Dropped 2 flow row\(s\) \(1 missing flow, 1 self-flow\)"
+    ):
         p = build(bad, missing="drop", self_flows="drop")
     assert p.nobs == 5
     assert sorted(p.dropped["reason"]) == ["missing flow", "self-flow"]
@@ -171,14 +218,22 @@ def test_drop_options_warn_and_keep_rows() -> None:
     assert kept.intra[["origin", "destination", "flow"]].values.tolist() == [["a", "a", 10.0]]
     with pytest.warns(DroppedRowsWarning, match="summed"):
         summed = build(pd.concat([flows, flows.iloc[[0]]]), duplicates="sum")
-    assert summed.flows.query("origin == 'a' and destination == 'b' and year == 2020")["flow"].item() == 20
+    assert (
+        summed.flows.query("origin == 'a' and destination == 'b' and year == 2020")["flow"].item()
+        == 20
+    )
 
 
 def test_region_table_errors() -> None:
-    flows, regions, coords = small()
-    with pytest.raises(MissingRegionError, match=r"1 region\(s\) in the flows are absent from the regions table: 'c'"):
+    flows, regions, _ = small()
+    with pytest.raises(
+        MissingRegionError,
+        match=r"1 region\(s\) in the flows are absent from the regions table: 'c'",
+    ):
         build(flows, regions=regions[regions["region"] != "c"])
-    with pytest.raises(DuplicateKeyError, match=r"repeats 1 \(region, year\) combination\(s\): \('a', 2019\)"):
+    with pytest.raises(
+        DuplicateKeyError, match=r"repeats 1 \(region, year\) combination\(s\): \('a', 2019\)"
+    ):
         build(flows, regions=pd.concat([regions, regions.iloc[[0]]]))
     with pytest.raises(NonNumericError, match="'wage' of the regions table"):
         build(flows, regions=regions.assign(wage="high"))
@@ -188,15 +243,24 @@ def test_region_table_errors() -> None:
 
 def test_distance_errors() -> None:
     flows, _, coords = small()
-    dist = pd.DataFrame({"origin": ["a", "a", "b"], "destination": ["b", "c", "c"], "distance": [100.0, 0.0, 50.0]})
-    with pytest.raises(InvalidDistanceError, match=r"1 distance\(s\) are zero, negative or missing.*\('a', 'c', 0.0\)"):
+    dist = pd.DataFrame(
+        {"origin": ["a", "a", "b"], "destination": ["b", "c", "c"], "distance": [100.0, 0.0, 50.0]}
+    )
+    with pytest.raises(
+        InvalidDistanceError,
+        match=r"1 distance\(s\) are zero, negative or missing.*\('a', 'c', 0.0\)",
+    ):
         build(flows, distances=dist)
-    with pytest.raises(MissingRegionError, match=r"lacks 4 pair\(s\) of regions present in the flows: \(.a., .c.\)"):
+    with pytest.raises(
+        MissingRegionError, match=r"lacks 4 pair\(s\) of regions present in the flows: \(.a., .c.\)"
+    ):
         build(flows, distances=dist.iloc[[0]])
     ok = build(flows, distances=dist.assign(distance=[100.0, 80.0, 50.0]))
     d = ok.distances.set_index(["origin", "destination"])["distance"]
     assert d[("c", "a")] == 80.0  # symmetric fill
-    square = pd.DataFrame([[0, 100, 80], [100, 0, 50], [80, 50, 0]], index=list("abc"), columns=list("abc"))
+    square = pd.DataFrame(
+        [[0, 100, 80], [100, 0, 50], [80, 50, 0]], index=list("abc"), columns=list("abc")
+    )
     sq = build(flows, distances=square)
     pd.testing.assert_frame_equal(sq.distances, ok.distances)
     with pytest.raises(InvalidDistanceError, match="impossible coordinates"):
@@ -205,7 +269,10 @@ def test_distance_errors() -> None:
 
 def test_option_validation() -> None:
     flows, _, _ = small()
-    with pytest.raises(InvalidOptionError, match=r"self_flows='maybe' is not allowed; use one of 'error', 'drop', 'keep'"):
+    with pytest.raises(
+        InvalidOptionError,
+        match=r"self_flows='maybe' is not allowed; use one of 'error', 'drop', 'keep'",
+    ):
         build(flows, self_flows="maybe")
     p = build(flows)
     with pytest.raises(InvalidOptionError, match="years 1999 have no flows"):
@@ -228,8 +295,11 @@ codes = st.sampled_from(["r1", "r2", "r3", "r4", "r5"])
 @st.composite
 def flow_tables(draw: st.DrawFn) -> pd.DataFrame:
     keys = draw(
-        st.sets(st.tuples(codes, codes, st.integers(2000, 2004)).filter(lambda t: t[0] != t[1]),
-                min_size=1, max_size=40)
+        st.sets(
+            st.tuples(codes, codes, st.integers(2000, 2004)).filter(lambda t: t[0] != t[1]),
+            min_size=1,
+            max_size=40,
+        )
     )
     values = draw(st.lists(st.integers(0, 10_000), min_size=len(keys), max_size=len(keys)))
     rows = [(o, d, y, v) for (o, d, y), v in zip(sorted(keys), values, strict=True)]

@@ -8,7 +8,12 @@ import pytest
 
 import migflows
 from migflows.data.rates import add_periods, interact, pair_rates, region_rates, uncertainty
-from migflows.errors import InvalidOptionError, MissingValueError, PanelStructureError, UnknownVariableError
+from migflows.errors import (
+    InvalidOptionError,
+    MissingValueError,
+    PanelStructureError,
+    UnknownVariableError,
+)
 
 
 def test_uncertainty_matches_direct_computation() -> None:
@@ -19,7 +24,9 @@ def test_uncertainty_matches_direct_computation() -> None:
     growth = np.log(s.loc[2019:2021].to_numpy() / s.loc[2018:2020].to_numpy())
     assert u[("astana_city", 2021)] == pytest.approx(np.std(growth, ddof=1), rel=1e-12)
     # a gap in the years breaks the window instead of being bridged
-    idx = pd.MultiIndex.from_tuples([("a", 2000), ("a", 2001), ("a", 2003), ("a", 2004)], names=["region", "year"])
+    idx = pd.MultiIndex.from_tuples(
+        [("a", 2000), ("a", 2001), ("a", 2003), ("a", 2004)], names=["region", "year"]
+    )
     gappy = uncertainty(pd.Series([1.0, 2.0, 3.0, 4.0], index=idx), window=2)
     assert gappy.isna().all()
     with pytest.raises(InvalidOptionError, match="window=1 is too short"):
@@ -34,7 +41,9 @@ def test_region_rates_against_balances() -> None:
     pop = kz.regions["population"]
     f = kz.flows.query("year == 2021")
     out = f.loc[f["origin"] == "zhambyl", "flow"].sum()
-    assert r.loc[("zhambyl", 2021), "out_rate"] == pytest.approx(1000 * out / pop[("zhambyl", 2021)])
+    assert r.loc[("zhambyl", 2021), "out_rate"] == pytest.approx(
+        1000 * out / pop[("zhambyl", 2021)]
+    )
     wage = kz.regions["wage"].xs(2021, level="year")
     p21 = pop.xs(2021, level="year")
     national = (wage * p21).sum() / p21[wage.index].sum()
@@ -46,9 +55,17 @@ def test_region_rates_against_balances() -> None:
 def test_pair_rates_and_interactions() -> None:
     kz = migflows.load_kazakhstan(years=[2020, 2021])
     pr = pair_rates(kz, periods={"covid": (2020, 2020)})
-    row = pr[(pr["origin"] == "turkistan") & (pr["destination"] == "shymkent_city") & (pr["year"] == 2021)].iloc[0]
-    assert row["rate"] == pytest.approx(1000 * row["flow"] / kz.regions["population"][("turkistan", 2021)])
-    assert row["wage_uncertainty_diff"] == pytest.approx(row["wage_uncertainty_d"] - row["wage_uncertainty_o"])
+    row = pr[
+        (pr["origin"] == "turkistan")
+        & (pr["destination"] == "shymkent_city")
+        & (pr["year"] == 2021)
+    ].iloc[0]
+    assert row["rate"] == pytest.approx(
+        1000 * row["flow"] / kz.regions["population"][("turkistan", 2021)]
+    )
+    assert row["wage_uncertainty_diff"] == pytest.approx(
+        row["wage_uncertainty_d"] - row["wage_uncertainty_o"]
+    )
     assert pr["covid"].sum() == 380
     both = interact(pr, ["log_dist"], ["covid"])
     assert (both["log_dist:covid"] == both["log_dist"] * both["covid"]).all()
@@ -57,11 +74,15 @@ def test_pair_rates_and_interactions() -> None:
 
 
 def test_period_and_population_errors() -> None:
-    with pytest.raises(InvalidOptionError, match=r"Periods 'a' \(2000–2008\) and 'b' \(from 2005\) overlap"):
+    with pytest.raises(
+        InvalidOptionError, match=r"Periods 'a' \(2000–2008\) and 'b' \(from 2005\) overlap"
+    ):
         add_periods(pd.DataFrame({"year": [2001]}), {"a": (2000, 2008), "b": (2005, 2010)})
     with pytest.raises(InvalidOptionError, match="starts"):
         add_periods(pd.DataFrame({"year": [2001]}), {"a": (2009, 2008)})
-    bare = migflows.FlowPanel.from_frame(pd.DataFrame({"origin": ["a"], "destination": ["b"], "year": [2020], "flow": [1]}))
+    bare = migflows.FlowPanel.from_frame(
+        pd.DataFrame({"origin": ["a"], "destination": ["b"], "year": [2020], "flow": [1]})
+    )
     with pytest.raises(MissingValueError, match="need population"):
         region_rates(bare)
 
@@ -70,7 +91,9 @@ def test_unit_root_reads_a_flowpanel() -> None:
     from migflows.estimation.unit_root import region_table
 
     kz = migflows.load_kazakhstan()
-    direct = migflows.unit_root(region_table(kz, "unemployment"), "unemployment", test="ips", lags=1)
+    direct = migflows.unit_root(
+        region_table(kz, "unemployment"), "unemployment", test="ips", lags=1
+    )
     via_panel = migflows.unit_root(kz, "unemployment", test="ips", lags=1)
     assert via_panel.statistic == direct.statistic and via_panel.n_entities == 20
     with pytest.raises(PanelStructureError, match=r"gaps inside their series: 'abai' lacks 2011"):
@@ -84,5 +107,9 @@ def test_single_series_tests_read_a_flowpanel() -> None:
 
     kz = migflows.load_kazakhstan()
     table = region_table(kz, "unemployment")
-    pd.testing.assert_frame_equal(migflows.adf_by_region(kz, "unemployment"), migflows.adf_by_region(table, "unemployment"))
-    pd.testing.assert_frame_equal(migflows.kpss_by_region(kz, "unemployment"), migflows.kpss_by_region(table, "unemployment"))
+    pd.testing.assert_frame_equal(
+        migflows.adf_by_region(kz, "unemployment"), migflows.adf_by_region(table, "unemployment")
+    )
+    pd.testing.assert_frame_equal(
+        migflows.kpss_by_region(kz, "unemployment"), migflows.kpss_by_region(table, "unemployment")
+    )

@@ -31,10 +31,14 @@ def test_panel_section_numbers(tmp_path: Path) -> None:
     from migflows.reports.sections.panel import fit_rate_models, unit_root_table
 
     kz = migflows.load_kazakhstan()
-    out = build_report(kz, tmp_path / "p.html", sections=["panel"], progress=False, dataset="kazakhstan")
+    out = build_report(
+        kz, tmp_path / "p.html", sections=["panel"], progress=False, dataset="kazakhstan"
+    )
     text = out.read_text(encoding="utf-8")
     ur = unit_root_table(kz)
-    direct = migflows.unit_root(region_table(kz, "unemployment"), "unemployment", test="ips", lags=1)
+    direct = migflows.unit_root(
+        region_table(kz, "unemployment"), "unemployment", test="ips", lags=1
+    )
     assert ur.loc[("unemployment", "IPS"), "statistic"] == direct.statistic
     assert f"{direct.statistic:.3f}" in text
     wage = ur.loc[("wage", "IPS")]
@@ -42,9 +46,13 @@ def test_panel_section_numbers(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fe = fit_rate_models(kz)["models"]["FE (entity + time)"]
-        ref = migflows.panel("net_rate ~ log_rel_wage + unemployment | entity + time",
-                             kz.select(years=[2020, 2021, 2023]), "fe", weights="population",
-                             vcov={"cluster": "entity"})
+        ref = migflows.panel(
+            "net_rate ~ log_rel_wage + unemployment | entity + time",
+            kz.select(years=[2020, 2021, 2023]),
+            "fe",
+            weights="population",
+            vcov={"cluster": "entity"},
+        )
     assert fe.params.equals(ref.params)
     assert f"{ref.params['log_rel_wage']:.3f}" in text
     assert "An–Becker–Cheng" in text

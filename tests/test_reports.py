@@ -37,7 +37,17 @@ from migflows.reports.plots import (
 )
 from migflows.reports.sections import ReportContext, SectionSkipped, available_sections
 
-ALL_SECTIONS = ["overview", "quality", "flows", "balances", "indices", "gravity", "panel", "forecast", "methods"]
+ALL_SECTIONS = [
+    "overview",
+    "quality",
+    "flows",
+    "balances",
+    "indices",
+    "gravity",
+    "panel",
+    "forecast",
+    "methods",
+]
 
 
 class _Tables(HTMLParser):
@@ -224,7 +234,14 @@ def test_registered_section_plugs_in(
 ) -> None:
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     registry.register_section(_Probe())
-    assert available_sections() == [*ALL_SECTIONS[:5], "probe", "gravity", "panel", "forecast", "methods"]
+    assert available_sections() == [
+        *ALL_SECTIONS[:5],
+        "probe",
+        "gravity",
+        "panel",
+        "forecast",
+        "methods",
+    ]
     with pytest.raises(InvalidOptionError, match="already registered"):
         registry.register_section(_Probe())
     page = build_report(
