@@ -224,7 +224,7 @@ def _matrix_to_long(
     values = frame.map(lambda x: _cell(x, zero_marks, na_marks))
     bad = values.map(lambda x: isinstance(x, str))
     if bad.to_numpy().any():
-        cells = [(r, c, values.loc[r, c]) for r, c in zip(*np.nonzero(bad.to_numpy()), strict=True)]
+        cells = [(r, c, values.iat[r, c]) for r, c in zip(*np.nonzero(bad.to_numpy()), strict=True)]
         shown = [(frame.index[r], frame.columns[c], v) for r, c, v in cells]
         raise NonNumericError(
             f"The {year} matrix has {len(shown)} cell(s) that are not numbers: "
