@@ -29,7 +29,7 @@ from migflows.estimation.forecast_backtest import backtest
 
 ROOT = Path(__file__).resolve().parents[1]
 KOREA = ROOT.parent / "shared" / "data" / "external" / "korea_migest" / "korea_gravity.csv"
-METHODS = ["naive", "drift", "ets", "arima", "bayes_ar", "ensemble"]
+METHODS = ["naive", "drift", "ets", "arima", "bayes_ar", "gravity", "ensemble"]
 
 
 def korea_panel() -> migflows.FlowPanel:

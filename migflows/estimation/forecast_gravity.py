@@ -13,8 +13,11 @@ Uncertainty is simulated jointly for all flows:
 * parameter uncertainty: slopes drawn from their estimated normal distribution;
 * the national level: the last estimated year effect carried forward as a random walk whose
   yearly variance is estimated from the changes of the year effects (per calendar year);
-* flow-level noise: a multiplicative log-normal term per pair and year with the variance of
-  ``log(y / fitted)`` in the estimation sample.
+* region shocks: a random walk per origin and per destination, shared by all flows of the
+  region, with the spread of the origin-year and destination-year means of ``log(y /
+  fitted)`` in the estimation sample (so regional totals keep their correlation);
+* flow-level noise: a multiplicative log-normal term per pair and year with the spread of
+  what is left of ``log(y / fitted)``.
 
 Pair, origin and destination effects are held at their estimates. Fixed effects that exist
 only in the past (``orig^year``, ``dest^year``) cannot be forecast and are refused. Pairs the
@@ -254,12 +257,25 @@ def gravity_method(
         if rw_sd > 0
         else (np.zeros((n_sims, horizon)))
     )
-    sigma = _flow_noise(res) if noise else 0.0
+    sd = _noise_components(res) if noise else {"origin": 0.0, "destination": 0.0, "pair": 0.0}
     eta = (
         eta_point + (betas - beta) @ (Xf - X_ref).T + np.where(fallback, 0.0, steps[:, h_index - 1])
     )
-    if sigma > 0:
-        eta = eta + rng.normal(-0.5 * sigma**2, sigma, size=eta.shape)
+    # Region shocks: one random walk per origin and per destination (shared by all of the
+    # region's flows, so regional totals keep their correlation), and pair noise.
+    regions_all = train.region_keys
+    pos = {k: i for i, k in enumerate(regions_all)}
+    o_idx = grid["origin"].map(pos).to_numpy()
+    d_idx = grid["destination"].map(pos).to_numpy()
+    for side, idx in (("origin", o_idx), ("destination", d_idx)):
+        if sd[side] > 0:
+            walk = rng.normal(0.0, sd[side], size=(n_sims, len(regions_all), horizon)).cumsum(-1)
+            eta = eta + walk[:, idx, h_index - 1]
+    if sd["pair"] > 0:
+        eta = eta + rng.normal(0.0, sd["pair"], size=eta.shape)
+    # Keep the expected flow at the point forecast: subtract half the log-scale variance.
+    walk_var = (sd["origin"] ** 2 + sd["destination"] ** 2) * h_index
+    eta = eta - 0.5 * (walk_var + sd["pair"] ** 2)
     mu = np.exp(eta) * shocks
     point, draws = _aggregate(mu_point, mu, grid, keys, future, data, ext)
     flows = grid[["origin", "destination", "year"]].copy()
@@ -272,7 +288,7 @@ def gravity_method(
         "covariates": covariates,
         "year_level": level,
         "year_rw_sd": rw_sd,
-        "flow_noise_sd": sigma,
+        "noise_sd": sd,
         "fit_notes": notes,
         "scenario": None if scenario is None else scenario.name,
         "fallback_pairs": int(fallback.sum() / max(horizon, 1)),
@@ -337,14 +353,28 @@ def _year_level(effects: pd.Series | None, last: int) -> tuple[float, float]:
     return level, float(np.sqrt(np.mean(diffs**2 / gaps)))
 
 
-def _flow_noise(res: Any) -> float:
+def _noise_components(res: Any) -> dict[str, float]:
+    """Standard deviations of the log residuals by origin-year, destination-year and pair.
+
+    ``r = log(y / fitted)`` (positive flows) is split into origin-year and destination-year
+    means and the rest; each part's spread sets the simulated shocks.
+    """
     fitted = res.fitted
     y, mu = fitted["observed"].to_numpy(float), fitted["fitted"].to_numpy(float)
     ok = (y > 0) & (mu > 0)
-    if ok.sum() < 3:
-        return 0.0
-    r = np.log(y[ok] / mu[ok])
-    return float(r.std(ddof=1))
+    out = {"origin": 0.0, "destination": 0.0, "pair": 0.0}
+    if ok.sum() < 10:
+        return out
+    frame = fitted[ok].assign(r=np.log(y[ok] / mu[ok]))
+    o_mean = frame.groupby(["origin", "year"])["r"].transform("mean")
+    d_mean = frame.groupby(["destination", "year"])["r"].transform("mean")
+    rest = frame["r"] - o_mean - d_mean
+    o_groups = frame.groupby(["origin", "year"])["r"].mean()
+    d_groups = frame.groupby(["destination", "year"])["r"].mean()
+    out["origin"] = float(o_groups.std(ddof=1)) if len(o_groups) > 1 else 0.0
+    out["destination"] = float(d_groups.std(ddof=1)) if len(d_groups) > 1 else 0.0
+    out["pair"] = float(rest.std(ddof=1))
+    return out
 
 
 def _shock_vector(scenario: Scenario | None, grid: pd.DataFrame, years: list[int]) -> np.ndarray:
