@@ -369,11 +369,16 @@ def _noise_components(res: Any) -> dict[str, float]:
     o_mean = frame.groupby(["origin", "year"])["r"].transform("mean")
     d_mean = frame.groupby(["destination", "year"])["r"].transform("mean")
     rest = frame["r"] - o_mean - d_mean
-    o_groups = frame.groupby(["origin", "year"])["r"].mean()
-    d_groups = frame.groupby(["destination", "year"])["r"].mean()
-    out["origin"] = float(o_groups.std(ddof=1)) if len(o_groups) > 1 else 0.0
-    out["destination"] = float(d_groups.std(ddof=1)) if len(d_groups) > 1 else 0.0
-    out["pair"] = float(rest.std(ddof=1))
+    pair_var = float(rest.var(ddof=1))
+    out["pair"] = float(np.sqrt(pair_var))
+    for side in ("origin", "destination"):
+        groups = frame.groupby([side, "year"])["r"].agg(["mean", "size"])
+        if len(groups) < 2:
+            continue
+        # A group mean also carries pair noise (variance pair_var / size): remove it, so a
+        # process without region shocks gets none (method of moments, floored at zero).
+        excess = float(groups["mean"].var(ddof=1)) - pair_var * float((1 / groups["size"]).mean())
+        out[side] = float(np.sqrt(max(excess, 0.0)))
     return out
 
 
