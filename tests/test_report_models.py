@@ -72,3 +72,11 @@ def test_forecast_section_numbers(tmp_path: Path) -> None:
         assert f"{frame.loc[region].iloc[0]:,.0f}" in text
     assert abs(frame.iloc[:, 0].sum()) < 1e-6  # ensemble balances still add up to zero
     assert "gravity" in text and "coverage_80" in text
+
+
+def test_bayes_section_skipped_when_fast(tmp_path: Path) -> None:
+    kz = migflows.load_kazakhstan()
+    text = build_report(
+        kz, tmp_path / "b.html", sections=["bayes"], progress=False, fast=True
+    ).read_text(encoding="utf-8")
+    assert "--fast skips posterior sampling" in text

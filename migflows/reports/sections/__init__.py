@@ -62,6 +62,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "overview",
     "descriptive",
     "gravity",
+    "bayes",
     "panel",
     "forecast",
     "appendix",
