@@ -24,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "BoundaryError",
+    "CollinearityWarning",
     "ConvergenceError",
     "DataQualityWarning",
     "DataValidationError",
@@ -203,6 +204,10 @@ class DroppedRowsWarning(MigflowsWarning):
 
 class DataQualityWarning(MigflowsWarning):
     """The data look wrong (e.g. symmetric flows, contradicting balances) but were kept."""
+
+
+class CollinearityWarning(MigflowsWarning):
+    """Regressors collinear with others or absorbed by the fixed effects were dropped."""
 
 
 class SeparationWarning(MigflowsWarning):

@@ -60,12 +60,12 @@ from scipy.sparse.linalg import splu
 from scipy.special import gammaln
 
 from migflows.errors import (
+    CollinearityWarning,
     ConvergenceError,
     DataValidationError,
     EstimationError,
     FixedEffectError,
     InvalidOptionError,
-    MigflowsWarning,
     MissingValueError,
     NegativeFlowError,
     SeparationWarning,
@@ -75,10 +75,6 @@ from migflows.estimation._demean import Demeaner
 __all__ = ["CollinearityWarning", "PPMLFit", "fit_ppml"]
 
 Separation = Literal["fe", "ir"]
-
-
-class CollinearityWarning(MigflowsWarning):
-    """Regressors collinear with others or absorbed by the fixed effects were dropped."""
 
 
 @dataclass(frozen=True)
