@@ -1,7 +1,7 @@
-"""The ``migflows`` command line: ``migflows report``, ``migflows data check|show``.
+"""The ``migflows`` command line: ``report``, ``data check|show``, ``fit gravity``, ``forecast``.
 
 Each sub-command lives in :mod:`migflows.reports.commands` and is listed in
-:data:`COMMANDS`; later issues add ``fit`` and ``forecast`` the same way. Exit status:
+:data:`COMMANDS` (each module has a ``register(subparsers)`` function). Exit status:
 0 success, 1 data problems found (``data check``), 2 invalid input or usage (the error is
 printed on stderr without a traceback), 130 interrupted.
 
@@ -35,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="migflows",
-        description="Econometrics of migration flows: reports and data checks on "
-        "origin-destination panels (default data: Kazakhstan's inter-regional flows).",
+        description="Econometrics of migration flows: reports, data checks, gravity models "
+        "and forecasts of regional balances on origin-destination panels (default data: "
+        "Kazakhstan's inter-regional flows).",
         epilog="Run 'migflows COMMAND --help' for the options of a command. Exit status: 0 "
         "success, 1 data problems found, 2 invalid input.",
     )
