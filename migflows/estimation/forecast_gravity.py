@@ -165,15 +165,37 @@ def gravity_method(
     formula: str | None = None,
     covariates: Literal["carry", "trend"] = "carry",
     trend_window: int = 5,
-    estimator: Literal["ppml", "negbin", "gpml"] = "ppml",
+    estimator: Literal["ppml", "negbin", "gpml", "bayes"] = "ppml",
     noise: bool = True,
+    bayes_options: dict[str, Any] | None = None,
 ) -> MethodResult:
     """Forecast arrivals and departures from predicted origin–destination flows.
 
     See the module docstring for the model and the simulation. Options: ``formula``
     (default :func:`default_formula`), ``covariates`` (``"carry"`` or ``"trend"``),
     ``trend_window``, ``estimator``, ``noise`` (flow-level noise on or off).
+
+    ``estimator="bayes"`` drives the forecast with the Bayesian hierarchical gravity model
+    (:func:`migflows.bayes_gravity`, negative binomial, default formula with
+    ``| orig + dest + year``): the trajectories are its posterior predictive flows at the
+    forecast years' covariates (the last year's effect carried forward, plus the same
+    year-level random walk), so parameter, effect and count uncertainty come from the
+    posterior. ``bayes_options`` go to :func:`~migflows.bayes_gravity` (``draws``, ``tune``,
+    ``chains``, ``family`` …).
     """
+    if estimator == "bayes":
+        return _bayes_method(
+            data,
+            horizon,
+            n_sims=n_sims,
+            rng=rng,
+            panel=panel,
+            scenario=scenario,
+            formula=formula,
+            covariates=covariates,
+            trend_window=trend_window,
+            options=bayes_options or {},
+        )
     from migflows.estimation.gravity import gravity
     from migflows.models.design import evaluate_rhs
     from migflows.models.formula import parse_formula
@@ -294,6 +316,106 @@ def gravity_method(
         "fallback_pairs": int(fallback.sum() / max(horizon, 1)),
     }
     return MethodResult(point=point, draws=draws, info=info, flows=flows)
+
+
+def _bayes_method(
+    data: SeriesData,
+    horizon: int,
+    *,
+    n_sims: int,
+    rng: np.random.Generator,
+    panel: FlowPanel | None,
+    scenario: Scenario | None,
+    formula: str | None,
+    covariates: Literal["carry", "trend"],
+    trend_window: int,
+    options: dict[str, Any],
+) -> MethodResult:
+    """The gravity method driven by the Bayesian hierarchical gravity posterior."""
+    from migflows.estimation.bayes_gravity import bayes_gravity
+
+    if panel is None:
+        raise ModelSpecificationError(
+            "The gravity method needs origin–destination flows: pass a FlowPanel."
+        )
+    if formula is None:
+        formula = default_formula(panel).replace("| orig^dest + year", "| orig + dest + year")
+    train = panel.select(years=[int(y) for y in data.years if int(y) in panel.years])
+    settings: dict[str, Any] = {
+        "family": "negbin",
+        "draws": 500,
+        "tune": 500,
+        "chains": 2,
+        "progress": False,
+    }
+    settings.update(options)
+    seed = int(rng.integers(2**31))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit: Any = bayes_gravity  # options are checked by bayes_gravity itself
+        post = fit(formula, train, random_seed=seed, **settings)
+    fitted_years = sorted({int(y) for y in post.fitted["year"]})
+    last_fit = fitted_years[-1]
+    last = int(data.years[-1])
+    future = list(range(last + 1, last + horizon + 1))
+    regions = train.regions
+    if regions is None:
+        raise UnknownVariableError("The Bayesian gravity forecast needs region attributes.")
+    ext = extend_attributes(
+        regions, train.region_keys, future, method=covariates, trend_window=trend_window
+    )
+    ext = _apply_scenario(ext, scenario, train.region_keys, future)
+    pairs = [(o, d) for o in train.region_keys for d in train.region_keys if o != d]
+    year_fx = post.effects.get("year")
+    rw_sd = 0.0
+    if year_fx is not None and len(year_fx) >= 3:
+        eff = year_fx["mean"].copy()
+        eff.index = eff.index.astype(int)
+        _, rw_sd = _year_level(eff.sort_index(), last_fit)
+    keys = list(data.regions)
+    per_year = []
+    for year in future:
+        # Covariates of the forecast year, placed on the last fitted year so the model reuses
+        # that year's effect (carried forward, like the frequentist method).
+        shifted = ext.drop(index=last_fit, level="year", errors="ignore")
+        moved = ext.xs(year, level="year").assign(year=last_fit).set_index("year", append=True)
+        shifted = pd.concat([shifted, moved]).sort_index()
+        grid = pd.DataFrame(
+            [(o, d, last_fit) for o, d in pairs], columns=["origin", "destination", "year"]
+        ).assign(flow=0.0)
+        fp = FlowPanel(grid, regions=shifted, distances=train.distances, coords=train.coords)
+        draws = post.predict(fp, kind="draws", random_seed=int(rng.integers(2**31)))
+        arr = np.asarray(draws).reshape(-1, len(grid))
+        per_year.append(arr)
+    total = per_year[0].shape[0]
+    pick = rng.choice(total, size=n_sims, replace=total < n_sims)
+    flows_draws = np.concatenate([a[pick] for a in per_year], axis=1)  # (n_sims, pairs × H)
+    steps = (
+        rng.normal(0.0, rw_sd, size=(n_sims, horizon)).cumsum(axis=1)
+        if rw_sd > 0
+        else (np.zeros((n_sims, horizon)))
+    )
+    grid_all = pd.DataFrame(
+        [(o, d, y) for y in future for o, d in pairs], columns=["origin", "destination", "year"]
+    )
+    h_index = grid_all["year"].to_numpy() - last
+    mu = flows_draws * np.exp(steps[:, h_index - 1] - 0.5 * rw_sd**2 * h_index)
+    mu = mu * _shock_vector(scenario, grid_all, future)
+    mu_point = mu.mean(axis=0)
+    point, draws_out = _aggregate(mu_point, mu, grid_all, keys, future, data, ext)
+    flows = grid_all.copy()
+    flows["flow"] = mu_point
+    flows["lower_80"], flows["upper_80"] = np.quantile(mu, [0.1, 0.9], axis=0)
+    info: dict[str, Any] = {
+        "formula": formula,
+        "estimator": "bayes",
+        "params": post.params,
+        "posterior_stats": post.stats,
+        "year_rw_sd": rw_sd,
+        "fit_notes": [str(w.message) for w in caught],
+        "scenario": None if scenario is None else scenario.name,
+    }
+    return MethodResult(point=point, draws=draws_out, info=info, flows=flows)
 
 
 def _fe_part_of_regressors(res: Any, fe_labels: pd.DataFrame, last: int) -> np.ndarray:
