@@ -572,5 +572,21 @@ def _distance_decay(
     cols += [(oi == k).astype(float) for k in range(1, n)]
     cols += [(di == k).astype(float) for k in range(1, n)]
     design = np.column_stack(cols)
-    result = sm.GLM(y, design, family=sm.families.Poisson()).fit()
-    return float(result.params[1])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # statsmodels' separation/convergence chatter
+            result = sm.GLM(y, design, family=sm.families.Poisson()).fit()
+        value = float(result.params[1])
+        ok = bool(getattr(result, "converged", True)) and np.isfinite(value)
+    except (ValueError, np.linalg.LinAlgError):
+        ok, value = False, float("nan")
+    if not ok:
+        # Zero flows separated by the dummies: the maximum likelihood estimate does not exist.
+        warnings.warn(
+            "The distance decay is not identified for this year (zero flows separated by the "
+            "origin/destination effects, so the Poisson MLE does not exist); it is NaN.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+        return float("nan")
+    return value
