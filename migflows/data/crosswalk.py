@@ -14,6 +14,8 @@ A :class:`Crosswalk` maps each source region to one or more target regions with 
   ``panel.aggregates`` rows whose territory (``"shymkent_city+turkistan"``) is the union of
   the target's sources (official South Kazakhstan figures before 2018, East Kazakhstan
   before Abai was split off), and rows stored under a target key that no source maps from.
+* **pair variables** (``pair_vars=``, ``assign``) have no general aggregation rule and are
+  left out, with a warning naming them.
 * **distances** are recomputed from the target regions' coordinates when every target has
   them (the crosswalk may supply historic admin centres), else the flow-unweighted mean of
   the parts' distances is used (documented approximation).
@@ -258,6 +260,23 @@ def harmonize(
     elif panel.distances is not None:
         distances = _aggregate_distances(panel.distances, table)
     meta = {**panel.meta, "boundaries": cw.name, "internalised": float(internal["flow"].sum())}
+    pair_vars = [
+        c
+        for c in panel.pairs.columns
+        if c not in ("origin", "destination", "year", "flow", "distance", "log_dist")
+        and not c.endswith(("_o", "_d"))
+    ]
+    if pair_vars:
+        import warnings
+
+        from migflows.errors import DroppedRowsWarning
+
+        warnings.warn(
+            f"Pair variables {format_values(pair_vars)} have no aggregation rule across "
+            f"boundaries and are not carried into the harmonized panel; recompute them there.",
+            DroppedRowsWarning,
+            stacklevel=3,
+        )
     out = type(panel)(
         flows,
         aggregates=aggregates,
