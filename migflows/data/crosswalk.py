@@ -260,12 +260,12 @@ def harmonize(
     elif panel.distances is not None:
         distances = _aggregate_distances(panel.distances, table)
     meta = {**panel.meta, "boundaries": cw.name, "internalised": float(internal["flow"].sum())}
-    pair_vars = [
-        c
-        for c in panel.pairs.columns
-        if c not in ("origin", "destination", "year", "flow", "distance", "log_dist")
-        and not c.endswith(("_o", "_d"))
-    ]
+    carried = panel._pair_vars  # package-internal: the user's pair-year variables
+    pair_vars = (
+        []
+        if carried is None
+        else [c for c in carried.columns if c not in ("origin", "destination", "year")]
+    )
     if pair_vars:
         import warnings
 
