@@ -277,6 +277,7 @@ def build_design(
         [
             y.isna().rename(formula.depvar),
             X.isna(),
+            fe_cols.isna().add_prefix("FE "),
             *([] if w is None else [w.isna().rename("weights")]),
             *([] if off is None else [off.isna().rename("offset")]),
         ],
@@ -341,16 +342,33 @@ def _rhs(
         X.insert(0, "Intercept", 1.0)
     fe_cols = {}
     for fe in formula.fixed_effects:
-        parts = [src.fe_key(name).astype(str).to_numpy() for name in fe]
-        label = (
-            parts[0]
-            if len(parts) == 1
-            else np.array(["|".join(t) for t in zip(*parts, strict=True)], dtype=object)
-        )
-        fe_cols["^".join(fe)] = label
+        parts = [np.asarray(src.fe_key(name)) for name in fe]
+        fe_cols["^".join(fe)] = parts[0] if len(parts) == 1 else _interaction_labels(parts)
     fe_frame = pd.DataFrame(fe_cols, index=range(src.n))
     off = _aligned(offset, src, "offset") if offset is not None else None
     return X, fe_frame, off
+
+
+def _interaction_labels(parts: list[np.ndarray]) -> np.ndarray:
+    """Labels ``"a|2021"`` of an interacted fixed effect, built once per distinct level.
+
+    Rows are combined through integer codes; text is made only for the distinct levels
+    (joining strings row by row costs seconds at a million rows). A missing part gives a
+    missing label.
+    """
+    n = len(parts[0])
+    combined = np.zeros(n, dtype=np.int64)
+    missing = np.zeros(n, dtype=bool)
+    for part in parts:
+        codes, uniques = pd.factorize(part)
+        missing |= codes < 0
+        combined = combined * (len(uniques) + 1) + (codes + 1)  # missing -> 0: no collision
+    codes, _ = pd.factorize(combined)
+    first = np.unique(codes, return_index=True)[1]
+    texts = np.array(["|".join(str(p[r]) for p in parts) for r in first], dtype=object)
+    labels = texts[codes]
+    labels[missing] = None
+    return labels
 
 
 def evaluate_rhs(
