@@ -257,3 +257,24 @@ def test_errors(kz) -> None:
         res.counterfactual({"wage": {"turkistan": 1.1}})
     with pytest.raises(FixedEffectError, match="Fixed effect 'oblast' is not in the data"):
         migflows.gravity("flow ~ log_dist | oblast", kz.flows.assign(log_dist=1.0))
+
+
+def test_missing_fixed_effect_values_are_dropped_not_a_level() -> None:
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame(
+        {
+            "g": rng.choice(["a", "b", "c"], 200),
+            "h": rng.choice([1, 2], 200),
+            "x": rng.normal(size=200),
+        }
+    )
+    df["y"] = rng.poisson(np.exp(0.5 * df["x"]))
+    df.loc[:9, "g"] = None
+    with pytest.warns(
+        DroppedRowsWarning,
+        match=r"Dropped 10 of 200 observations \(missing values by variable: FE g\^h: 10",
+    ):
+        res = migflows.gravity("y ~ x | g^h", df)
+    ref = pf.fepois("y ~ x | g^h", data=df.dropna(subset=["g"]), vcov="hetero")
+    assert res.params["x"] == pytest.approx(ref.coef()["x"], abs=1e-6)
+    assert "None" not in set(res.fixef["g^h"].index) and len(res.fixef["g^h"]) == 6
