@@ -226,11 +226,7 @@ def gravity_method(
         if train.regions is not None
         else pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["region", "year"]))
     )
-    ext = extend_attributes(
-        regions, train.region_keys, future, method=covariates, trend_window=trend_window
-    )
-    ext = _apply_scenario(ext, scenario, train.region_keys, future)
-    pairs = [(o, d) for o in train.region_keys for d in train.region_keys if o != d]
+    ext, pairs = _future_inputs(train, regions, future, scenario, covariates, trend_window)
     grid = pd.DataFrame(
         [(o, d, y) for y in future for o, d in pairs], columns=["origin", "destination", "year"]
     ).assign(flow=0.0)
@@ -299,10 +295,7 @@ def gravity_method(
     walk_var = (sd["origin"] ** 2 + sd["destination"] ** 2) * h_index
     eta = eta - 0.5 * (walk_var + sd["pair"] ** 2)
     mu = np.exp(eta) * shocks
-    point, draws = _aggregate(mu_point, mu, grid, keys, future, data, ext)
-    flows = grid[["origin", "destination", "year"]].copy()
-    flows["flow"] = mu_point
-    flows["lower_80"], flows["upper_80"] = np.quantile(mu, [0.1, 0.9], axis=0)
+    point, draws, flows = _outputs(mu_point, mu, grid, keys, future, data, ext)
     info: dict[str, Any] = {
         "formula": formula,
         "estimator": estimator,
@@ -361,11 +354,7 @@ def _bayes_method(
     regions = train.regions
     if regions is None:
         raise UnknownVariableError("The Bayesian gravity forecast needs region attributes.")
-    ext = extend_attributes(
-        regions, train.region_keys, future, method=covariates, trend_window=trend_window
-    )
-    ext = _apply_scenario(ext, scenario, train.region_keys, future)
-    pairs = [(o, d) for o in train.region_keys for d in train.region_keys if o != d]
+    ext, pairs = _future_inputs(train, regions, future, scenario, covariates, trend_window)
     year_fx = post.effects.get("year")
     rw_sd = 0.0
     if year_fx is not None and len(year_fx) >= 3:
@@ -402,10 +391,7 @@ def _bayes_method(
     mu = flows_draws * np.exp(steps[:, h_index - 1] - 0.5 * rw_sd**2 * h_index)
     mu = mu * _shock_vector(scenario, grid_all, future)
     mu_point = mu.mean(axis=0)
-    point, draws_out = _aggregate(mu_point, mu, grid_all, keys, future, data, ext)
-    flows = grid_all.copy()
-    flows["flow"] = mu_point
-    flows["lower_80"], flows["upper_80"] = np.quantile(mu, [0.1, 0.9], axis=0)
+    point, draws_out, flows = _outputs(mu_point, mu, grid_all, keys, future, data, ext)
     info: dict[str, Any] = {
         "formula": formula,
         "estimator": "bayes",
@@ -416,6 +402,38 @@ def _bayes_method(
         "scenario": None if scenario is None else scenario.name,
     }
     return MethodResult(point=point, draws=draws_out, info=info, flows=flows)
+
+
+def _future_inputs(
+    train: FlowPanel,
+    regions: pd.DataFrame,
+    future: list[int],
+    scenario: Scenario | None,
+    covariates: Literal["carry", "trend"],
+    trend_window: int,
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Region attributes extended over the forecast years (scenario applied) and the pairs."""
+    keys = train.region_keys
+    ext = extend_attributes(regions, keys, future, method=covariates, trend_window=trend_window)
+    ext = _apply_scenario(ext, scenario, keys, future)
+    return ext, [(o, d) for o in keys for d in keys if o != d]
+
+
+def _outputs(
+    mu_point: np.ndarray,
+    mu: np.ndarray,
+    grid: pd.DataFrame,
+    keys: list[str],
+    future: list[int],
+    data: SeriesData,
+    ext: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Regional totals (point and draws) and the OD flow table with 80% bounds."""
+    point, draws = _aggregate(mu_point, mu, grid, keys, future, data, ext)
+    flows = grid[["origin", "destination", "year"]].copy()
+    flows["flow"] = mu_point
+    flows["lower_80"], flows["upper_80"] = np.quantile(mu, [0.1, 0.9], axis=0)
+    return point, draws, flows
 
 
 def _fe_part_of_regressors(res: Any, fe_labels: pd.DataFrame, last: int) -> np.ndarray:
