@@ -3,7 +3,7 @@
 Fits ``flow ~ log_wage_ratio + log_dist | orig + dest + year`` on the embedded Kazakhstan
 panel (years 2020, 2021, 2023: 20 regions, 1,140 flows) with
 
-* :func:`migflows.estimation.bayes_gravity.bayes_gravity`, Poisson and negative binomial,
+* :func:`migflows.estimation.bayes.api.bayes_gravity`, Poisson and negative binomial,
   origin and destination effects pooled, 2 chains x 1,000 draws after 1,000 tuning steps
   (``cores=2``), and
 * :func:`migflows.gravity` PPML with the same effects as fixed effects (best of 5 runs),
@@ -39,7 +39,7 @@ import warnings
 import pandas as pd
 
 import migflows
-from migflows.estimation.bayes_gravity import bayes_gravity
+from migflows.estimation.bayes.api import bayes_gravity
 
 FORMULA = "flow ~ log_wage_ratio + log_dist | orig + dest + year"
 

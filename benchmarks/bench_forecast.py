@@ -1,6 +1,6 @@
 """Benchmark a full forecasting backtest (all methods, 5 origins, horizon 3).
 
-Runs :func:`migflows.estimation.forecast_backtest.backtest` with naive, drift, ets, arima,
+Runs :func:`migflows.estimation.forecast.backtest.backtest` with naive, drift, ets, arima,
 bayes_ar and an equal-weight ensemble of the first four on
 
 * Korea (migest's ``korea_gravity``, 17 provinces, annual 2012-2020; origin and destination
@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 import migflows
-from migflows.estimation.forecast_backtest import backtest
+from migflows.estimation.forecast.backtest import backtest
 
 ROOT = Path(__file__).resolve().parents[1]
 KOREA = ROOT.parent / "shared" / "data" / "external" / "korea_migest" / "korea_gravity.csv"

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from migflows.estimation.unit_root import unit_root
+from migflows.estimation.unit_root.api import unit_root
 
 _PURTEST = 'purtest(x, test = "{}", exo = "intercept", lags = "AIC", pmax = 4, p.approx = "{}")'
 CALLS = {

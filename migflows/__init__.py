@@ -31,14 +31,14 @@ from migflows.data import (
 
 if TYPE_CHECKING:
     from migflows import presets, reports
-    from migflows.estimation.bayes_gravity import bayes_gravity
-    from migflows.estimation.forecast import forecast
-    from migflows.estimation.forecast_backtest import backtest
-    from migflows.estimation.gravity import gravity
-    from migflows.estimation.panel import panel
-    from migflows.estimation.panel_results import hausman
-    from migflows.estimation.sim import sim
-    from migflows.estimation.unit_root import adf_by_region, kpss_by_region, unit_root
+    from migflows.estimation.bayes.api import bayes_gravity
+    from migflows.estimation.forecast.api import forecast
+    from migflows.estimation.forecast.backtest import backtest
+    from migflows.estimation.gravity.api import gravity
+    from migflows.estimation.panel.api import panel
+    from migflows.estimation.panel.results import hausman
+    from migflows.estimation.gravity.sim import sim
+    from migflows.estimation.unit_root.api import adf_by_region, kpss_by_region, unit_root
     from migflows.models.scenario import Scenario
     from migflows.reports.tables import compare
 
@@ -46,17 +46,17 @@ __version__ = "0.1.0"
 
 # name -> (module, attribute or None for the module itself)
 _LAZY: dict[str, tuple[str, str | None]] = {
-    "gravity": ("migflows.estimation.gravity", "gravity"),
-    "bayes_gravity": ("migflows.estimation.bayes_gravity", "bayes_gravity"),
-    "panel": ("migflows.estimation.panel", "panel"),
-    "hausman": ("migflows.estimation.panel_results", "hausman"),
-    "sim": ("migflows.estimation.sim", "sim"),
-    "forecast": ("migflows.estimation.forecast", "forecast"),
-    "backtest": ("migflows.estimation.forecast_backtest", "backtest"),
+    "gravity": ("migflows.estimation.gravity.api", "gravity"),
+    "bayes_gravity": ("migflows.estimation.bayes.api", "bayes_gravity"),
+    "panel": ("migflows.estimation.panel.api", "panel"),
+    "hausman": ("migflows.estimation.panel.results", "hausman"),
+    "sim": ("migflows.estimation.gravity.sim", "sim"),
+    "forecast": ("migflows.estimation.forecast.api", "forecast"),
+    "backtest": ("migflows.estimation.forecast.backtest", "backtest"),
     "Scenario": ("migflows.models.scenario", "Scenario"),
-    "unit_root": ("migflows.estimation.unit_root", "unit_root"),
-    "adf_by_region": ("migflows.estimation.unit_root", "adf_by_region"),
-    "kpss_by_region": ("migflows.estimation.unit_root", "kpss_by_region"),
+    "unit_root": ("migflows.estimation.unit_root.api", "unit_root"),
+    "adf_by_region": ("migflows.estimation.unit_root.api", "adf_by_region"),
+    "kpss_by_region": ("migflows.estimation.unit_root.api", "kpss_by_region"),
     "compare": ("migflows.reports.tables", "compare"),
     "presets": ("migflows.presets", None),
     "reports": ("migflows.reports", None),

@@ -1,9 +1,9 @@
 """Named model specifications on the embedded data or your own panel.
 
-Gravity presets (:mod:`migflows.models.gravity_presets`): :func:`gravity_structural`,
+Gravity presets (:mod:`migflows.studies.gravity`): :func:`gravity_structural`,
 :func:`gravity_regional`, :func:`gravity_pair`, :func:`aldashev_dietz`, and the
 :data:`GRAVITY_PRESETS` table of :class:`GravitySpec`. Panel preset
-(:mod:`migflows.models.presets`): :func:`an_becker_cheng`, rate regressions with period
+(:mod:`migflows.studies.an_becker_cheng`): :func:`an_becker_cheng`, rate regressions with period
 slopes and stationarity pre-tests in the spirit of An, Becker & Cheng (2016).
 
 Examples
@@ -14,7 +14,7 @@ Examples
 'ppml'
 """
 
-from migflows.models.gravity_presets import (
+from migflows.studies.gravity import (
     GRAVITY_PRESETS,
     GravitySpec,
     aldashev_dietz,
@@ -22,7 +22,7 @@ from migflows.models.gravity_presets import (
     gravity_regional,
     gravity_structural,
 )
-from migflows.models.presets import an_becker_cheng
+from migflows.studies.an_becker_cheng import an_becker_cheng
 
 __all__ = [
     "GRAVITY_PRESETS",

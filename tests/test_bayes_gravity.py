@@ -1,4 +1,4 @@
-"""migflows.estimation.bayes_gravity: model construction, results plumbing, seeded fits.
+"""migflows.estimation.bayes.api: model construction, results plumbing, seeded fits.
 
 References: the Poisson MLE with dummy fixed effects (statsmodels GLM, independent of
 migflows) and PPML from ``migflows.gravity`` on the same simulated data; the true slopes
@@ -29,8 +29,8 @@ from migflows.errors import (
     NegativeFlowError,
     UnknownVariableError,
 )
-from migflows.estimation.bayes_gravity import DEFAULT_PRIORS, BayesGravityModel, bayes_gravity
-from migflows.estimation.bayes_gravity_results import BayesGravityResults
+from migflows.estimation.bayes.api import DEFAULT_PRIORS, BayesGravityModel, bayes_gravity
+from migflows.estimation.bayes.results import BayesGravityResults
 from migflows.reports.tables import compare, table
 
 TRUE = {"x1": 0.5, "log_d": -1.2}

@@ -23,8 +23,8 @@ from migflows.errors import (
     PanelStructureError,
     YearRangeError,
 )
-from migflows.estimation.forecast import METHODS, MethodSpec, forecast, register_method
-from migflows.estimation.forecast_data import prepare
+from migflows.estimation.forecast.api import METHODS, MethodSpec, forecast, register_method
+from migflows.estimation.forecast.data import prepare
 from migflows.models.scenario import Scenario
 
 FAST = {"n_sims": 200, "random_seed": 3, "progress": False}
@@ -54,7 +54,7 @@ def kz() -> migflows.FlowPanel:
 
 
 @pytest.fixture(scope="module")
-def korea_bayes(korea) -> migflows.estimation.forecast_results.Forecast:
+def korea_bayes(korea) -> migflows.estimation.forecast.results.Forecast:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return forecast(korea, "bayes_ar", 3, **FAST, **BAYES)
@@ -139,7 +139,7 @@ def test_rebalancing_rule_inout_counts():
     tab = toy_table()
     data = prepare(tab)  # not closed: toy in/out are independent
     assert not data.closed
-    from migflows.estimation.forecast_methods import reconcile
+    from migflows.estimation.forecast.methods import reconcile
 
     vals = np.array([[[10.0, 4.0]], [[2.0, 12.0]]])  # 2 regions, 1 year, (in, out)
     data2 = prepare(tab[tab.region.isin(["a", "b"])])
@@ -409,7 +409,7 @@ def test_scenario_validation_and_paths():
 
 def test_registry_accepts_a_new_method(korea):
     """How `gravity` will plug in: a registered spec that uses scenarios and OD flows."""
-    from migflows.estimation.forecast_methods import MethodResult
+    from migflows.estimation.forecast.methods import MethodResult
 
     seen = {}
 
@@ -431,7 +431,7 @@ def test_registry_accepts_a_new_method(korea):
             forecast(toy_table(), "test_gravity", 1, **FAST)
         with pytest.raises(InvalidOptionError, match="already registered"):
             register_method(spec)
-        from migflows.estimation.forecast_backtest import backtest
+        from migflows.estimation.forecast.backtest import backtest
 
         bt = backtest(korea, ["test_gravity"], origins=[2018], horizon=1, n_sims=20, progress=False)
         assert seen["panel"].years[-1] == 2018  # backtests pass the panel cut at the origin

@@ -12,8 +12,8 @@ from test_forecast import korea_panel
 
 import migflows
 from migflows.errors import InvalidOptionError, MigflowsWarning, PanelStructureError
-from migflows.estimation.forecast import forecast
-from migflows.estimation.forecast_backtest import backtest, crps_draws
+from migflows.estimation.forecast.api import forecast
+from migflows.estimation.forecast.backtest import backtest, crps_draws
 
 ALL = ["naive", "drift", "ets", "arima", "bayes_ar", "ensemble"]
 BAYES = {"draws": 150, "tune": 150}

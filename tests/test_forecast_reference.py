@@ -21,8 +21,8 @@ from scipy import stats
 from statsmodels.tsa.arima.model import ARIMA
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from migflows.estimation.forecast import forecast
-from migflows.estimation.forecast_methods import series_scale
+from migflows.estimation.forecast.api import forecast
+from migflows.estimation.forecast.methods import series_scale
 
 DIR = FIXTURES / "forecast"
 SERIES = pd.read_csv(DIR / "korea_series.csv")

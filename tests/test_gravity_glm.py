@@ -46,8 +46,8 @@ from migflows.errors import (
     NegativeFlowError,
     SeparationWarning,
 )
-from migflows.estimation.gravity_glm import MAX_DUMMIES, nb2_theta_ml
-from migflows.estimation.vcov import SmallSampleCorrection as SSC
+from migflows.estimation.gravity.glm import MAX_DUMMIES, nb2_theta_ml
+from migflows.estimation.core.covariance import SmallSampleCorrection as SSC
 
 R_DIR = FIXTURES / "gravity_r"
 SPECS = {
@@ -424,7 +424,7 @@ def test_no_overdispersion_raises_and_suggests_ppml():
 def test_collinear_regressor_dropped_or_raised():
     df = _panel(10)
     df["x2"] = 2 * df["x"]
-    from migflows.estimation.ppml import CollinearityWarning
+    from migflows.estimation.gravity.ppml import CollinearityWarning
 
     with pytest.warns(CollinearityWarning, match="'x2'"):
         res = migflows.gravity("flow ~ x + x2 | orig + dest", df, estimator="gpml")
@@ -448,7 +448,7 @@ def test_negative_and_all_zero_outcomes_are_refused():
 
 
 def test_absorbed_regressor_dropped_on_request_and_counterfactual(fits, kz):
-    from migflows.estimation.ppml import CollinearityWarning
+    from migflows.estimation.gravity.ppml import CollinearityWarning
 
     with pytest.warns(CollinearityWarning, match="'log_wage_ratio'"):
         res = migflows.gravity(

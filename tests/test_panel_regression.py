@@ -47,8 +47,8 @@ from migflows.errors import (
     PanelStructureError,
     UnknownVariableError,
 )
-from migflows.estimation.panel import NickellBiasWarning, PanelResults, hausman, panel
-from migflows.estimation.panel_results import HausmanWarning
+from migflows.estimation.panel.api import NickellBiasWarning, PanelResults, hausman, panel
+from migflows.estimation.panel.results import HausmanWarning
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "plm"
 REF = pd.read_csv(FIX / "plm_coefficients.csv")

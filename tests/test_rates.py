@@ -88,7 +88,7 @@ def test_period_and_population_errors() -> None:
 
 
 def test_unit_root_reads_a_flowpanel() -> None:
-    from migflows.estimation.unit_root import region_table
+    from migflows.estimation.unit_root.api import region_table
 
     kz = migflows.load_kazakhstan()
     direct = migflows.unit_root(
@@ -103,7 +103,7 @@ def test_unit_root_reads_a_flowpanel() -> None:
 
 
 def test_single_series_tests_read_a_flowpanel() -> None:
-    from migflows.estimation.unit_root import region_table
+    from migflows.estimation.unit_root.api import region_table
 
     kz = migflows.load_kazakhstan()
     table = region_table(kz, "unemployment")

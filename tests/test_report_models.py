@@ -27,7 +27,7 @@ def test_panel_section_numbers(tmp_path: Path) -> None:
 
     import pandas as pd
 
-    from migflows.estimation.unit_root import region_table
+    from migflows.estimation.unit_root.api import region_table
     from migflows.reports.sections.panel import fit_rate_models, unit_root_table
 
     kz = migflows.load_kazakhstan()

@@ -36,7 +36,7 @@ from migflows.errors import (
     PanelStructureError,
     SelfFlowError,
 )
-from migflows.estimation.sim import SIMResults, sim
+from migflows.estimation.gravity.sim import SIMResults, sim
 
 # ---------------------------------------------------------------------------- spint's numbers
 SPINT = {

@@ -26,13 +26,13 @@ from migflows.errors import (
     NonNumericError,
     PanelStructureError,
 )
-from migflows.estimation.unit_root import (
+from migflows.estimation.unit_root.api import (
     UnitRootResult,
     adf_by_region,
     kpss_by_region,
     unit_root,
 )
-from migflows.estimation.unit_root_core import mackinnon_pvalue
+from migflows.estimation.unit_root.statistics import mackinnon_pvalue
 
 FIX = FIXTURES / "unit_root"
 RTOL = 1e-6

@@ -1,1 +1,1 @@
-"""Model specifications: fixest-style formula parsing, presets, scenarios."""
+"""Model specifications: fixest-style formula parsing, the design builder, scenarios."""

@@ -13,7 +13,7 @@ from migflows.reports.commands._input import add_input_options, read_input
 
 def register(subparsers: Any) -> None:
     """Add the ``forecast`` sub-command."""
-    from migflows.estimation.forecast import METHODS
+    from migflows.estimation.forecast.api import METHODS
 
     parser = subparsers.add_parser(
         "forecast",

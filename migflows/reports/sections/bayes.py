@@ -16,8 +16,8 @@ FORMULA = "flow ~ log_wage_ratio + unemp_diff + log_dist | orig + dest + year"
 
 def fit_bayes(ctx: ReportContext) -> dict[str, Any]:
     """Negative binomial hierarchical gravity (pooled origin and destination effects) and PPML."""
-    from migflows.estimation.bayes_gravity import bayes_gravity
-    from migflows.estimation.gravity import gravity
+    from migflows.estimation.bayes.api import bayes_gravity
+    from migflows.estimation.gravity.api import gravity
 
     panel = ctx.panel
     needed = [a for a in ("wage", "unemployment") if a in panel.attributes]

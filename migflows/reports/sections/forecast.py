@@ -15,8 +15,8 @@ FAST_METHODS = ("naive", "drift", "gravity")
 
 def run_forecasts(ctx: ReportContext) -> dict[str, Any]:
     """Forecasts (ensemble of the methods) and a backtest; shorter with ``ctx.fast``."""
-    from migflows.estimation.forecast import forecast
-    from migflows.estimation.forecast_backtest import backtest
+    from migflows.estimation.forecast.api import forecast
+    from migflows.estimation.forecast.backtest import backtest
 
     panel = ctx.panel
     if len(panel.years) < 3:

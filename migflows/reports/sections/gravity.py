@@ -27,7 +27,7 @@ def fit_gravity_models(panel: FlowPanel) -> dict[str, Any]:
 
     Returns a dict with the fitted models by column title, the drivers used and the years.
     """
-    from migflows.estimation.gravity import gravity
+    from migflows.estimation.gravity.api import gravity
 
     if panel.distances is None:
         raise SectionSkipped("the data have no distances or coordinates")

@@ -17,7 +17,7 @@ UNIT_ROOT_VARIABLES = ("unemployment", "wage", "grp_pc", "population")
 
 def unit_root_table(panel: FlowPanel) -> pd.DataFrame:
     """IPS (unit-root null) and Hadri (stationarity null) on the annual region series."""
-    from migflows.estimation.unit_root import region_table, unit_root
+    from migflows.estimation.unit_root.api import region_table, unit_root
 
     rows = []
     for variable in [v for v in UNIT_ROOT_VARIABLES if v in panel.attributes]:
@@ -86,7 +86,7 @@ def _log_if_level(variable: str) -> Any:
 
 def fit_rate_models(panel: FlowPanel) -> dict[str, Any]:
     """Region-level net migration rate regressions (pooled, FE, RE) on complete years."""
-    from migflows.estimation.panel import panel as fit_panel
+    from migflows.estimation.panel.api import panel as fit_panel
 
     needed = [a for a in ("population", "wage", "unemployment") if a in panel.attributes]
     if "population" not in needed or len(needed) < 2:
@@ -155,7 +155,7 @@ class PanelSection:
 
     @staticmethod
     def _hausman(models: dict[str, Any]) -> str:
-        from migflows.estimation.panel_results import hausman
+        from migflows.estimation.panel.results import hausman
 
         fe, re_ = models.get("FE (entity + time)"), models.get("RE")
         if fe is None or re_ is None:
@@ -173,7 +173,7 @@ class PanelSection:
 
     @staticmethod
     def _abc() -> str:
-        from migflows.models.presets import an_becker_cheng
+        from migflows.studies.an_becker_cheng import an_becker_cheng
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -28,12 +28,12 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError
-from migflows.estimation.results import SummaryTable
+from migflows.estimation.core.results import SummaryTable
 
 if TYPE_CHECKING:
     from xarray import DataArray, DataTree
 
-    from migflows.estimation.bayes_gravity import BayesGravityModel
+    from migflows.estimation.bayes.api import BayesGravityModel
 
 __all__ = ["BayesGravityResults"]
 
@@ -50,7 +50,7 @@ class BayesGravityResults:
     >>> import numpy as np
     >>> import migflows
     >>> from arviz_base import from_dict
-    >>> from migflows.estimation.bayes_gravity import bayes_gravity
+    >>> from migflows.estimation.bayes.api import bayes_gravity
     >>> kz = migflows.load_kazakhstan(years=[2021])
     >>> m = bayes_gravity("flow ~ log_dist | orig + dest", kz, sample=False)
     >>> rng = np.random.default_rng(0)

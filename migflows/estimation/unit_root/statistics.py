@@ -7,7 +7,7 @@ wrapped nor copied). The computations re-implement those of R ``plm`` 2.6-2
 MacKinnon (1994) response-surface coefficients and scipy the reference distributions.
 
 Every function here works on validated, NaN-free arrays; the public boundary lives in
-:mod:`migflows.estimation.unit_root`. Regressions of units that share the same length
+:mod:`migflows.estimation.unit_root.api`. Regressions of units that share the same length
 and lag order are stacked into 3-D arrays and solved together by batched QR, which is
 what makes 2,000-unit panels cheap.
 """

@@ -34,8 +34,8 @@ from typing import Any
 
 from migflows.data.kazakhstan import load_kazakhstan
 from migflows.data.panel import FlowPanel
-from migflows.estimation.gravity import gravity
-from migflows.estimation.gravity_results import GravityResults
+from migflows.estimation.gravity.api import gravity
+from migflows.estimation.gravity.results import GravityResults
 
 DEFAULT_YEARS = (2020, 2021, 2023)
 """Embedded years with wages, unemployment and population for every region."""

@@ -23,7 +23,7 @@ handful of years per region a region-specific one is not identified); ``bayesMig
 it hierarchically across countries instead.
 
 Forecast trajectories draw a posterior sample and simulate the AR(1) forward year by year;
-they are then rebalanced (in :func:`migflows.estimation.forecast_methods.reconcile`) to a
+they are then rebalanced (in :func:`migflows.estimation.forecast.methods.reconcile`) to a
 national zero sum by subtracting the population-weighted mean rate, i.e. distributing the
 national excess in proportion to population as ``bayesPop`` does with net migration. The
 point forecast is the mean of the trajectories.
@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from migflows.errors import MigflowsWarning, PanelStructureError
-from migflows.estimation.forecast_data import Gaps, SeriesData
-from migflows.estimation.forecast_methods import MethodResult, check_years
+from migflows.estimation.forecast.data import Gaps, SeriesData
+from migflows.estimation.forecast.methods import MethodResult, check_years
 
 
 def net_rates(data: SeriesData) -> np.ndarray:

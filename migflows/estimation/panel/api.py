@@ -4,7 +4,7 @@
 pooled OLS/WLS models with linearmodels (``PanelOLS``, ``RandomEffects``,
 ``FirstDifferenceOLS``, ``BetweenOLS``, ``PooledOLS``) from a fixest-style formula on a
 FlowPanel (region-year or pair-year rates) or a long DataFrame, and returns a
-:class:`~migflows.estimation.panel_results.PanelResults`. :func:`hausman` compares FE and RE.
+:class:`~migflows.estimation.panel.results.PanelResults`. :func:`hausman` compares FE and RE.
 
 Covariances and their small-sample conventions (checked against R ``plm`` 2.6 in
 ``tests/test_panel_regression.py``):
@@ -66,13 +66,13 @@ from migflows.errors import (
     ModelSpecificationError,
     format_values,
 )
-from migflows.estimation.panel_design import (
+from migflows.estimation.panel.design import (
     ENTITY_ALIASES,
     TIME_ALIASES,
     PanelDesign,
     build_panel_design,
 )
-from migflows.estimation.panel_results import (
+from migflows.estimation.panel.results import (
     HausmanWarning,
     PanelResults,
     TestStatistic,
@@ -396,7 +396,7 @@ def panel(
     Examples
     --------
     >>> import migflows
-    >>> from migflows.estimation.panel import panel
+    >>> from migflows.estimation.panel.api import panel
     >>> kz = migflows.load_kazakhstan()
     >>> res = panel("net_rate ~ unemployment + log_rel_grp_pc | entity + time", kz,
     ...             weights="population", vcov={"cluster": "entity"})

@@ -75,7 +75,7 @@ class UnitRootResult:
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from migflows.estimation.unit_root import unit_root
+    >>> from migflows.estimation.unit_root.api import unit_root
     >>> idx = pd.MultiIndex.from_product([list("abcdef"), range(1990, 2020)])
     >>> y = np.random.default_rng(4).normal(size=(6, 30)).cumsum(1).ravel()
     >>> res = unit_root(pd.DataFrame({"y": y}, index=idx), "y", "madwu", lags=0)

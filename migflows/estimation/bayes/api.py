@@ -4,7 +4,7 @@ A fixest-style formula becomes a PyMC model in the spirit of bambi: the regresso
 the effects listed after ``|`` are stored as ``pm.Data`` with named coordinates (dims
 ``obs``, ``coef`` and one dim per effect, e.g. ``orig``, ``dest``, ``year``), NUTS samples
 the posterior, and the fit returns an ArviZ ``DataTree`` wrapped in
-:class:`~migflows.estimation.bayes_gravity_results.BayesGravityResults`.
+:class:`~migflows.estimation.bayes.results.BayesGravityResults`.
 
 The model
 ---------
@@ -55,7 +55,7 @@ centred form runs into the funnel and NUTS reports divergences: switch to
 Examples
 --------
 >>> import migflows
->>> from migflows.estimation.bayes_gravity import bayes_gravity
+>>> from migflows.estimation.bayes.api import bayes_gravity
 >>> kz = migflows.load_kazakhstan(years=[2020, 2021])
 >>> m = bayes_gravity("flow ~ log_wage_ratio + log_dist | orig + dest + year", kz,
 ...                   sample=False)
@@ -72,7 +72,7 @@ import numpy as np
 import pandas as pd
 
 from migflows.data.panel import FlowPanel
-from migflows.estimation.bayes_model import (
+from migflows.estimation.bayes.model import (
     DEFAULT_GROUPS,
     DEFAULT_PRIORS,
     BayesGravityModel,
@@ -82,7 +82,7 @@ from migflows.estimation.bayes_model import (
 from migflows.models.formula import parse_formula
 
 if TYPE_CHECKING:
-    from migflows.estimation.bayes_gravity_results import BayesGravityResults
+    from migflows.estimation.bayes.results import BayesGravityResults
 
 __all__ = ["DEFAULT_PRIORS", "BayesGravityModel", "bayes_gravity"]
 
@@ -218,7 +218,7 @@ def bayes_gravity(
     --------
     >>> import migflows
     >>> kz = migflows.load_kazakhstan(years=[2020, 2021])
-    >>> m = migflows.estimation.bayes_gravity.bayes_gravity(
+    >>> m = migflows.estimation.bayes.api.bayes_gravity(
     ...     "flow ~ log_dist | orig + dest + year", kz, family="negbin", sample=False)
     >>> m.fixed, m.pooled
     (('year',), ('orig', 'dest'))

@@ -70,7 +70,7 @@ from migflows.errors import (
     NegativeFlowError,
     SeparationWarning,
 )
-from migflows.estimation._demean import Demeaner
+from migflows.estimation.core.demean import Demeaner
 
 __all__ = ["CollinearityWarning", "PPMLFit", "fit_ppml"]
 
@@ -460,7 +460,7 @@ def fit_ppml(
         caller adds a constant column.
     fe : DataFrame or array-like (n, G), optional
         Fixed-effect identifiers, one column per (possibly interacted) fixed effect, any labels
-        (see :func:`migflows.estimation._demean.encode_fixed_effects` for ``orig^year``).
+        (see :func:`migflows.estimation.core.demean.encode_fixed_effects` for ``orig^year``).
     weights : array-like (n,), optional
         Positive observation weights.
     offset : array-like (n,), optional

@@ -10,7 +10,7 @@ on any FlowPanel and says element by element what follows the paper and what is 
 
 Steps:
 
-1. Stationarity pre-tests (:func:`migflows.estimation.unit_root.unit_root`): IPS (null: unit
+1. Stationarity pre-tests (:func:`migflows.estimation.unit_root.api.unit_root`): IPS (null: unit
    root) and Hadri (null: stationarity) on the annual region-level series behind each
    regressor and on the dependent variable. Each unit is trimmed to its last run of
    consecutive years (the tests need consecutive periods); Hadri uses the years every unit has.
@@ -40,9 +40,9 @@ from migflows.errors import (
     MigflowsError,
     MigflowsWarning,
 )
-from migflows.estimation.panel import panel
-from migflows.estimation.panel_design import _runs
-from migflows.estimation.panel_results import PanelResults
+from migflows.estimation.panel.api import panel
+from migflows.estimation.panel.design import _runs
+from migflows.estimation.panel.results import PanelResults
 
 __all__ = ["ABCResult", "run_abc"]
 
@@ -132,7 +132,7 @@ class ABCResult:
 
         Examples
         --------
-        >>> from migflows.models.presets import an_becker_cheng
+        >>> from migflows.studies.an_becker_cheng import an_becker_cheng
         >>> res = an_becker_cheng()  # doctest: +SKIP
         >>> res.table().columns.tolist()  # doctest: +SKIP
         ['early', 'late', 'difference']
@@ -217,7 +217,7 @@ def pretest(
     options: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Panel unit-root / stationarity tests of annual (entity, year) series, one row per test."""
-    from migflows.estimation.unit_root import unit_root  # heavy; only needed here
+    from migflows.estimation.unit_root.api import unit_root  # heavy; only needed here
 
     rows = []
     for var in variables:
@@ -400,7 +400,7 @@ def run_abc(
             raise InvalidOptionError(
                 f"period {name!r} ({lo}-{hi}) contains none of the data's flow years "
                 f"({', '.join(map(str, data.years))}); choose periods that do, e.g. "
-                "migflows.models.presets.KAZAKHSTAN_PERIODS for the embedded data."
+                "migflows.studies.an_becker_cheng.KAZAKHSTAN_PERIODS for the embedded data."
             )
     pair = level == "pair"
     mapping = PAIR_REGRESSORS if pair else REGION_REGRESSORS

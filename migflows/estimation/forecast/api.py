@@ -18,7 +18,7 @@ Methods (see :data:`METHODS`):
 ``gravity``
     Origin–destination flows predicted by a fitted gravity model driven by covariate paths
     (carried forward, trended, or a :class:`~migflows.models.scenario.Scenario`); see
-    :mod:`migflows.estimation.forecast_gravity`. Balances add up to zero by construction.
+    :mod:`migflows.estimation.forecast.gravity`. Balances add up to zero by construction.
 
 Horizons are calendar years after the last observed year. Gaps in the observed years
 (Kazakhstan's OD years 2010, 2015, 2020, 2021, 2023, 2024): ``naive``, ``drift`` and
@@ -33,7 +33,7 @@ the Kazakhstan backtest, origins 2020/2021/2023, the 80% intervals of ``arima`` 
 Coherence: for internal migration of a complete set of regions (a FlowPanel, or a table
 whose observed net balances sum to zero) every trajectory is rebalanced so that net
 balances sum to zero nationally in every year, and arrivals/departures are non-negative;
-see :func:`~migflows.estimation.forecast_methods.reconcile` for the rules.
+see :func:`~migflows.estimation.forecast.methods.reconcile` for the rules.
 """
 
 from __future__ import annotations
@@ -56,11 +56,11 @@ from migflows.errors import (
     PanelStructureError,
     format_values,
 )
-from migflows.estimation import forecast_gravity
-from migflows.estimation import forecast_methods as fm
-from migflows.estimation.forecast_bayes import bayes_ar
-from migflows.estimation.forecast_data import Gaps, SeriesData, Target, describe, prepare
-from migflows.estimation.forecast_results import Forecast, _check_level
+from migflows.estimation.forecast import gravity as forecast_gravity
+from migflows.estimation.forecast import methods as fm
+from migflows.estimation.forecast.bayes_ar import bayes_ar
+from migflows.estimation.forecast.data import Gaps, SeriesData, Target, describe, prepare
+from migflows.estimation.forecast.results import Forecast, _check_level
 from migflows.models.scenario import Scenario
 
 __all__ = ["METHODS", "MethodSpec", "forecast", "register_method"]
@@ -78,7 +78,7 @@ class MethodSpec:
         Name passed as ``method=``.
     fit : callable
         ``fit(data: SeriesData, horizon, *, n_sims, rng, progress, gaps, **options)``
-        returning a :class:`~migflows.estimation.forecast_methods.MethodResult`; methods
+        returning a :class:`~migflows.estimation.forecast.methods.MethodResult`; methods
         with ``needs_panel`` also receive ``panel=`` and ``scenario=``.
     components : {"auto", "net"}
         ``"auto"``: arrivals and departures when available; ``"net"``: net only.
@@ -133,7 +133,7 @@ def register_method(spec: MethodSpec, *, replace: bool = False) -> None:
 
     Examples
     --------
-    >>> from migflows.estimation.forecast import METHODS
+    >>> from migflows.estimation.forecast.api import METHODS
     >>> sorted(METHODS)[:3]
     ['arima', 'bayes_ar', 'drift']
     """
@@ -236,7 +236,7 @@ def forecast(
     Examples
     --------
     >>> import migflows
-    >>> from migflows.estimation.forecast import forecast
+    >>> from migflows.estimation.forecast.api import forecast
     >>> kz = migflows.load_kazakhstan(years=[2020, 2021, 2023, 2024])
     >>> fc = forecast(kz, "drift", horizon=2, n_sims=200, random_seed=1, progress=False)
     >>> bool(abs(fc.predicted_mean.sum().to_numpy()).max() < 1e-6)
@@ -586,7 +586,7 @@ def _ensemble_weights(
     elif weights == "equal":
         w = np.ones(len(members))
     elif weights == "backtest":
-        from migflows.estimation.forecast_backtest import run_backtest
+        from migflows.estimation.forecast.backtest import run_backtest
 
         bt = run_backtest(
             series,

@@ -1,6 +1,6 @@
 """Per-region forecasting methods (naive, drift, ETS, ARIMA) and the coherence step.
 
-Each method maps :class:`~migflows.estimation.forecast_data.SeriesData` to a
+Each method maps :class:`~migflows.estimation.forecast.data.SeriesData` to a
 :class:`MethodResult`: point forecasts and simulated trajectories of every component
 (arrivals and departures, or net) for every region and the next ``horizon`` calendar years.
 Draws of different regions are simulated independently here; the coherence step
@@ -29,7 +29,7 @@ from migflows.errors import (
     PanelStructureError,
     format_values,
 )
-from migflows.estimation.forecast_data import Gaps, SeriesData, regular_series
+from migflows.estimation.forecast.data import Gaps, SeriesData, regular_series
 
 Transform = Literal["auto", "log", "none"]
 #: Largest per-path multiple of the estimated innovation sd (see :func:`variance_mixture`).

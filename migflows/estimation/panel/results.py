@@ -1,6 +1,6 @@
 """Results of :func:`migflows.panel` and the Hausman test.
 
-:class:`PanelResults` subclasses :class:`~migflows.estimation.results.RegressionResults` (same
+:class:`PanelResults` subclasses :class:`~migflows.estimation.core.results.RegressionResults` (same
 vocabulary: ``params``, ``std_errors``, ``tstats``, ``pvalues``, ``cov``, ``conf_int``,
 ``to_frame``, ``summary``, ``nobs``) and adds the panel statistics of linearmodels (R-squared
 within / between / overall, F statistic, entities and periods, random-effects ``theta``). Its
@@ -24,8 +24,8 @@ import pandas as pd
 from scipy import stats
 
 from migflows.errors import InvalidOptionError, MigflowsWarning, ModelSpecificationError
-from migflows.estimation.results import RegressionResults
-from migflows.estimation.vcov import CovarianceEstimate, SmallSampleCorrection
+from migflows.estimation.core.results import RegressionResults
+from migflows.estimation.core.covariance import CovarianceEstimate, SmallSampleCorrection
 
 __all__ = ["HausmanWarning", "PanelResults", "TestStatistic", "hausman"]
 
@@ -85,7 +85,7 @@ class PanelResults(RegressionResults):
     Examples
     --------
     >>> import pandas as pd
-    >>> import migflows.estimation.panel as P
+    >>> import migflows.estimation.panel.api as P
     >>> df = pd.DataFrame({"id": [1, 1, 1, 2, 2, 2, 3, 3, 3], "t": [1, 2, 3] * 3,
     ...                    "y": [1.0, 2, 2.5, 0.5, 1.5, 3, 2, 2, 4],
     ...                    "x": [0.1, 0.4, 0.2, 0.3, 0.9, 0.8, 0.5, 0.1, 0.7]})
@@ -158,7 +158,7 @@ class PanelResults(RegressionResults):
         Examples
         --------
         >>> import pandas as pd
-        >>> import migflows.estimation.panel as P
+        >>> import migflows.estimation.panel.api as P
         >>> df = pd.DataFrame({"id": [1, 1, 1, 2, 2, 2, 3, 3, 3], "t": [1, 2, 3] * 3,
         ...                    "y": [1.0, 2, 2.5, 0.5, 1.5, 3, 2, 2, 4],
         ...                    "x": [0.1, 0.4, 0.2, 0.3, 0.9, 0.8, 0.5, 0.1, 0.7]})
@@ -337,7 +337,7 @@ class PanelResults(RegressionResults):
         Examples
         --------
         >>> import pandas as pd
-        >>> import migflows.estimation.panel as P
+        >>> import migflows.estimation.panel.api as P
         >>> df = pd.DataFrame({"id": [1, 1, 2, 2], "t": [1, 2, 1, 2],
         ...                    "y": [1.0, 2.0, 0.5, 2.0], "x": [0.0, 1.0, 0.0, 1.5]})
         >>> res = P.panel("y ~ x", df, entity="id", time="t", estimator="pooled")
@@ -410,7 +410,7 @@ def hausman(fe: PanelResults, re: PanelResults) -> TestStatistic:
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> import migflows.estimation.panel as P
+    >>> import migflows.estimation.panel.api as P
     >>> rng = np.random.default_rng(0)
     >>> df = pd.DataFrame({"id": np.repeat(np.arange(30), 5), "t": np.tile(np.arange(5), 30)})
     >>> df["x"] = rng.normal(size=150)

@@ -24,7 +24,7 @@ variance they assume and therefore in how they weight observations:
 
 Engines (option ``engine=``)
     ``"demean"`` (default): IRLS (Fisher scoring) whose weighted least-squares step removes
-    the fixed effects by weighted demeaning (:mod:`migflows.estimation._demean`), as the PPML
+    the fixed effects by weighted demeaning (:mod:`migflows.estimation.core.demean`), as the PPML
     core does; nothing of size ``n x levels`` is built. ``"dummies"``: statsmodels ``GLM``
     (``Poisson``, ``NegativeBinomial(alpha)``, ``Gamma(Log)``) on the regressors plus one
     indicator column per fixed-effect level (all of the first fixed effect, all but one of the
@@ -103,17 +103,17 @@ from migflows.errors import (
     SeparationWarning,
     format_values,
 )
-from migflows.estimation._demean import demean
-from migflows.estimation.gravity_results import GravityFit, GravityResults
-from migflows.estimation.ppml import (
+from migflows.estimation.core.demean import demean
+from migflows.estimation.gravity.results import GravityFit, GravityResults
+from migflows.estimation.gravity.ppml import (
     CollinearityWarning,
     _collinear_columns,
     _prune_fe,
     _recode,
     _separation_ir,
 )
-from migflows.estimation.results import SandwichPieces
-from migflows.estimation.vcov import SmallSampleCorrection, count_fixef_parameters
+from migflows.estimation.core.results import SandwichPieces
+from migflows.estimation.core.covariance import SmallSampleCorrection, count_fixef_parameters
 from migflows.models.design import Design
 
 __all__ = ["MAX_DUMMIES", "fit", "nb2_theta_ml"]
@@ -433,7 +433,7 @@ def fit(
             f"estimator={estimator!r} is not handled here; use 'negbin' or 'gpml'."
         )
     opts = _options(estimator, options)
-    from migflows.estimation.gravity import _merge_dropped, _subset
+    from migflows.estimation.gravity.api import _merge_dropped, _subset
 
     y_all = design.y.to_numpy(dtype=float)
     if (y_all < 0).any():

@@ -86,8 +86,8 @@ from migflows.errors import (
     SelfFlowError,
     format_values,
 )
-from migflows.estimation.results import RegressionResults, SandwichPieces
-from migflows.estimation.vcov import SmallSampleCorrection
+from migflows.estimation.core.results import RegressionResults, SandwichPieces
+from migflows.estimation.core.covariance import SmallSampleCorrection
 
 __all__ = ["FORMS", "SIMResults", "sim"]
 
@@ -135,7 +135,7 @@ class SIMFit:
 class SIMResults(RegressionResults):
     """Results of :func:`sim`: the shared vocabulary plus the spatial-interaction fit measures.
 
-    Attributes beyond :class:`~migflows.estimation.results.RegressionResults`: ``form``,
+    Attributes beyond :class:`~migflows.estimation.core.results.RegressionResults`: ``form``,
     ``cost``, ``stats`` and the measures ``srmse``, ``ssi``, ``d2``, ``adj_d2``,
     ``pseudo_rsquared``, ``adj_pseudo_rsquared``, ``aic``, ``deviance``, ``null_deviance``,
     ``llf``, ``llnull``; ``fitted``, ``resid``, ``dropped`` and :meth:`predict`.

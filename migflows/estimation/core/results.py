@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from migflows.errors import InvalidOptionError, MissingColumnError
-from migflows.estimation.vcov import (
+from migflows.estimation.core.covariance import (
     CovarianceEstimate,
     SmallSampleCorrection,
     VcovSpec,
@@ -191,7 +191,7 @@ class RegressionResults:
             Estimates.
         pieces : SandwichPieces
         vcov : str or dict, default "hetero"
-            See :func:`migflows.estimation.vcov.parse_vcov`.
+            See :func:`migflows.estimation.core.covariance.parse_vcov`.
         ssc : SmallSampleCorrection, optional
             Default :meth:`SmallSampleCorrection.fixest`.
         **kwargs

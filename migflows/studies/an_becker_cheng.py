@@ -11,7 +11,7 @@ Panel (rate-regression) presets
     An, Becker & Cheng (2016): migration rates on wage gaps, unemployment and relative
     uncertainty, boom versus crisis, WLS, stationarity pre-tests.
 
-Gravity presets live in :mod:`migflows.models.gravity_presets`; :mod:`migflows.presets` exposes
+Gravity presets live in :mod:`migflows.studies.gravity`; :mod:`migflows.presets` exposes
 both.
 """
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from migflows.data.panel import FlowPanel
-    from migflows.estimation.panel_abc import ABCResult
+    from migflows.studies.abc_models import ABCResult
 
 __all__ = ["KAZAKHSTAN_PERIODS", "PAPER_PERIODS", "an_becker_cheng"]
 
@@ -100,7 +100,7 @@ def an_becker_cheng(
     vcov : str or dict, optional
         Default ``{"cluster": "origin+destination"}`` (pair) / ``{"cluster": "entity"}``.
     tests : sequence of str, default ("ips", "hadri")
-        Tests of :func:`migflows.estimation.unit_root.unit_root`.
+        Tests of :func:`migflows.estimation.unit_root.api.unit_root`.
     unit_root_options : mapping, optional
         Passed to ``unit_root`` (``lags``, ``max_lags``, ``trend``...).
     by_period : bool, default True
@@ -116,12 +116,12 @@ def an_becker_cheng(
 
     Examples
     --------
-    >>> from migflows.models.presets import an_becker_cheng
+    >>> from migflows.studies.an_becker_cheng import an_becker_cheng
     >>> res = an_becker_cheng()  # doctest: +SKIP
     >>> print(res.table())  # doctest: +SKIP
     """
     import migflows
-    from migflows.estimation.panel_abc import run_abc
+    from migflows.studies.abc_models import run_abc
 
     embedded = data is None
     panel_data = migflows.load_kazakhstan() if data is None else data

@@ -40,9 +40,9 @@ from migflows.errors import (
     InvalidOptionError,
     PanelStructureError,
 )
-from migflows.estimation import unit_root_core as core
-from migflows.estimation import unit_root_tables as tables
-from migflows.estimation.unit_root_input import (
+from migflows.estimation.unit_root import statistics as core
+from migflows.estimation.unit_root import critical_values as tables
+from migflows.estimation.unit_root.inputs import (
     _HYPOTHESES,
     _TEST_ALIASES,
     _TREND_ALIASES,
@@ -57,7 +57,7 @@ from migflows.estimation.unit_root_input import (
     _require_balanced,
     _resolve_lags,
 )
-from migflows.estimation.unit_root_result import UnitRootResult
+from migflows.estimation.unit_root.results import UnitRootResult
 
 __all__ = ["UnitRootResult", "adf_by_region", "kpss_by_region", "region_table", "unit_root"]
 

@@ -42,8 +42,8 @@ from migflows.errors import (
     UnknownVariableError,
     format_values,
 )
-from migflows.estimation.forecast_data import Gaps, SeriesData
-from migflows.estimation.forecast_methods import MethodResult
+from migflows.estimation.forecast.data import Gaps, SeriesData
+from migflows.estimation.forecast.methods import MethodResult
 from migflows.models.scenario import Scenario
 
 DRIVERS = (("wage", "log_wage_ratio"), ("unemployment", "unemp_diff"))
@@ -196,7 +196,7 @@ def gravity_method(
             trend_window=trend_window,
             options=bayes_options or {},
         )
-    from migflows.estimation.gravity import gravity
+    from migflows.estimation.gravity.api import gravity
     from migflows.models.design import evaluate_rhs
     from migflows.models.formula import parse_formula
 
@@ -325,7 +325,7 @@ def _bayes_method(
     options: dict[str, Any],
 ) -> MethodResult:
     """The gravity method driven by the Bayesian hierarchical gravity posterior."""
-    from migflows.estimation.bayes_gravity import bayes_gravity
+    from migflows.estimation.bayes.api import bayes_gravity
 
     if panel is None:
         raise ModelSpecificationError(
@@ -444,8 +444,8 @@ def _fe_part_of_regressors(res: Any, fe_labels: pd.DataFrame, last: int) -> np.n
     (as the fixed effects of the flows are), and the effects are read at the forecast rows'
     levels; the year part is carried forward from the last estimated year.
     """
-    from migflows.estimation._demean import demean
-    from migflows.estimation.gravity_results import _solve_fixef
+    from migflows.estimation.core.demean import demean
+    from migflows.estimation.gravity.results import _solve_fixef
 
     design = res._fit.design
     names = list(res.params.index)

@@ -57,7 +57,7 @@ from migflows.errors import (
     UnknownVariableError,
     format_values,
 )
-from migflows.estimation._demean import demean
+from migflows.estimation.core.demean import demean
 from migflows.models.formula import Call, Formula, Interaction, Term, Variable
 
 __all__ = ["INTERCEPT", "PanelDesign", "build_panel_design"]

@@ -5,14 +5,14 @@ DataFrame) with one of several estimators:
 
 ``ppml``
     Poisson pseudo-maximum likelihood with high-dimensional fixed effects
-    (:func:`migflows.estimation.ppml.fit_ppml`: ppmlhdfe's algorithm, separation and
+    (:func:`migflows.estimation.gravity.ppml.fit_ppml`: ppmlhdfe's algorithm, separation and
     singleton checks). Keeps zero flows; the workhorse of the gravity literature
     (Santos Silva & Tenreyro 2006).
 ``ols``
     Log-linear OLS of ``log(flow)`` with absorbed fixed effects; zero flows are dropped
     with a warning and their count, or ``log1p`` on request (``zeros="log1p"``).
 ``negbin``, ``gpml``
-    Negative binomial (NB2) and gamma PML (see :mod:`migflows.estimation.gravity_glm`).
+    Negative binomial (NB2) and gamma PML (see :mod:`migflows.estimation.gravity.glm`).
 
 The identification guard: region-year drivers (wage ratio, GRP per capita, unemployment)
 are absorbed by origin-year and destination-year fixed effects — only pair-varying
@@ -31,11 +31,11 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import FixedEffectError, InvalidOptionError, format_values
-from migflows.estimation._demean import demean
-from migflows.estimation.gravity_results import GravityFit, GravityResults
-from migflows.estimation.ppml import fit_ppml
-from migflows.estimation.results import SandwichPieces
-from migflows.estimation.vcov import SmallSampleCorrection
+from migflows.estimation.core.demean import demean
+from migflows.estimation.gravity.results import GravityFit, GravityResults
+from migflows.estimation.gravity.ppml import fit_ppml
+from migflows.estimation.core.results import SandwichPieces
+from migflows.estimation.core.covariance import SmallSampleCorrection
 from migflows.models.design import Design, build_design
 from migflows.models.formula import parse_formula
 
@@ -134,7 +134,7 @@ def gravity(
         return _fit_ols(design, data, periods, vcov, ssc, zeros)
     import importlib
 
-    gravity_glm = importlib.import_module("migflows.estimation.gravity_glm")
+    gravity_glm = importlib.import_module("migflows.estimation.gravity.glm")
     return gravity_glm.fit(estimator, design, data, periods, vcov, ssc, options)
 
 
@@ -300,7 +300,7 @@ def _fit_ols(
         collinear = tuple(n for i, n in enumerate(names) if i not in keep)
         import warnings
 
-        from migflows.estimation.ppml import CollinearityWarning
+        from migflows.estimation.gravity.ppml import CollinearityWarning
 
         warnings.warn(
             f"Dropped collinear regressor(s) {format_values(collinear)}.",

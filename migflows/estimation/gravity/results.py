@@ -18,7 +18,7 @@ from migflows.errors import (
     UnknownVariableError,
     format_values,
 )
-from migflows.estimation.results import RegressionResults
+from migflows.estimation.core.results import RegressionResults
 from migflows.models.design import Design, evaluate_rhs
 
 Changes = Mapping[str, Mapping[str, float] | Mapping[str, Mapping[int, float]]]

@@ -25,8 +25,8 @@ from migflows.errors import (
     PanelStructureError,
     format_values,
 )
-from migflows.estimation import unit_root_core as core
-from migflows.estimation import unit_root_tables as tables
+from migflows.estimation.unit_root import statistics as core
+from migflows.estimation.unit_root import critical_values as tables
 
 TESTS = ("ips", "llc", "madwu", "choi", "hadri", "cips")
 _TEST_ALIASES = {"levinlin": "llc", "fisher": "madwu", "maddala-wu": "madwu"}

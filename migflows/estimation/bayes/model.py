@@ -1,7 +1,7 @@
-"""The PyMC model behind :func:`migflows.estimation.bayes_gravity.bayes_gravity`.
+"""The PyMC model behind :func:`migflows.estimation.bayes.api.bayes_gravity`.
 
 :class:`BayesGravityModel` turns a parsed formula and the data into a ``pymc.Model`` (see the
-model definition in :mod:`migflows.estimation.bayes_gravity`), samples it, and swaps new data
+model definition in :mod:`migflows.estimation.bayes.api`), samples it, and swaps new data
 in with ``pm.set_data`` for predictions. The validation helpers of the public function live
 here too.
 """
@@ -29,7 +29,7 @@ from migflows.errors import (
     UnknownVariableError,
     format_values,
 )
-from migflows.estimation._demean import demean
+from migflows.estimation.core.demean import demean
 from migflows.models.design import FE_ALIASES, build_design, evaluate_rhs
 from migflows.models.formula import Formula
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import pymc as pm
     from xarray import DataTree
 
-    from migflows.estimation.bayes_gravity_results import BayesGravityResults
+    from migflows.estimation.bayes.results import BayesGravityResults
 
 __all__ = ["DEFAULT_PRIORS", "BayesGravityModel"]
 
@@ -108,7 +108,7 @@ class BayesGravityModel:
     --------
     >>> import migflows
     >>> kz = migflows.load_kazakhstan(years=[2021])
-    >>> from migflows.estimation.bayes_gravity import bayes_gravity
+    >>> from migflows.estimation.bayes.api import bayes_gravity
     >>> m = bayes_gravity("flow ~ log_dist | orig + dest", kz, sample=False)
     >>> sorted(m.model.named_vars)[:4]
     ['Intercept', 'X', 'beta', 'beta_std']
@@ -387,7 +387,7 @@ class BayesGravityModel:
         """
         import pymc as pm
 
-        from migflows.estimation.bayes_gravity_results import BayesGravityResults
+        from migflows.estimation.bayes.results import BayesGravityResults
 
         for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
             if not isinstance(value, (int, np.integer)) or value < (0 if name == "tune" else 1):

@@ -34,7 +34,7 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError, MigflowsWarning, PanelStructureError, format_values
-from migflows.estimation.forecast import (
+from migflows.estimation.forecast.api import (
     METHODS,
     _base_seed,
     _check_common,
@@ -42,7 +42,7 @@ from migflows.estimation.forecast import (
     _spec_for,
     run,
 )
-from migflows.estimation.forecast_data import Gaps, SeriesData, Target, prepare
+from migflows.estimation.forecast.data import Gaps, SeriesData, Target, prepare
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -240,7 +240,7 @@ def backtest(
     Examples
     --------
     >>> import migflows
-    >>> from migflows.estimation.forecast_backtest import backtest
+    >>> from migflows.estimation.forecast.backtest import backtest
     >>> kz = migflows.load_kazakhstan()
     >>> bt = backtest(kz, ["naive", "drift"], origins=2, horizon=3, n_sims=100,
     ...               random_seed=0, progress=False)
@@ -288,7 +288,7 @@ def _usable(
     method_options: Mapping[str, Mapping[str, Any]],
 ) -> dict[int, str]:
     """Reason each observed year cannot be an origin ('' when it can)."""
-    from migflows.estimation.forecast import _ensemble
+    from migflows.estimation.forecast.api import _ensemble
 
     default_members = _ensemble.__defaults__[0]  # type: ignore[index]
     needed: list[str] = []

@@ -1,0 +1,7 @@
+"""Forecasts of regional migration balances: method registry, backtests, Forecast objects."""
+
+from migflows.estimation.forecast.api import METHODS, MethodSpec, forecast, register_method
+from migflows.estimation.forecast.backtest import Backtest, backtest
+from migflows.estimation.forecast.results import Forecast
+
+__all__ = ["METHODS", "Backtest", "Forecast", "MethodSpec", "backtest", "forecast", "register_method"]

@@ -1,0 +1,6 @@
+"""Linear panel regressions of migration rates (FE/RE/FD/between/pooled via linearmodels)."""
+
+from migflows.estimation.panel.api import panel
+from migflows.estimation.panel.results import PanelResults, TestStatistic, hausman
+
+__all__ = ["PanelResults", "TestStatistic", "hausman", "panel"]
