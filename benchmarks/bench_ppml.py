@@ -90,8 +90,8 @@ def _fit(name: str, df: pd.DataFrame) -> np.ndarray:
         sys.path.insert(0, str(ROOT))
         import warnings
 
-        from migflows.estimation.gravity.ppml import fit_ppml
         from migflows.estimation.core.covariance import sandwich
+        from migflows.estimation.gravity.ppml import fit_ppml
 
         sep = ("fe", "ir") if name == "migflows_ir" else ("fe",)
         with warnings.catch_warnings():

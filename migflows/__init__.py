@@ -35,9 +35,9 @@ if TYPE_CHECKING:
     from migflows.estimation.forecast.api import forecast
     from migflows.estimation.forecast.backtest import backtest
     from migflows.estimation.gravity.api import gravity
+    from migflows.estimation.gravity.sim import sim
     from migflows.estimation.panel.api import panel
     from migflows.estimation.panel.results import hausman
-    from migflows.estimation.gravity.sim import sim
     from migflows.estimation.unit_root.api import adf_by_region, kpss_by_region, unit_root
     from migflows.models.scenario import Scenario
     from migflows.reports.tables import compare

@@ -14,6 +14,7 @@ Examples
 'ppml'
 """
 
+from migflows.studies.an_becker_cheng import an_becker_cheng
 from migflows.studies.gravity import (
     GRAVITY_PRESETS,
     GravitySpec,
@@ -22,7 +23,6 @@ from migflows.studies.gravity import (
     gravity_regional,
     gravity_structural,
 )
-from migflows.studies.an_becker_cheng import an_becker_cheng
 
 __all__ = [
     "GRAVITY_PRESETS",

@@ -140,7 +140,9 @@ def test_kazakhstan_2017_boundaries_exact() -> None:
 
 
 def test_pair_variables_left_out_with_a_warning() -> None:
-    kz = migflows.load_kazakhstan(years=[2023]).assign(contig=lambda p: (p["distance"] < 300).astype(float))
+    kz = migflows.load_kazakhstan(years=[2023]).assign(
+        contig=lambda p: (p["distance"] < 300).astype(float)
+    )
     with pytest.warns(migflows.errors.DroppedRowsWarning, match="Pair variables 'contig'"):
         old = kz.harmonize(boundaries="2017")
     with pytest.raises(migflows.errors.UnknownVariableError, match="Unknown variable 'contig'"):

@@ -46,8 +46,8 @@ from migflows.errors import (
     NegativeFlowError,
     SeparationWarning,
 )
-from migflows.estimation.gravity.glm import MAX_DUMMIES, nb2_theta_ml
 from migflows.estimation.core.covariance import SmallSampleCorrection as SSC
+from migflows.estimation.gravity.glm import MAX_DUMMIES, nb2_theta_ml
 
 R_DIR = FIXTURES / "gravity_r"
 SPECS = {

@@ -34,14 +34,19 @@ from migflows.errors import (
     NegativeFlowError,
     SeparationWarning,
 )
-from migflows.estimation.core.demean import Demeaner, demean, encode_fixed_effects
-from migflows.estimation.gravity.ppml import CollinearityWarning, _prune_fe, _separation_ir, fit_ppml
-from migflows.estimation.core.results import RegressionResults, SandwichPieces
 from migflows.estimation.core.covariance import (
     SmallSampleCorrection,
     count_fixef_parameters,
     parse_vcov,
     sandwich,
+)
+from migflows.estimation.core.demean import Demeaner, demean, encode_fixed_effects
+from migflows.estimation.core.results import RegressionResults, SandwichPieces
+from migflows.estimation.gravity.ppml import (
+    CollinearityWarning,
+    _prune_fe,
+    _separation_ir,
+    fit_ppml,
 )
 from migflows.models.formula import parse_formula
 

@@ -17,8 +17,8 @@ from linearmodels.panel import PanelOLS
 import migflows
 from migflows.data.rates import add_periods, pair_rates, region_rates
 from migflows.errors import EstimationError, InvalidOptionError
-from migflows.studies.abc_models import ABCResult
 from migflows.estimation.unit_root.api import unit_root
+from migflows.studies.abc_models import ABCResult
 from migflows.studies.an_becker_cheng import KAZAKHSTAN_PERIODS, PAPER_PERIODS, an_becker_cheng
 
 X = ["log_wage_ratio", "unemp_diff", "wage_uncertainty_diff"]

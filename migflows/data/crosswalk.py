@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from migflows.data._validate import to_numeric, validate_coords
 from migflows.data.geo import distance_table
+from migflows.data.validation import to_numeric, validate_coords
 from migflows.errors import BoundaryError, InvalidOptionError, format_values
 
 if TYPE_CHECKING:

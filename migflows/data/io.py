@@ -12,9 +12,9 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
-from migflows.data._validate import check_option
 from migflows.data.panel import FlowPanel
 from migflows.data.regions import match_kazakhstan
+from migflows.data.validation import check_option
 from migflows.errors import (
     DroppedRowsWarning,
     InvalidOptionError,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from migflows.data import _validate as v
+from migflows.data import validation as v
 from migflows.data.covariates import CovariateContext, compute
 from migflows.data.geo import distance_table
 from migflows.errors import (

@@ -31,8 +31,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from migflows.data._validate import check_option
 from migflows.data.panel import FlowPanel
+from migflows.data.validation import check_option
 from migflows.errors import (
     InvalidOptionError,
     MissingValueError,

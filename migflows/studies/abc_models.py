@@ -41,7 +41,7 @@ from migflows.errors import (
     MigflowsWarning,
 )
 from migflows.estimation.panel.api import panel
-from migflows.estimation.panel.design import _runs
+from migflows.estimation.panel.design import longest_run
 from migflows.estimation.panel.results import PanelResults
 
 __all__ = ["ABCResult", "run_abc"]
@@ -227,7 +227,7 @@ def pretest(
             continue
         observed = frame[var].dropna().sort_index()
         series = _last_spell(observed)
-        longest = _runs(observed.to_frame()) if len(observed) else 0
+        longest = longest_run(observed.to_frame()) if len(observed) else 0
         if longest < MIN_YEARS:
             present = sorted(pd.unique(frame[var].dropna().index.get_level_values(1)))
             note = (

@@ -4,4 +4,12 @@ from migflows.estimation.forecast.api import METHODS, MethodSpec, forecast, regi
 from migflows.estimation.forecast.backtest import Backtest, backtest
 from migflows.estimation.forecast.results import Forecast
 
-__all__ = ["METHODS", "Backtest", "Forecast", "MethodSpec", "backtest", "forecast", "register_method"]
+__all__ = [
+    "METHODS",
+    "Backtest",
+    "Forecast",
+    "MethodSpec",
+    "backtest",
+    "forecast",
+    "register_method",
+]

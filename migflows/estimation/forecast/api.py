@@ -60,7 +60,7 @@ from migflows.estimation.forecast import gravity as forecast_gravity
 from migflows.estimation.forecast import methods as fm
 from migflows.estimation.forecast.bayes_ar import bayes_ar
 from migflows.estimation.forecast.data import Gaps, SeriesData, Target, describe, prepare
-from migflows.estimation.forecast.results import Forecast, _check_level
+from migflows.estimation.forecast.results import Forecast, check_level
 from migflows.models.scenario import Scenario
 
 __all__ = ["METHODS", "MethodSpec", "forecast", "register_method"]
@@ -242,8 +242,8 @@ def forecast(
     >>> bool(abs(fc.predicted_mean.sum().to_numpy()).max() < 1e-6)
     True
     """
-    spec = _spec_for(method)
-    horizon = _check_common(horizon, n_sims, level)
+    spec = spec_for(method)
+    horizon = check_common(horizon, n_sims, level)
     _check_scenario(spec, scenario)
     if spec.needs_panel and not isinstance(data, FlowPanel):
         raise ModelSpecificationError(
@@ -253,7 +253,7 @@ def forecast(
         raise InvalidOptionError(
             f"gaps={gaps!r} is not allowed; use 'error', 'interpolate' or 'sequence'."
         )
-    _check_options(spec, method_options)
+    check_options(spec, method_options)
     series = prepare(data, target=target, components=spec.components)
     return run(
         spec,
@@ -261,7 +261,7 @@ def forecast(
         horizon,
         levels=tuple(float(x) for x in level),
         n_sims=n_sims,
-        seed=_base_seed(random_seed),
+        seed=base_seed(random_seed),
         progress=progress,
         gaps=gaps,
         coherent=coherent,
@@ -274,7 +274,7 @@ def forecast(
 # ----------------------------------------------------------------------------- internals
 
 
-def _spec_for(method: str) -> MethodSpec:
+def spec_for(method: str) -> MethodSpec:
     if method not in METHODS:
         raise InvalidOptionError(
             f"method={method!r} is not a forecasting method; use one of "
@@ -283,13 +283,13 @@ def _spec_for(method: str) -> MethodSpec:
     return METHODS[method]
 
 
-def _check_common(horizon: int, n_sims: int, level: Sequence[float]) -> int:
+def check_common(horizon: int, n_sims: int, level: Sequence[float]) -> int:
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
         raise InvalidOptionError(f"horizon={horizon!r} must be a positive integer (years).")
     if isinstance(n_sims, bool) or not isinstance(n_sims, int | np.integer) or n_sims < 10:
         raise InvalidOptionError(f"n_sims={n_sims!r} must be an integer of at least 10.")
     for lev in level:
-        _check_level(lev)
+        check_level(lev)
     return int(horizon)
 
 
@@ -307,7 +307,7 @@ def _check_scenario(spec: MethodSpec, scenario: Scenario | None) -> None:
         )
 
 
-def _check_options(spec: MethodSpec, options: Mapping[str, Any]) -> None:
+def check_options(spec: MethodSpec, options: Mapping[str, Any]) -> None:
     allowed = spec.options()
     unknown = sorted(set(options) - set(allowed))
     if unknown:
@@ -317,7 +317,7 @@ def _check_options(spec: MethodSpec, options: Mapping[str, Any]) -> None:
         )
 
 
-def _base_seed(random_seed: int | None) -> int:
+def base_seed(random_seed: int | None) -> int:
     if random_seed is None:
         return int(np.random.SeedSequence().entropy % (2**63))  # type: ignore[operator]
     return int(random_seed)
@@ -456,8 +456,12 @@ def _to_forecast(
 # ----------------------------------------------------------------------------- ensemble
 
 
+#: The ensemble's members when ``members=`` is not given.
+ENSEMBLE_MEMBERS: tuple[str, ...] = ("naive", "drift", "ets", "arima")
+
+
 def _ensemble(
-    members: Sequence[str] = ("naive", "drift", "ets", "arima"),
+    members: Sequence[str] = ENSEMBLE_MEMBERS,
     weights: Literal["equal", "backtest"] | Mapping[str, float] = "equal",
     member_options: Mapping[str, Mapping[str, Any]] | None = None,
     backtest_origins: int = 3,
@@ -497,10 +501,10 @@ def _ensemble_run(
             f"ensemble members={members!r}: give at least one method other than 'ensemble'."
         )
     for m in members:
-        _spec_for(m)
+        spec_for(m)
     opts = {m: dict((member_options or {}).get(m, {})) for m in members}
     for m in members:
-        _check_options(METHODS[m], opts[m])
+        check_options(METHODS[m], opts[m])
         if METHODS[m].needs_panel and (panel is None or weights == "backtest"):
             why = "a FlowPanel" if panel is None else "equal or given weights"
             raise ModelSpecificationError(

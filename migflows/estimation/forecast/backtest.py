@@ -35,12 +35,13 @@ import pandas as pd
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError, MigflowsWarning, PanelStructureError, format_values
 from migflows.estimation.forecast.api import (
+    ENSEMBLE_MEMBERS,
     METHODS,
-    _base_seed,
-    _check_common,
-    _check_options,
-    _spec_for,
+    base_seed,
+    check_common,
+    check_options,
     run,
+    spec_for,
 )
 from migflows.estimation.forecast.data import Gaps, SeriesData, Target, prepare
 
@@ -250,8 +251,8 @@ def backtest(
     methods = list(methods)
     if not methods:
         raise InvalidOptionError("methods is empty; give at least one method, e.g. ['naive'].")
-    specs = [_spec_for(m) for m in methods]
-    _check_common(horizon, n_sims, level)
+    specs = [spec_for(m) for m in methods]
+    check_common(horizon, n_sims, level)
     opts = {m: dict((method_options or {}).get(m, {})) for m in methods}
     unknown = sorted(set(method_options or {}) - set(methods))
     if unknown:
@@ -259,7 +260,7 @@ def backtest(
             f"method_options names method(s) not in methods: {format_values(unknown)}."
         )
     for spec in specs:
-        _check_options(spec, opts[spec.name])
+        check_options(spec, opts[spec.name])
         if spec.needs_panel and not isinstance(data, FlowPanel):
             raise InvalidOptionError(f"method {spec.name!r} needs a FlowPanel.")
     comps = "auto" if any(s.components == "auto" for s in specs) else "net"
@@ -271,7 +272,7 @@ def backtest(
         horizon=int(horizon),
         levels=tuple(float(x) for x in level),
         n_sims=n_sims,
-        seed=_base_seed(random_seed),
+        seed=base_seed(random_seed),
         progress=progress,
         gaps=gaps,
         coherent=coherent,
@@ -288,9 +289,7 @@ def _usable(
     method_options: Mapping[str, Mapping[str, Any]],
 ) -> dict[int, str]:
     """Reason each observed year cannot be an origin ('' when it can)."""
-    from migflows.estimation.forecast.api import _ensemble
-
-    default_members = _ensemble.__defaults__[0]  # type: ignore[index]
+    default_members = ENSEMBLE_MEMBERS
     needed: list[str] = []
     for m in methods:
         if METHODS[m].fit is None:

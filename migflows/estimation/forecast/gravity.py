@@ -445,7 +445,7 @@ def _fe_part_of_regressors(res: Any, fe_labels: pd.DataFrame, last: int) -> np.n
     levels; the year part is carried forward from the last estimated year.
     """
     from migflows.estimation.core.demean import demean
-    from migflows.estimation.gravity.results import _solve_fixef
+    from migflows.estimation.gravity.results import solve_fixef
 
     design = res._fit.design
     names = list(res.params.index)
@@ -457,7 +457,7 @@ def _fe_part_of_regressors(res: Any, fe_labels: pd.DataFrame, last: int) -> np.n
     weights = res._fit.mu
     proj = X - demean(X, codes, weights=weights, tol=1e-12).x
     for j in range(len(names)):
-        effects = _solve_fixef(proj[:, j], codes)
+        effects = solve_fixef(proj[:, j], codes)
         for g, fe_name in enumerate(design.fe.columns):
             labels = design.fe_labels[fe_name].to_numpy()
             by_label = pd.Series(effects[g][codes[:, g]], index=labels)

@@ -163,7 +163,7 @@ class Forecast:
         DataFrame
             ``lower``, ``upper`` indexed by (region, year).
         """
-        _check_level(level)
+        check_level(level)
         lo, hi = self.quantiles([(1 - level) / 2, (1 + level) / 2], variable)
         return pd.DataFrame({"lower": lo.reshape(-1), "upper": hi.reshape(-1)}, index=self._index())
 
@@ -344,6 +344,6 @@ class Forecast:
         return fig
 
 
-def _check_level(level: float) -> None:
+def check_level(level: float) -> None:
     if not 0 < float(level) < 1:
         raise InvalidOptionError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")

@@ -31,11 +31,11 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import FixedEffectError, InvalidOptionError, format_values
-from migflows.estimation.core.demean import demean
-from migflows.estimation.gravity.results import GravityFit, GravityResults
-from migflows.estimation.gravity.ppml import fit_ppml
-from migflows.estimation.core.results import SandwichPieces
 from migflows.estimation.core.covariance import SmallSampleCorrection
+from migflows.estimation.core.demean import demean
+from migflows.estimation.core.results import SandwichPieces
+from migflows.estimation.gravity.ppml import fit_ppml
+from migflows.estimation.gravity.results import GravityFit, GravityResults
 from migflows.models.design import Design, build_design
 from migflows.models.formula import parse_formula
 

@@ -103,8 +103,9 @@ from migflows.errors import (
     SeparationWarning,
     format_values,
 )
+from migflows.estimation.core.covariance import SmallSampleCorrection, count_fixef_parameters
 from migflows.estimation.core.demean import demean
-from migflows.estimation.gravity.results import GravityFit, GravityResults
+from migflows.estimation.core.results import SandwichPieces
 from migflows.estimation.gravity.ppml import (
     CollinearityWarning,
     _collinear_columns,
@@ -112,8 +113,7 @@ from migflows.estimation.gravity.ppml import (
     _recode,
     _separation_ir,
 )
-from migflows.estimation.core.results import SandwichPieces
-from migflows.estimation.core.covariance import SmallSampleCorrection, count_fixef_parameters
+from migflows.estimation.gravity.results import GravityFit, GravityResults
 from migflows.models.design import Design
 
 __all__ = ["MAX_DUMMIES", "fit", "nb2_theta_ml"]

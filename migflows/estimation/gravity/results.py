@@ -144,7 +144,7 @@ class GravityResults(RegressionResults):
             return {}
         codes = design.fe.to_numpy()
         part = self._fit.fe_part
-        effects = _solve_fixef(part, codes)
+        effects = solve_fixef(part, codes)
         out = {}
         for j, name in enumerate(design.fe.columns):
             labels = design.fe_labels[name]
@@ -308,7 +308,7 @@ class GravityResults(RegressionResults):
         return Counterfactual(flows=flows, changes=dict(changes))
 
 
-def _solve_fixef(part: np.ndarray, codes: np.ndarray) -> list[np.ndarray]:
+def solve_fixef(part: np.ndarray, codes: np.ndarray) -> list[np.ndarray]:
     """Split the fixed-effect part of the linear predictor into effects per fixed effect.
 
     Alternating projections (Gauss–Seidel on the normal equations): the part lies in the span

@@ -86,8 +86,8 @@ from migflows.errors import (
     SelfFlowError,
     format_values,
 )
-from migflows.estimation.core.results import RegressionResults, SandwichPieces
 from migflows.estimation.core.covariance import SmallSampleCorrection
+from migflows.estimation.core.results import RegressionResults, SandwichPieces
 
 __all__ = ["FORMS", "SIMResults", "sim"]
 

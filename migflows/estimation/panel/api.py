@@ -75,8 +75,8 @@ from migflows.estimation.panel.design import (
 from migflows.estimation.panel.results import (
     HausmanWarning,
     PanelResults,
+    Refit,
     TestStatistic,
-    _Refit,
     hausman,
 )
 from migflows.models.formula import parse_formula
@@ -266,7 +266,7 @@ def _fit(
         lm,
         estimator=estimator,
         vcov_label=cov.label,
-        refit=_Refit(refit, design_for, {"count_effects": count_effects}),
+        refit=Refit(refit, design_for, {"count_effects": count_effects}),
         design=design,
         debiased=bool(debiased),
         formula=formula,

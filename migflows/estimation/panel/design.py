@@ -302,7 +302,7 @@ def _parse_depvar(depvar: str) -> Term:
 
 # ---------------------------------------------------------------------------------------------
 # Checks
-def _runs(frame: pd.DataFrame) -> int:
+def longest_run(frame: pd.DataFrame) -> int:
     """Longest run of consecutive integer periods within an entity (1 for non-integer time)."""
     time = frame.index.get_level_values(1)
     if not pd.api.types.is_integer_dtype(time):
@@ -319,7 +319,7 @@ def _runs(frame: pd.DataFrame) -> int:
 def _check_lags(
     frame: pd.DataFrame, lags: Mapping[str, tuple[str, int]], columns: pd.DataFrame
 ) -> None:
-    run = _runs(frame)
+    run = longest_run(frame)
     time = frame.index.get_level_values(1)
     for term, (_var, k) in lags.items():
         if columns[term].notna().any():

@@ -24,8 +24,8 @@ import pandas as pd
 from scipy import stats
 
 from migflows.errors import InvalidOptionError, MigflowsWarning, ModelSpecificationError
-from migflows.estimation.core.results import RegressionResults
 from migflows.estimation.core.covariance import CovarianceEstimate, SmallSampleCorrection
+from migflows.estimation.core.results import RegressionResults
 
 __all__ = ["HausmanWarning", "PanelResults", "TestStatistic", "hausman"]
 
@@ -68,7 +68,7 @@ class TestStatistic:
 
 
 @dataclass(frozen=True)
-class _Refit:
+class Refit:
     """What :meth:`PanelResults.vcov` needs to refit the covariance through linearmodels."""
 
     fit: Callable[..., Any] = field(repr=False)
@@ -100,7 +100,7 @@ class PanelResults(RegressionResults):
         *,
         estimator: str,
         vcov_label: str,
-        refit: _Refit,
+        refit: Refit,
         design: Any,
         debiased: bool,
         formula: str,

@@ -1,5 +1,6 @@
 """Panel unit-root and stationarity tests (IPS, LLC, Maddala-Wu, Choi, Hadri, CIPS) and
-per-region ADF / KPSS."""
+per-region ADF / KPSS.
+"""
 
 from migflows.estimation.unit_root.api import (
     UnitRootResult,

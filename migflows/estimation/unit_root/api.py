@@ -40,22 +40,22 @@ from migflows.errors import (
     InvalidOptionError,
     PanelStructureError,
 )
-from migflows.estimation.unit_root import statistics as core
 from migflows.estimation.unit_root import critical_values as tables
+from migflows.estimation.unit_root import statistics as core
 from migflows.estimation.unit_root.inputs import (
-    _HYPOTHESES,
-    _TEST_ALIASES,
-    _TREND_ALIASES,
     CHOI_STATS,
+    HYPOTHESES,
     IPS_STATS,
+    TEST_ALIASES,
     TESTS,
+    TREND_ALIASES,
     TRENDS,
-    _crit,
-    _option,
-    _Panel,
-    _prepare,
-    _require_balanced,
-    _resolve_lags,
+    PanelSeries,
+    check_choice,
+    critical_value,
+    prepare_panel,
+    require_balanced,
+    resolve_lags,
 )
 from migflows.estimation.unit_root.results import UnitRootResult
 
@@ -209,19 +209,21 @@ def unit_root(
         data = region_table(data, variable)
     if isinstance(test, str) and test.lower() in CHOI_STATS:  # plm's names for Choi's tests
         test, choi_stat = "choi", test.lower()  # type: ignore[assignment]
-    test_key = _option(test, "test", TESTS, _TEST_ALIASES)
-    trend_key = cast(core.Deterministic, _option(trend, "trend", TRENDS, _TREND_ALIASES))
-    ips_key = _option(ips_stat, "ips_stat", IPS_STATS, {})
-    choi_key = _option(choi_stat, "choi_stat", CHOI_STATS, {})
+    test_key = check_choice(test, "test", TESTS, TEST_ALIASES)
+    trend_key = cast(core.Deterministic, check_choice(trend, "trend", TRENDS, TREND_ALIASES))
+    ips_key = check_choice(ips_stat, "ips_stat", IPS_STATS, {})
+    choi_key = check_choice(choi_stat, "choi_stat", CHOI_STATS, {})
     extrapolation = cast(
         core.Extrapolation,
-        _option(pvalue_extrapolation, "pvalue_extrapolation", ("flat", "polynomial"), {}),
+        check_choice(pvalue_extrapolation, "pvalue_extrapolation", ("flat", "polynomial"), {}),
     )
-    llc_rule = cast(Literal["llc2002", "plm"], _option(llc_lrv, "llc_lrv", ("llc2002", "plm"), {}))
-    panel = _prepare(data, variable, entity, time)
+    llc_rule = cast(
+        Literal["llc2002", "plm"], check_choice(llc_lrv, "llc_lrv", ("llc2002", "plm"), {})
+    )
+    panel = prepare_panel(data, variable, entity, time)
     if trend_key != "none":
         panel = panel.centred()
-    h0, h1 = _HYPOTHESES[test_key]
+    h0, h1 = HYPOTHESES[test_key]
     if test_key == "hadri" and trend_key == "ct":
         h0 = "all series are trend-stationary"
     common = {
@@ -239,13 +241,13 @@ def unit_root(
     if test_key == "ips" and trend_key == "none":
         raise InvalidOptionError("the IPS test needs trend='c' or 'ct' (its moments assume them)")
     if test_key == "llc":
-        _require_balanced(panel, "the Levin-Lin-Chu test")
+        require_balanced(panel, "the Levin-Lin-Chu test")
     if test_key == "cips":
-        _require_balanced(panel, "the CIPS test")
+        require_balanced(panel, "the CIPS test")
     if test_key == "ips" and ips_key == "tbar":
-        _require_balanced(panel, "the IPS t-bar statistic")
+        require_balanced(panel, "the IPS t-bar statistic")
 
-    orders, lag_method, max_used, notes = _resolve_lags(
+    orders, lag_method, max_used, notes = resolve_lags(
         panel, lags, max_lags, trend_key, test_key, ips_key
     )
     labels = panel.entities
@@ -344,7 +346,7 @@ def unit_root(
 
 
 def _finish_ips(
-    panel: _Panel,
+    panel: PanelSeries,
     adf: core.AdfUnits,
     trend: core.Deterministic,
     ips_stat: str,
@@ -368,7 +370,7 @@ def _finish_ips(
             statistic_name="tbar",
             statistic=tbar,
             pvalue=float("nan"),
-            critical_values=_crit(crit),
+            critical_values=critical_value(crit),
             details=details,
             extra=MappingProxyType(extra),
             notes=notes,
@@ -418,7 +420,7 @@ def _finish_ips(
 
 
 def _run_hadri(
-    panel: _Panel,
+    panel: PanelSeries,
     trend: core.Deterministic,
     heteroskedastic: bool,
     dfcor: bool,
@@ -427,7 +429,7 @@ def _run_hadri(
 ) -> UnitRootResult:
     if trend == "none":
         raise InvalidOptionError("the Hadri test needs trend='c' or 'ct'")
-    _require_balanced(panel, "the Hadri test")
+    require_balanced(panel, "the Hadri test")
     wide = panel.wide()
     res = core.hadri_statistic(
         wide,
@@ -453,7 +455,7 @@ def _run_hadri(
 
 
 def _run_cips(
-    panel: _Panel,
+    panel: PanelSeries,
     lags: int,
     trend: core.Deterministic,
     truncated: bool,
@@ -486,7 +488,7 @@ def _run_cips(
         statistic_name="CIPS*" if truncated else "CIPS",
         statistic=stat,
         pvalue=pval,
-        critical_values=_crit(crit),
+        critical_values=critical_value(crit),
         lag_method="fixed",
         max_lags=None,
         nobs=rows * n,
@@ -539,9 +541,9 @@ def adf_by_region(
     """
     if isinstance(data, FlowPanel):
         data = region_table(data, variable)
-    trend_key = _option(trend, "trend", TRENDS, _TREND_ALIASES)
+    trend_key = check_choice(trend, "trend", TRENDS, TREND_ALIASES)
     regression = {"none": "n", "c": "c", "ct": "ct"}[trend_key]
-    panel = _prepare(data, variable, entity, time, min_units=1)
+    panel = prepare_panel(data, variable, entity, time, min_units=1)
     if isinstance(lags, str):
         autolag = {"aic": "AIC", "bic": "BIC", "sic": "BIC", "t-stat": "t-stat"}.get(lags.lower())
         if autolag is None:
@@ -620,8 +622,8 @@ def kpss_by_region(
     """
     if isinstance(data, FlowPanel):
         data = region_table(data, variable)
-    trend_key = _option(trend, "trend", ("c", "ct"), {"intercept": "c", "trend": "ct"})
-    panel = _prepare(data, variable, entity, time, min_units=1)
+    trend_key = check_choice(trend, "trend", ("c", "ct"), {"intercept": "c", "trend": "ct"})
+    panel = prepare_panel(data, variable, entity, time, min_units=1)
     rows = []
     for e, s in zip(panel.entities, panel.series, strict=True):
         with warnings.catch_warnings(record=True) as caught:

@@ -25,13 +25,13 @@ from migflows.errors import (
     PanelStructureError,
     format_values,
 )
-from migflows.estimation.unit_root import statistics as core
 from migflows.estimation.unit_root import critical_values as tables
+from migflows.estimation.unit_root import statistics as core
 
 TESTS = ("ips", "llc", "madwu", "choi", "hadri", "cips")
-_TEST_ALIASES = {"levinlin": "llc", "fisher": "madwu", "maddala-wu": "madwu"}
+TEST_ALIASES = {"levinlin": "llc", "fisher": "madwu", "maddala-wu": "madwu"}
 TRENDS = ("none", "c", "ct")
-_TREND_ALIASES = {"n": "none", "nc": "none", "intercept": "c", "trend": "ct"}
+TREND_ALIASES = {"n": "none", "nc": "none", "intercept": "c", "trend": "ct"}
 LAG_METHODS = ("aic", "bic", "hall")
 _LAG_ALIASES = {"sic": "bic"}
 IPS_STATS = ("wtbar", "ztbar", "tbar")
@@ -39,7 +39,7 @@ CHOI_STATS = ("invnormal", "logit", "pm")
 DEFAULT_MAX_LAGS = 10  # plm::purtest's default pmax
 
 _UNIT_ROOT_H0 = "all series have a unit root"
-_HYPOTHESES = {
+HYPOTHESES = {
     "ips": (_UNIT_ROOT_H0, "some series are stationary"),
     "llc": (_UNIT_ROOT_H0, "all series are stationary, with a common autoregressive coefficient"),
     "madwu": (_UNIT_ROOT_H0, "at least one series is stationary"),
@@ -50,7 +50,7 @@ _HYPOTHESES = {
 
 
 @dataclass(frozen=True)
-class _Panel:
+class PanelSeries:
     variable: str
     entities: list[Any]
     series: list[np.ndarray]
@@ -59,7 +59,7 @@ class _Panel:
     balanced: bool
     entity_name: str = "entity"
 
-    def centred(self) -> _Panel:
+    def centred(self) -> PanelSeries:
         """Each unit's series minus its mean.
 
         Every statistic with an intercept is invariant to a shift of each unit's level;
@@ -77,7 +77,9 @@ class _Panel:
         return np.vstack(self.series).astype(float)
 
 
-def _option(value: object, name: str, allowed: Sequence[str], aliases: Mapping[str, str]) -> str:
+def check_choice(
+    value: object, name: str, allowed: Sequence[str], aliases: Mapping[str, str]
+) -> str:
     if isinstance(value, str):
         key = value.lower()
         key = aliases.get(key, key)
@@ -99,9 +101,9 @@ def _column_or_level(data: pd.DataFrame, name: str, role: str) -> pd.Index:
     )
 
 
-def _prepare(
+def prepare_panel(
     data: pd.DataFrame, variable: str, entity: str | None, time: str | None, min_units: int = 2
-) -> _Panel:
+) -> PanelSeries:
     if not isinstance(data, pd.DataFrame):
         raise PanelStructureError(
             f"data must be a pandas DataFrame with an (entity, time) MultiIndex or entity/time "
@@ -208,10 +210,10 @@ def _prepare(
     times = [all_times[t] for t in np.split(t_sorted, starts[1:])]
     counts = np.diff(np.r_[starts, len(v_sorted)])
     balanced = bool((counts == len(all_times)).all())
-    return _Panel(variable, entities, series, times, all_times, balanced, entity_name)
+    return PanelSeries(variable, entities, series, times, all_times, balanced, entity_name)
 
 
-def _require_balanced(panel: _Panel, what: str) -> None:
+def require_balanced(panel: PanelSeries, what: str) -> None:
     if panel.balanced:
         return
     lines = []
@@ -234,7 +236,7 @@ def _min_periods(lags: int, n_det: int, test: str) -> int:
     return 2 * lags + n_det + 3
 
 
-def _default_max_lags(panel: _Panel, n_det: int, test: str, trend: str, ips_stat: str) -> int:
+def _default_max_lags(panel: PanelSeries, n_det: int, test: str, trend: str, ips_stat: str) -> int:
     """Return plm's ``pmax = 10``, lowered where the shortest series cannot support it.
 
     Lowered to the largest order whose ADF regression keeps at least as many residual
@@ -262,8 +264,8 @@ def _default_max_lags(panel: _Panel, n_det: int, test: str, trend: str, ips_stat
     return int(p)
 
 
-def _resolve_lags(
-    panel: _Panel,
+def resolve_lags(
+    panel: PanelSeries,
     lags: int | str | Sequence[int] | Mapping[Any, int],
     max_lags: int | None,
     trend: str,
@@ -271,12 +273,12 @@ def _resolve_lags(
     ips_stat: str = "wtbar",
 ) -> tuple[np.ndarray | None, str, int | None, tuple[str, ...]]:
     """Turn the lag argument into per-unit orders, or a selection method and max order."""
-    n_det = core._N_DET[trend]
+    n_det = core.N_DET[trend]
     shortest = int(panel.lengths.min())
     short_unit = panel.entities[int(np.argmin(panel.lengths))]
     notes: tuple[str, ...] = ()
     if isinstance(lags, str):
-        method = _option(lags, "lags", LAG_METHODS, _LAG_ALIASES)
+        method = check_choice(lags, "lags", LAG_METHODS, _LAG_ALIASES)
         if test == "cips":
             raise InvalidOptionError(
                 f"test='cips' takes a fixed lag order (as plm::cipstest; the tabulated critical "
@@ -338,5 +340,5 @@ def _resolve_lags(
     return orders.astype(int), "fixed", None, notes
 
 
-def _crit(values: np.ndarray) -> Mapping[str, float]:
+def critical_value(values: np.ndarray) -> Mapping[str, float]:
     return MappingProxyType({k: float(v) for k, v in zip(("1%", "5%", "10%"), values, strict=True)})

@@ -28,7 +28,7 @@ Deterministic = Literal["none", "c", "ct"]
 LagMethod = Literal["aic", "bic", "hall"]
 Extrapolation = Literal["flat", "polynomial"]
 
-_N_DET = {"none": 0, "c": 1, "ct": 2}
+N_DET = {"none": 0, "c": 1, "ct": 2}
 
 
 # ---------------------------------------------------------------------------
