@@ -9,19 +9,23 @@ Names understood in formulas on a FlowPanel
 -------------------------------------------
 * the flow: ``flow``; derived covariates of :mod:`migflows.data.covariates` (``log_dist``,
   ``log_pop_o``, ``log_wage_ratio``, ``unemp_diff``, ``lag(x, k)`` …) and pair variables;
-* calls ``log(x)``, ``log1p(x)``, ``exp(x)``, ``sqrt(x)`` of any of those;
+* calls ``log(x)``, ``log1p(x)``, ``exp(x)``, ``sqrt(x)``, ``lag(x, k)``, ``diff(x, k)`` of
+  any of those, with the semantics of :mod:`migflows.models.terms` (shared with the panel and
+  Bayesian designs): rows where a function is undefined (``log`` of ``x <= 0``) and rows
+  with a missing value are dropped with a warning naming the variable and the count, and
+  kept in :attr:`Design.dropped`; lags are calendar lags within the pair;
 * ``i(factor, var, ref=...)`` with ``factor`` = ``year``, ``orig``/``dest`` or ``period``
   (with ``periods={"boom": (2000, 2007), ...}``) — columns named ``factor::level:var`` as
   fixest does;
 * fixed effects ``orig`` (alias ``origin``), ``dest`` (``destination``), ``year``, ``pair``
   (the ordered pair) and interactions such as ``orig^year``, ``dest^year``, ``orig^dest``.
 
-On a DataFrame every name is a column (calls and ``i()`` as above; ``lag`` needs a FlowPanel).
+On a DataFrame every name is a column (calls and ``i()`` as above; ``lag``/``diff`` need
+``origin``, ``destination`` and ``year`` columns).
 """
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,7 +44,18 @@ from migflows.errors import (
     UnknownVariableError,
     format_values,
 )
-from migflows.models.formula import Call, Formula, Interaction, Term, Variable
+from migflows.models.formula import Call, Formula, Term
+from migflows.models.terms import (
+    FUNCTIONS,
+    Evaluated,
+    FrameTerms,
+    drop_reasons,
+    evaluate_term,
+    evaluate_terms,
+    parse_depvar,
+    to_numeric,
+    undefined_note,
+)
 
 FE_ALIASES: dict[str, str] = {
     "orig": "origin",
@@ -54,12 +69,8 @@ FE_ALIASES: dict[str, str] = {
 }
 """Fixed-effect names on a FlowPanel and the key column each stands for."""
 
-CALLS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "log": np.log,
-    "log1p": np.log1p,
-    "exp": np.exp,
-    "sqrt": np.sqrt,
-}
+CALLS: dict[str, Callable[[np.ndarray], np.ndarray]] = FUNCTIONS
+"""Elementwise formula functions (the shared :data:`migflows.models.terms.FUNCTIONS`)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,10 @@ class _Source:
         self.n = len(self.keys)
 
     def column(self, name: str) -> pd.Series:
+        """The column or derived covariate ``name``, on positions ``0 .. n-1``."""
+        return self._column(name).reset_index(drop=True)
+
+    def _column(self, name: str) -> pd.Series:
         if self.panel is not None:
             if name in ("origin", "destination", "year"):
                 return self.keys[name]
@@ -137,12 +152,22 @@ class _Source:
         assert self.frame is not None
         if name == "period" and name not in self.frame.columns and self.periods:
             return self._period()
-        if name not in self.frame.columns:
-            raise UnknownVariableError(
-                f"Unknown variable {name!r}: not a column of the data (columns: "
-                f"{format_values(list(map(str, self.frame.columns)), limit=15)})."
-            )
-        return self.frame[name]
+        return FrameTerms(self.frame).column(name)
+
+    def factor(self, name: str) -> pd.Series:
+        """The factor of ``i(name, ...)``: a fixed-effect key (``orig``) or a column."""
+        values = self.fe_key(name) if name in FE_ALIASES else self.column(name)
+        return pd.Series(np.asarray(values), index=range(self.n))
+
+    def shifted(self, name: str, k: int) -> pd.Series:
+        """``name`` ``k`` calendar years earlier for the same pair (NaN where not observed)."""
+        if self.panel is not None:
+            # the covariate grammar reads lags from the annual attribute table, so they
+            # exist even in the years between irregular flow years
+            out = self.panel.covariates([f"lag({name}, {k})"]).iloc[:, 0]
+            return pd.Series(out.to_numpy(), index=range(self.n))
+        assert self.frame is not None
+        return FrameTerms(self.frame).shifted(name, k)
 
     def _period(self) -> pd.Series:
         if not self.periods:
@@ -174,47 +199,8 @@ class _Source:
             raise FixedEffectError(f"Fixed effect {name!r} is not in the data; {err}") from None
 
 
-def _evaluate(term: Term, src: _Source) -> dict[str, pd.Series]:
-    if isinstance(term, Variable):
-        return {term.name: _numeric(src.column(term.name), term.name)}
-    if isinstance(term, Call):
-        if term.function == "lag":
-            return {str(term): _numeric(src.column(str(term).replace(" ", "")), str(term))}
-        func = CALLS.get(term.function)
-        if func is None or len(term.args) != 1 or not isinstance(term.args[0], str):
-            raise UnknownVariableError(
-                f"Unsupported call {str(term)!r}: use log(x), log1p(x), exp(x), sqrt(x) or "
-                f"lag(x, k) with one variable."
-            )
-        inner = _numeric(src.column(term.args[0]), term.args[0])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = func(inner.to_numpy(dtype=float))
-        values = np.where(np.isfinite(values), values, np.nan)
-        return {str(term): pd.Series(values, index=inner.index)}
-    return _interaction(term, src)
-
-
-def _interaction(term: Interaction, src: _Source) -> dict[str, pd.Series]:
-    factor = src.fe_key(term.factor) if term.factor in FE_ALIASES else src.column(term.factor)
-    factor = pd.Series(np.asarray(factor), index=range(src.n))
-    levels = [lv for lv in pd.unique(factor.dropna()) if lv not in set(term.ref)]
-    with contextlib.suppress(TypeError):  # mixed types: keep the order of appearance
-        levels = sorted(levels)
-    if term.var is None:
-        return {f"{term.factor}::{lv}": (factor == lv).astype(float) for lv in levels}
-    var = _numeric(src.column(term.var), term.var).reset_index(drop=True)
-    return {f"{term.factor}::{lv}:{term.var}": var * (factor == lv).astype(float) for lv in levels}
-
-
 def _numeric(values: pd.Series, name: str) -> pd.Series:
-    out = pd.to_numeric(pd.Series(values).reset_index(drop=True), errors="coerce")
-    bad = out.isna() & pd.Series(values).reset_index(drop=True).notna()
-    if bad.any():
-        raise UnknownVariableError(
-            f"Variable {name!r} is not numeric ({int(bad.sum())} value(s) such as "
-            f"{format_values(pd.Series(values)[bad.to_numpy()].unique())})."
-        )
-    return out.astype(float)
+    return to_numeric(pd.Series(values).reset_index(drop=True), name)
 
 
 def build_design(
@@ -264,13 +250,14 @@ def build_design(
             f"data must be a FlowPanel or a pandas DataFrame, got {type(data).__name__}."
         )
     src = _Source(data, periods)
-    dep_term = _parse_dep(formula.depvar)
-    y = next(iter(_evaluate(dep_term, src).values())).rename(formula.depvar)
+    dep = evaluate_term(parse_depvar(formula.depvar), src)
+    y = dep.frame.iloc[:, 0].rename(formula.depvar)
     reasons = pd.Series("", index=range(src.n), dtype=object)
     if depvar_transform is not None:
         y, keep = depvar_transform(y)
         reasons[~keep.to_numpy()] = "depvar transform"
-    X, fe_cols, _ = _rhs(formula, src, None)
+    X, fe_cols, undefined = _evaluate_rhs(formula, src, strict_ref=True)
+    undefined = {**dep.undefined, **undefined}
     w = _aligned(weights, src, "weights")
     off = _aligned(offset, src, "offset")
     missing = pd.concat(
@@ -284,7 +271,10 @@ def build_design(
         axis=1,
     )
     miss_row = missing.any(axis=1).to_numpy()
-    reasons[miss_row & (reasons == "").to_numpy()] = "missing value"
+    # "missing value", "undefined: log(x)" (a function undefined there, e.g. log of 0) or both
+    why = drop_reasons(missing, undefined, lambda _cols: "missing value")
+    fill = miss_row & (reasons == "").to_numpy()
+    reasons[fill] = why[fill]
     keep_rows = (reasons == "").to_numpy()
     keys = src.keys.reset_index(drop=True)
     dropped = keys[~keep_rows].assign(
@@ -296,8 +286,9 @@ def build_design(
         extra = f" (missing values by variable: {detail})" if detail else ""
         n_dep = int((reasons == "depvar transform").sum())
         dep_note = f"; {n_dep} by the dependent-variable transform" if n_dep else ""
+        note = undefined_note(undefined, _functions(formula))
         warnings.warn(
-            f"Dropped {int((~keep_rows).sum())} of {src.n} observations{extra}{dep_note}; "
+            f"Dropped {int((~keep_rows).sum())} of {src.n} observations{extra}{note}{dep_note}; "
             f"see results.dropped.",
             DroppedRowsWarning,
             stacklevel=3,
@@ -331,13 +322,18 @@ def build_design(
     )
 
 
-def _rhs(
-    formula: Formula, src: _Source, offset: str | None
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series | None]:
-    columns: dict[str, pd.Series] = {}
-    for term in formula.terms:
-        columns.update(_evaluate(term, src))
-    X = pd.DataFrame(columns, index=range(src.n))
+def _functions(formula: Formula) -> dict[str, str]:
+    terms: list[Term] = [*formula.terms, parse_depvar(formula.depvar)]
+    return {str(t): t.function for t in terms if isinstance(t, Call)}
+
+
+def _evaluate_rhs(
+    formula: Formula, src: _Source, *, strict_ref: bool
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray]]:
+    evaluated: Evaluated = evaluate_terms(
+        formula.terms, src, strict_ref=strict_ref, index=range(src.n)
+    )
+    X = evaluated.frame.set_axis(range(src.n))
     if not formula.fixed_effects and formula.intercept:
         X.insert(0, "Intercept", 1.0)
     fe_cols = {}
@@ -345,8 +341,7 @@ def _rhs(
         parts = [np.asarray(src.fe_key(name)) for name in fe]
         fe_cols["^".join(fe)] = parts[0] if len(parts) == 1 else _interaction_labels(parts)
     fe_frame = pd.DataFrame(fe_cols, index=range(src.n))
-    off = _aligned(offset, src, "offset") if offset is not None else None
-    return X, fe_frame, off
+    return X, fe_frame, evaluated.undefined
 
 
 def _interaction_labels(parts: list[np.ndarray]) -> np.ndarray:
@@ -391,13 +386,10 @@ def evaluate_rhs(
     >>> X.shape, fe.iloc[0, 0]
     ((380, 1), 'abai|2021')
     """
-    return _rhs(formula, _Source(data, periods), offset)
-
-
-def _parse_dep(depvar: str) -> Term:
-    from migflows.models.formula import parse_formula
-
-    return parse_formula(f"y__ ~ {depvar}").terms[0] if "(" in depvar else Variable(depvar)
+    src = _Source(data, periods)
+    X, fe_frame, _ = _evaluate_rhs(formula, src, strict_ref=False)
+    off = _aligned(offset, src, "offset") if offset is not None else None
+    return X, fe_frame, off
 
 
 def _aligned(value: Any, src: _Source, name: str) -> pd.Series | None:

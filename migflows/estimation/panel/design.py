@@ -6,10 +6,15 @@ the weights on an ``(entity, time)`` index, ready for linearmodels. It
 
 * reads a FlowPanel through :func:`~migflows.data.rates.region_rates` (``level="region"``) or
   :func:`~migflows.data.rates.pair_rates` (``level="pair"``, entity = ordered pair);
-* evaluates the terms: columns (or index levels), ``log(x)``, ``lag(x, k)``, ``diff(x, k)``
-  and ``i(factor, var, ref=...)`` (columns named ``factor::level:var`` as fixest does);
-* drops rows with missing values with a :class:`~migflows.errors.DroppedRowsWarning` that
-  counts them by variable, and keeps them in :attr:`PanelDesign.dropped`;
+* evaluates the terms with the shared evaluator of :mod:`migflows.models.terms` (the same
+  semantics as gravity and the Bayesian model): columns (or index levels), ``log(x)``,
+  ``log1p(x)``, ``exp(x)``, ``sqrt(x)``, ``lag(x, k)``, ``diff(x, k)`` and
+  ``i(factor, var, ref=...)`` (columns named ``factor::level:var`` as fixest does), also on
+  the dependent variable (``log(gsp) ~ ...``); only the look-up (:class:`PanelTerms`:
+  columns and index levels, lags within the entity) is panel-specific;
+* drops rows with missing values, or where a function is undefined (``log`` of ``x <= 0``),
+  with a :class:`~migflows.errors.DroppedRowsWarning` that counts them by variable, and
+  keeps them in :attr:`PanelDesign.dropped`;
 * checks what linearmodels would fail on or silently get wrong: unknown variables, lags
   longer than the panel, non-positive weights, regressors absorbed by the effects and
   collinear regressors (named).
@@ -49,21 +54,28 @@ from migflows.errors import (
     DroppedRowsWarning,
     EstimationError,
     FixedEffectError,
-    FormulaSyntaxError,
     InvalidOptionError,
     MissingColumnError,
-    NonNumericError,
     PanelStructureError,
     UnknownVariableError,
     format_values,
 )
 from migflows.estimation.core.demean import demean
-from migflows.models.formula import Call, Formula, Interaction, Term, Variable
+from migflows.models.formula import Call, Formula
+from migflows.models.terms import (
+    calendar_shift,
+    drop_reasons,
+    evaluate_term,
+    evaluate_terms,
+    lag_terms,
+    parse_depvar,
+    to_numeric,
+    undefined_note,
+)
 
-__all__ = ["INTERCEPT", "PanelDesign", "build_panel_design"]
+__all__ = ["INTERCEPT", "PanelDesign", "PanelTerms", "build_panel_design"]
 
 INTERCEPT = "Intercept"
-FUNCTIONS = ("lag", "diff", "log")
 ENTITY_ALIASES = ("entity", "individual", "id")
 TIME_ALIASES = ("time", "period_id")
 
@@ -192,112 +204,41 @@ def to_panel_frame(
 
 
 # ---------------------------------------------------------------------------------------------
-# Terms
-def _lookup(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame.columns:
-        return frame[name]
-    if name in frame.index.names:
-        return pd.Series(frame.index.get_level_values(name), index=frame.index, name=name)
-    available = [str(c) for c in frame.columns] + [str(n) for n in frame.index.names]
-    close = difflib.get_close_matches(name, available, n=3)
-    hint = f" Did you mean {format_values(close)}?" if close else ""
-    raise UnknownVariableError(
-        f"The formula names {name!r}, which is not a column of the data.{hint} Available: "
-        f"{format_values(available, limit=15)}."
-    )
+# Terms: evaluated by the shared evaluator (migflows.models.terms); only the look-up is ours
+class PanelTerms:
+    """:class:`~migflows.models.terms.TermData` over an (entity, time)-indexed frame.
 
+    Names are columns or index levels; lags are calendar lags within the entity for integer
+    time (missing where the earlier period is not in the data), positional otherwise.
+    """
 
-def _numeric(series: pd.Series, name: str) -> pd.Series:
-    if series.dtype == bool:
-        return series.astype(np.float64)
-    if not pd.api.types.is_numeric_dtype(series):
-        raise NonNumericError(
-            f"{name!r} is not numeric (dtype {series.dtype}); for one dummy per category write "
-            f"i({name}), for category-specific slopes i({name}, x)."
-        )
-    return series.astype(np.float64)
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
 
-
-def _shift(frame: pd.DataFrame, values: pd.Series, k: int) -> pd.Series:
-    """Value ``k`` periods earlier within each entity (calendar lag for integer time)."""
-    entity = frame.index.get_level_values(0)
-    time = frame.index.get_level_values(1)
-    if pd.api.types.is_integer_dtype(time):
-        target = pd.MultiIndex.from_arrays([entity, time - k])
-        return pd.Series(values.reindex(target).to_numpy(), index=frame.index)
-    return values.groupby(level=0, sort=False).shift(k)
-
-
-def _int_arg(call: Call, position: int, default: int) -> int:
-    args = call.args[position : position + 1] or (dict(call.kwargs).get("k", default),)
-    value = args[0]
-    if not isinstance(value, int) or value < 1:
-        raise FormulaSyntaxError(f"{call}: the order must be a positive integer, got {value!r}.")
-    return value
-
-
-def _evaluate_call(frame: pd.DataFrame, call: Call) -> pd.Series:
-    if call.function not in FUNCTIONS:
-        raise FormulaSyntaxError(
-            f"{call}: unknown function {call.function!r} in a panel formula; supported: "
-            f"{', '.join(f + '()' for f in FUNCTIONS)}. Create other transformations as columns."
-        )
-    name = str(call.args[0])
-    values = _numeric(_lookup(frame, name), name)
-    if call.function == "log":
-        bad = values[values <= 0]
-        if len(bad):
-            raise DataValidationError(
-                f"{call} needs positive values; {len(bad)} row(s) are <= 0, e.g. "
-                f"{format_values(list(bad.index), limit=3)}."
-            )
-        return np.log(values)
-    k = _int_arg(call, 1, 1)
-    lagged = _shift(frame, values, k)
-    return values - lagged if call.function == "diff" else lagged
-
-
-def _interaction(frame: pd.DataFrame, term: Interaction, drop_first: bool) -> pd.DataFrame:
-    factor = _lookup(frame, term.factor)
-    if isinstance(factor.dtype, pd.CategoricalDtype):
-        levels = [lv for lv in factor.cat.categories if (factor == lv).any()]
-    else:
-        levels = sorted(factor.dropna().unique().tolist())
-    refs = {str(r) for r in term.ref}
-    unknown = refs - {str(lv) for lv in levels}
-    if unknown:
+    def column(self, name: str) -> pd.Series:
+        """The column or index level ``name`` (UnknownVariableError with suggestions)."""
+        frame = self.frame
+        if name in frame.columns:
+            return frame[name]
+        if name in frame.index.names:
+            return pd.Series(frame.index.get_level_values(name), index=frame.index, name=name)
+        available = [str(c) for c in frame.columns] + [str(n) for n in frame.index.names]
+        close = difflib.get_close_matches(name, available, n=3)
+        hint = f" Did you mean {format_values(close)}?" if close else ""
         raise UnknownVariableError(
-            f"{term}: ref level(s) {format_values(sorted(unknown))} are not levels of "
-            f"{term.factor!r} ({format_values(levels, limit=10)})."
+            f"The formula names {name!r}, which is not a column of the data.{hint} Available: "
+            f"{format_values(available, limit=15)}."
         )
-    keep = [lv for lv in levels if str(lv) not in refs]
-    if term.var is None and not refs and drop_first and keep:
-        keep = keep[1:]  # the dummies of all levels would sum to the intercept / the effects
-    var = None if term.var is None else _numeric(_lookup(frame, term.var), term.var)
-    missing = factor.isna().to_numpy()
-    out = {}
-    for lv in keep:
-        dummy = np.array((factor == lv).to_numpy(dtype=bool), dtype=np.float64)
-        dummy[missing] = np.nan
-        name = f"{term.factor}::{lv}" + ("" if term.var is None else f":{term.var}")
-        out[name] = dummy if var is None else dummy * var.to_numpy()
-    return pd.DataFrame(out, index=frame.index)
 
+    def factor(self, name: str) -> pd.Series:
+        """The factor of ``i(name, ...)``: a column or an index level."""
+        return self.column(name)
 
-def _evaluate(frame: pd.DataFrame, term: Term | str, drop_first: bool) -> pd.DataFrame:
-    if isinstance(term, str):
-        term = Variable(term)
-    if isinstance(term, Variable):
-        return _numeric(_lookup(frame, term.name), term.name).rename(term.name).to_frame()
-    if isinstance(term, Call):
-        return _evaluate_call(frame, term).rename(str(term)).to_frame()
-    return _interaction(frame, term, drop_first)
-
-
-def _parse_depvar(depvar: str) -> Term:
-    from migflows.models.formula import parse_formula
-
-    return parse_formula(f"{depvar} ~ 1").terms[0] if "(" in depvar else Variable(depvar)
+    def shifted(self, name: str, k: int) -> pd.Series:
+        """``name`` ``k`` periods earlier within each entity."""
+        index = self.frame.index
+        values = to_numeric(self.column(name), name)
+        return calendar_shift(values, index.get_level_values(0), index.get_level_values(1), k)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -455,27 +396,26 @@ def build_panel_design(
     has_intercept = formula.intercept and estimator in ("re", "pooled", "between")
     drop_first = has_intercept or entity_effects or time_effects or estimator == "fd"
 
-    dep = _evaluate(frame, _parse_depvar(formula.depvar), drop_first=False).iloc[:, 0]
-    dep = dep.rename(formula.depvar)
-    parts = [_evaluate(frame, t, drop_first) for t in formula.terms]
-    exog = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=frame.index)
-    if exog.columns.duplicated().any():
-        dup = exog.columns[exog.columns.duplicated()].unique()
-        raise FormulaSyntaxError(f"regressor(s) {format_values(list(dup))} appear twice.")
-    lags = {
-        str(t): (str(t.args[0]), _int_arg(t, 1, 1))
-        for t in formula.terms
-        if isinstance(t, Call) and t.function == "lag"
-    }
+    data_terms = PanelTerms(frame)
+    dep_term = parse_depvar(formula.depvar)
+    dep_eval = evaluate_term(dep_term, data_terms)
+    dep = dep_eval.frame.iloc[:, 0].rename(formula.depvar)
+    evaluated = evaluate_terms(formula.terms, data_terms, drop_first=drop_first, index=frame.index)
+    exog = evaluated.frame
+    undefined = {**dep_eval.undefined, **evaluated.undefined}
+    functions = {str(t): t.function for t in (dep_term, *formula.terms) if isinstance(t, Call)}
+    lags = {t: v for t, v in lag_terms(formula.terms).items() if t.startswith("lag(")}
     w = None
     if weights is not None:
-        w = _numeric(_lookup(frame, weights), weights).rename(weights)
+        w = to_numeric(data_terms.column(weights), weights).rename(weights)
     if keep_years is not None:  # FlowPanel: only the flow years are observations
         rows = frame.index.get_level_values(1).isin(keep_years)
         frame, dep, exog = frame[rows], dep[rows], exog[rows]
         w = None if w is None else w[rows]
-    if lags:
-        _check_lags(frame, lags, exog)
+        undefined = {t: m[rows] for t, m in undefined.items()}
+    shifts = lag_terms(formula.terms)
+    if shifts:
+        _check_lags(frame, shifts, exog)
 
     columns = pd.concat(
         [dep.to_frame(), exog] + ([w.to_frame("__weights__")] if w is not None else []), axis=1
@@ -483,15 +423,8 @@ def build_panel_design(
     bad = ~np.isfinite(columns.to_numpy(dtype=np.float64))
     missing_rows = bad.any(axis=1)
     labels = [formula.depvar, *exog.columns] + ([weights] if w is not None else [])
-    dropped = pd.DataFrame(
-        {
-            "reason": [
-                "missing: " + ", ".join(str(labels[j]) for j in np.flatnonzero(r))
-                for r in bad[missing_rows]
-            ]
-        },
-        index=frame.index[missing_rows],
-    )
+    why = drop_reasons(pd.DataFrame(bad, columns=labels), undefined)
+    dropped = pd.DataFrame({"reason": why[missing_rows]}, index=frame.index[missing_rows])
     if missing_rows.all():
         counts = pd.Series(bad.sum(axis=0), index=labels).sort_values(ascending=False)
         raise PanelStructureError(
@@ -503,9 +436,10 @@ def build_panel_design(
     if missing_rows.any() and warn:
         counts = pd.Series(bad[missing_rows].sum(axis=0), index=labels)
         detail = ", ".join(f"{k} ({v})" for k, v in counts.items() if v)
+        note = undefined_note(undefined, functions)
         warnings.warn(
             f"Dropped {int(missing_rows.sum())} of {len(frame)} rows with missing values in: "
-            f"{detail}. They are listed in the result's .dropped.",
+            f"{detail}{note}. They are listed in the result's .dropped.",
             DroppedRowsWarning,
             stacklevel=3,
         )
