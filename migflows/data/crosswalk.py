@@ -260,7 +260,7 @@ def harmonize(
     elif panel.distances is not None:
         distances = _aggregate_distances(panel.distances, table)
     meta = {**panel.meta, "boundaries": cw.name, "internalised": float(internal["flow"].sum())}
-    carried = panel._pair_vars  # package-internal: the user's pair-year variables
+    carried = panel.pair_variables
     pair_vars = (
         []
         if carried is None

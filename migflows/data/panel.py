@@ -11,7 +11,7 @@ import pandas as pd
 
 from migflows.data import validation as v
 from migflows.data.covariates import CovariateContext, compute
-from migflows.data.geo import distance_table
+from migflows.data.panel_inputs import validate_panel_inputs
 from migflows.errors import (
     DroppedRowsWarning,
     InvalidOptionError,
@@ -172,61 +172,25 @@ class FlowPanel:
         0     4.711
         1     4.711
         """
-        flows_v, intra, dropped = v.validate_flows(
+        parts = validate_panel_inputs(
             flows,
             origin=origin,
             destination=destination,
             year=year,
             flow=flow,
+            regions=regions,
+            region=region,
+            region_year=region_year,
+            distances=distances,
+            coords=coords,
+            pair_vars=pair_vars,
+            aggregates=aggregates,
             self_flows=self_flows,
             duplicates=duplicates,
             missing=missing,
             valid_years=valid_years,
         )
-        keys = sorted(set(flows_v["origin"]).union(flows_v["destination"]))
-        regions_v = None
-        if regions is not None:
-            regions_v = v.validate_regions(
-                regions, region=region, year=region_year, valid_years=valid_years
-            )
-            absent = sorted(set(keys) - set(regions_v.index.get_level_values("region")))
-            if absent:
-                raise MissingRegionError(
-                    f"{len(absent)} region(s) in the flows are absent from the regions table: "
-                    f"{format_values(absent)}. Add rows for them (values may be NaN) or check "
-                    f"that both tables use the same region codes."
-                )
-        coords_v = v.validate_coords(coords) if coords is not None else None
-        if coords_v is not None:
-            absent = sorted(set(keys) - set(coords_v.index))
-            if absent and distances is None:
-                raise MissingRegionError(
-                    f"{len(absent)} region(s) in the flows have no coordinates: "
-                    f"{format_values(absent)}. Add their lat/lon to coords."
-                )
-        if distances is not None:
-            dist_v = v.validate_distances(distances, keys)
-        elif coords_v is not None:
-            dist_v = distance_table(coords_v.loc[coords_v.index.isin(keys)])
-        else:
-            dist_v = None
-        pairs_v = None
-        if pair_vars:
-            v.require_columns(
-                flows, {f"pair_vars[{i}]": c for i, c in enumerate(pair_vars)}, "flows"
-            )
-            pairs_v = _pair_table(flows, flows_v, origin, destination, year, list(pair_vars))
-        panel = cls(
-            flows_v,
-            regions=regions_v,
-            distances=dist_v,
-            coords=coords_v,
-            intra=intra,
-            dropped=dropped,
-            pair_vars=pairs_v,
-            aggregates=_validate_aggregates(aggregates, valid_years),
-            meta=meta,
-        )
+        panel = cls(parts.pop("flows"), **parts, meta=meta)
         return panel.complete() if fill_zeros else panel
 
     def _replace(self, **changes: Any) -> FlowPanel:
@@ -285,6 +249,11 @@ class FlowPanel:
     def meta(self) -> dict[str, Any]:
         """Free-form metadata (source, units, boundary version)."""
         return dict(self._meta)
+
+    @property
+    def pair_variables(self) -> pd.DataFrame | None:
+        """User pair-year variables (``origin, destination, year`` + columns), or None."""
+        return None if self._pair_vars is None else self._pair_vars.copy()
 
     @property
     def years(self) -> list[int]:
@@ -626,46 +595,9 @@ class FlowPanel:
         >>> bool(0 < ix.loc[2023, "impact_effectiveness"] < 100)
         True
         """
-        from migflows.data import indices as ix
+        from migflows.data.panel_indices import system_indices
 
-        wanted = list(which)
-        default = wanted == ["intensity", "impact", "connectivity", "distance"]
-        allowed = ("intensity", "impact", "connectivity", "distance")
-        for name in wanted:
-            v.check_option("which", name, allowed)
-        pop = self.population()
-        parts = []
-        for name in wanted:
-            if name in ("intensity", "impact") and pop is None:
-                if default:
-                    continue
-                raise MissingValueError(
-                    f"The {name} indices need population; build the panel with a regions table "
-                    f"that has a 'population' column."
-                )
-            if name == "distance" and self._distances is None:
-                if default:
-                    continue
-                raise MissingValueError(
-                    "The distance indices need distances; pass distances= or coords=."
-                )
-            if name in ("intensity", "impact") and pop is not None:
-                # Only years where every region has a population; the others stay NaN.
-                covered = self.complete_years("population")
-                sub = self._flows[self._flows["year"].isin(covered)]
-                func = ix.index_intensity if name == "intensity" else ix.index_impact
-                table = (
-                    func(sub, pop) if len(sub) else pd.DataFrame(index=pd.Index([], name="year"))
-                )
-                if isinstance(table, pd.DataFrame):
-                    table = table.reindex(self.years)
-            elif name == "connectivity":
-                table = ix.index_connectivity(self._flows)
-            elif self._distances is not None:
-                table = ix.index_distance(self._flows, self._distances)
-            frame = table.to_frame().T if isinstance(table, pd.Series) else table
-            parts.append(frame.add_prefix(f"{name}_"))
-        return pd.concat(parts, axis=1)
+        return system_indices(self, which)
 
     def complete_years(self, *attributes: str) -> list[int]:
         """Flow years in which every region with flows that year has all ``attributes``.
@@ -735,35 +667,3 @@ class FlowPanel:
             for k, val in self._summary_rows()
         )
         return f"<table><caption>FlowPanel</caption>{cells}</table>"
-
-
-def _pair_table(
-    raw: pd.DataFrame,
-    flows: pd.DataFrame,
-    origin: str,
-    destination: str,
-    year: str,
-    names: list[str],
-) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {
-            "origin": raw[origin].astype(str).to_numpy(),
-            "destination": raw[destination].astype(str).to_numpy(),
-            "year": pd.to_numeric(raw[year]).astype("int64").to_numpy(),
-        }
-    )
-    for name in names:
-        frame[name] = v.to_numeric(raw[name], name, "flows").to_numpy()
-    frame = frame.drop_duplicates(["origin", "destination", "year"])
-    return flows[["origin", "destination", "year"]].merge(
-        frame, on=["origin", "destination", "year"], how="left"
-    )
-
-
-def _validate_aggregates(
-    frame: pd.DataFrame | None, valid_years: tuple[int, int]
-) -> pd.DataFrame | None:
-    if frame is None:
-        return None
-    table = v.validate_regions(frame, region="territory", year="year", valid_years=valid_years)
-    return table.rename_axis(["territory", "year"])

@@ -24,8 +24,12 @@ import numpy as np
 import pandas as pd
 
 from migflows.errors import InvalidOptionError, format_values
+from migflows.estimation.core.protocol import ResultsProtocol
 
 Format = Literal["df", "html", "latex", "markdown"]
+_PROTOCOL_MEMBERS = sorted(
+    n for n in vars(ResultsProtocol) if not n.startswith("_") and n not in {"register"}
+)
 DEFAULT_STARS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.1, "*"))
 STAT_LABELS: dict[str, str] = {
     "nobs": "Observations",
@@ -158,9 +162,12 @@ def named_results(results: Sequence[Any] | Mapping[str, Any], caller: str) -> di
     if not named:
         raise InvalidOptionError(f"{caller} needs at least one result.")
     for name, res in named.items():
-        if not hasattr(res, "params"):
+        if not isinstance(res, ResultsProtocol):
+            missing = [m for m in _PROTOCOL_MEMBERS if not hasattr(type(res), m)]
             raise InvalidOptionError(
-                f"Model {name!r} ({type(res).__name__}) has no params; pass fitted results."
+                f"Model {name!r} ({type(res).__name__}) has no params or lacks the results "
+                f"protocol ({', '.join(sorted(missing)) or 'members'} missing); pass fitted "
+                "results (see migflows.estimation.core.protocol.ResultsProtocol)."
             )
     return named
 
@@ -196,33 +203,26 @@ def _latex_cell(text: str) -> str:
     return _latex_escape(text)
 
 
-def _fixed_effects(res: Any) -> tuple[str, ...]:
-    fe = getattr(res, "fixed_effects", None)
-    if fe is not None:
-        return tuple(fe)
-    formula = getattr(res, "formula", None)
-    if isinstance(formula, str) and "|" in formula:
-        return tuple(p.strip() for p in formula.split("|", 1)[1].split("+") if p.strip())
-    return ()
+def _fixed_effects(res: ResultsProtocol) -> tuple[str, ...]:
+    return tuple(res.fixed_effects)
 
 
-def _fe_mark(res: Any, fe: str) -> str:
+def _fe_mark(res: ResultsProtocol, fe: str) -> str:
     """✓ for an absorbed fixed effect, "pooled" for a partially pooled (Bayesian) effect."""
-    if fe not in _fixed_effects(res):
+    if fe not in res.fixed_effects:
         return ""
-    return "pooled" if fe in tuple(getattr(res, "group_effects", ()) or ()) else "✓"
+    return "pooled" if fe in res.pooled_effects else "✓"
 
 
-def _stat(res: Any, key: str) -> Any:
+def _stat(res: ResultsProtocol, key: str) -> Any:
     if key == "nobs":
-        return getattr(res, "nobs", None)
+        return res.nobs
     if key == "vcov":
-        return getattr(res, "vcov_type", None)
+        return res.vcov_type
+    # a documented attribute of the result (``rsquared`` of a panel model) or a fit statistic
     value = getattr(res, key, None)
     if value is None:
-        stats = getattr(res, "stats", None)
-        if isinstance(stats, Mapping):
-            value = stats.get(key)
+        value = res.stats.get(key)
     if callable(value):
         return None
     return value
@@ -363,7 +363,7 @@ def _layout(
         rows[label] = {col: _stat_text(v, digits) for col, v in values.items()}
         stat_labels.append(label)
     cells = pd.DataFrame.from_dict(rows, orient="index")[list(named)]
-    bayes = any(getattr(r, "vcov_type", "") == "posterior sd" for r in named.values())
+    bayes = any(r.inference == "bayesian" for r in named.values())
     return RegressionTable(
         cells,
         {"coefficients": coef_labels, "fixed_effects": fe_labels, "stats": stat_labels},

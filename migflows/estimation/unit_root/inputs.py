@@ -51,6 +51,8 @@ HYPOTHESES = {
 
 @dataclass(frozen=True)
 class PanelSeries:
+    """A validated panel of one variable: one float series per unit, in time order."""
+
     variable: str
     entities: list[Any]
     series: list[np.ndarray]
@@ -71,15 +73,18 @@ class PanelSeries:
 
     @property
     def lengths(self) -> np.ndarray:
+        """Number of observations of each unit."""
         return np.array([len(s) for s in self.series])
 
     def wide(self) -> np.ndarray:
+        """Units x periods array (balanced panels only)."""
         return np.vstack(self.series).astype(float)
 
 
 def check_choice(
     value: object, name: str, allowed: Sequence[str], aliases: Mapping[str, str]
 ) -> str:
+    """Validate a string option (case-insensitive, with aliases); named error otherwise."""
     if isinstance(value, str):
         key = value.lower()
         key = aliases.get(key, key)
@@ -104,6 +109,7 @@ def _column_or_level(data: pd.DataFrame, name: str, role: str) -> pd.Index:
 def prepare_panel(
     data: pd.DataFrame, variable: str, entity: str | None, time: str | None, min_units: int = 2
 ) -> PanelSeries:
+    """Validate ``data[variable]`` and split it into one series per unit (entity, time)."""
     if not isinstance(data, pd.DataFrame):
         raise PanelStructureError(
             f"data must be a pandas DataFrame with an (entity, time) MultiIndex or entity/time "
@@ -214,6 +220,7 @@ def prepare_panel(
 
 
 def require_balanced(panel: PanelSeries, what: str) -> None:
+    """Refuse an unbalanced panel for a test that needs a balanced one, naming the units."""
     if panel.balanced:
         return
     lines = []
@@ -341,4 +348,5 @@ def resolve_lags(
 
 
 def critical_value(values: np.ndarray) -> Mapping[str, float]:
+    """Read-only mapping ``{"1%", "5%", "10%"}`` -> critical value."""
     return MappingProxyType({k: float(v) for k, v in zip(("1%", "5%", "10%"), values, strict=True)})

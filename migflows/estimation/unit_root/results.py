@@ -10,6 +10,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from migflows.estimation.core.results import SummaryTable
+
 __all__ = ["UnitRootResult"]
 
 TEST_TITLES = {
@@ -164,7 +166,16 @@ class UnitRootResult:
         return lines
 
     @property
-    def summary(self) -> str:
+    def summary(self) -> SummaryTable:
+        """The test, statistic, p-value and settings, with the per-unit details as its table.
+
+        The results' one summary type (``print(res.summary)``; renders in Jupyter; reads
+        like :attr:`details`). ``str(res)`` gives the same facts as formatted text.
+        """
+        title = TEST_TITLES.get(self.test, self.test)
+        return SummaryTable(title, tuple(self._header_lines()), self.details)
+
+    def _text(self) -> str:
         """Plain-text summary: the test, statistic, p-value and per-unit details."""
         title = TEST_TITLES.get(self.test, self.test)
         lines = [title, "=" * len(title)]
@@ -174,7 +185,7 @@ class UnitRootResult:
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        return self.summary
+        return self._text()
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,144 @@
+"""Validation of everything :meth:`FlowPanel.from_frame` receives, turned into its parts.
+
+:func:`validate_panel_inputs` checks the flow table, the region-year attributes, the
+coordinates or distances, the pair variables and the aggregates, once, and returns the
+validated frames that the :class:`~migflows.data.panel.FlowPanel` constructor trusts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from migflows.data import validation as v
+from migflows.data.geo import distance_table
+from migflows.errors import MissingRegionError, format_values
+
+__all__ = ["validate_panel_inputs"]
+
+
+def validate_panel_inputs(
+    flows: pd.DataFrame,
+    *,
+    origin: str,
+    destination: str,
+    year: str,
+    flow: str,
+    regions: pd.DataFrame | None,
+    region: str,
+    region_year: str,
+    distances: pd.DataFrame | None,
+    coords: pd.DataFrame | None,
+    pair_vars: Sequence[str],
+    aggregates: pd.DataFrame | None,
+    self_flows: v.SelfFlows,
+    duplicates: v.Duplicates,
+    missing: v.Missing,
+    valid_years: tuple[int, int],
+) -> dict[str, Any]:
+    """Validate the inputs of :meth:`FlowPanel.from_frame` (see it for the parameters).
+
+    Returns
+    -------
+    dict
+        ``flows``, ``regions``, ``distances``, ``coords``, ``intra``, ``dropped``,
+        ``pair_vars`` and ``aggregates``: the keyword arguments of the FlowPanel constructor.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"origin": ["a"], "destination": ["b"], "year": [2020], "flow": [5]})
+    >>> parts = validate_panel_inputs(
+    ...     df, origin="origin", destination="destination", year="year", flow="flow",
+    ...     regions=None, region="region", region_year="year", distances=None, coords=None,
+    ...     pair_vars=(), aggregates=None, self_flows="error", duplicates="error",
+    ...     missing="error", valid_years=(1950, 2100))
+    >>> parts["flows"]["flow"].tolist()
+    [5.0]
+    """
+    flows_v, intra, dropped = v.validate_flows(
+        flows,
+        origin=origin,
+        destination=destination,
+        year=year,
+        flow=flow,
+        self_flows=self_flows,
+        duplicates=duplicates,
+        missing=missing,
+        valid_years=valid_years,
+    )
+    keys = sorted(set(flows_v["origin"]).union(flows_v["destination"]))
+    regions_v = None
+    if regions is not None:
+        regions_v = v.validate_regions(
+            regions, region=region, year=region_year, valid_years=valid_years
+        )
+        absent = sorted(set(keys) - set(regions_v.index.get_level_values("region")))
+        if absent:
+            raise MissingRegionError(
+                f"{len(absent)} region(s) in the flows are absent from the regions table: "
+                f"{format_values(absent)}. Add rows for them (values may be NaN) or check "
+                f"that both tables use the same region codes."
+            )
+    coords_v = v.validate_coords(coords) if coords is not None else None
+    if coords_v is not None:
+        absent = sorted(set(keys) - set(coords_v.index))
+        if absent and distances is None:
+            raise MissingRegionError(
+                f"{len(absent)} region(s) in the flows have no coordinates: "
+                f"{format_values(absent)}. Add their lat/lon to coords."
+            )
+    if distances is not None:
+        dist_v = v.validate_distances(distances, keys)
+    elif coords_v is not None:
+        dist_v = distance_table(coords_v.loc[coords_v.index.isin(keys)])
+    else:
+        dist_v = None
+    pairs_v = None
+    if pair_vars:
+        v.require_columns(flows, {f"pair_vars[{i}]": c for i, c in enumerate(pair_vars)}, "flows")
+        pairs_v = _pair_table(flows, flows_v, origin, destination, year, list(pair_vars))
+    return {
+        "flows": flows_v,
+        "regions": regions_v,
+        "distances": dist_v,
+        "coords": coords_v,
+        "intra": intra,
+        "dropped": dropped,
+        "pair_vars": pairs_v,
+        "aggregates": _validate_aggregates(aggregates, valid_years),
+    }
+
+
+def _pair_table(
+    raw: pd.DataFrame,
+    flows: pd.DataFrame,
+    origin: str,
+    destination: str,
+    year: str,
+    names: list[str],
+) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "origin": raw[origin].astype(str).to_numpy(),
+            "destination": raw[destination].astype(str).to_numpy(),
+            "year": pd.to_numeric(raw[year]).astype("int64").to_numpy(),
+        }
+    )
+    for name in names:
+        frame[name] = v.to_numeric(raw[name], name, "flows").to_numpy()
+    frame = frame.drop_duplicates(["origin", "destination", "year"])
+    return flows[["origin", "destination", "year"]].merge(
+        frame, on=["origin", "destination", "year"], how="left"
+    )
+
+
+def _validate_aggregates(
+    frame: pd.DataFrame | None, valid_years: tuple[int, int]
+) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    table = v.validate_regions(frame, region="territory", year="year", valid_years=valid_years)
+    return table.rename_axis(["territory", "year"])
