@@ -6,6 +6,9 @@ Gravity presets (:mod:`migflows.studies.gravity`): :func:`gravity_structural`,
 (:mod:`migflows.studies.an_becker_cheng`): :func:`an_becker_cheng`, rate regressions with period
 slopes and stationarity pre-tests in the spirit of An, Becker & Cheng (2016).
 
+The HTML report's gravity table shows these presets (:mod:`migflows.studies.report_models`):
+its "PPML regional" column is :func:`gravity_regional`, fitted on the same years.
+
 Examples
 --------
 >>> import migflows

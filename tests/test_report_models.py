@@ -6,7 +6,7 @@ from pathlib import Path
 
 import migflows
 from migflows.reports import build_report
-from migflows.reports.sections.gravity import fit_gravity_models
+from migflows.studies.report_models import fit_gravity_models
 
 
 def test_gravity_section_numbers(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_panel_section_numbers(tmp_path: Path) -> None:
     import pandas as pd
 
     from migflows.estimation.unit_root.api import region_table
-    from migflows.reports.sections.panel import fit_rate_models, unit_root_table
+    from migflows.studies.report_models import fit_rate_models, unit_root_table
 
     kz = migflows.load_kazakhstan()
     out = build_report(

@@ -9,8 +9,8 @@ intra-regional moves in a separate column.
 
 Region level
     :func:`balances` (arrivals, departures, net, gross, rates per 1,000, attractiveness,
-    effectiveness), :func:`score_scale` and :func:`score_regions` (the five-level scale of
-    Bokayev & Akhmetova 2024).
+    effectiveness; the one balances computation of the package), :func:`score_scale` and
+    :func:`score_regions` (the five-level scale of Bokayev & Akhmetova 2024).
 System level, one row per year (after the R package migest)
     :func:`index_intensity`, :func:`index_impact`, :func:`index_connectivity`,
     :func:`index_distance`.
@@ -29,7 +29,10 @@ from __future__ import annotations
 
 from migflows.data.indices_region import (
     DEFAULT_POINTS,
+    DEPRECATED_BALANCE_NAMES,
     LEVELS,
+    BalancesFrame,
+    balance_name,
     balances,
     score_regions,
     score_scale,
@@ -43,7 +46,10 @@ from migflows.data.indices_system import (
 
 __all__ = [
     "DEFAULT_POINTS",
+    "DEPRECATED_BALANCE_NAMES",
     "LEVELS",
+    "BalancesFrame",
+    "balance_name",
     "balances",
     "index_connectivity",
     "index_distance",

@@ -10,8 +10,9 @@ socio-economic indicators to migration attractiveness in Kazakhstan.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,16 @@ from migflows.errors import (
     format_values,
 )
 
-__all__ = ["DEFAULT_POINTS", "LEVELS", "balances", "score_regions", "score_scale"]
+__all__ = [
+    "DEFAULT_POINTS",
+    "DEPRECATED_BALANCE_NAMES",
+    "LEVELS",
+    "BalancesFrame",
+    "balance_name",
+    "balances",
+    "score_regions",
+    "score_scale",
+]
 
 Direction = Literal["higher", "lower"]
 
@@ -46,8 +56,14 @@ DEFAULT_POINTS: Mapping[str, float] = {
 _CUTS = (70.0, 95.0, 105.0, 150.0)
 
 
-def balances(flows: pd.DataFrame, population: pd.Series | None = None) -> pd.DataFrame:
+def balances(
+    flows: pd.DataFrame, population: pd.Series | None = None, *, value: str = "flow"
+) -> pd.DataFrame:
     r"""Arrivals, departures, net and gross migration per region and year.
+
+    The one computation of regional balances in migflows: :meth:`FlowPanel.balances`, the
+    counterfactual balances of gravity models and the inputs of :func:`migflows.forecast` all
+    call it, so the columns are always ``arrivals``, ``departures`` and ``net``.
 
     Only flows between different regions count: rows with ``origin == destination``
     (intra-regional moves) are reported separately in ``intra`` and enter no other column.
@@ -61,6 +77,9 @@ def balances(flows: pd.DataFrame, population: pd.Series | None = None) -> pd.Dat
         Population (persons) indexed by ``(region, year)`` with level names ``"region"`` and
         ``"year"``. When given, rates per 1,000 inhabitants are added; use the population the
         rate should refer to (e.g. 1 January or mid-year).
+    value : str, default "flow"
+        Column of ``flows`` holding the counts, e.g. ``"baseline"`` or ``"counterfactual"``
+        in the flows of :meth:`GravityResults.counterfactual`.
 
     Returns
     -------
@@ -110,6 +129,13 @@ def balances(flows: pd.DataFrame, population: pd.Series | None = None) -> pd.Dat
     b      2020      30.0        30.0   0.0    0.0        1.000000
     c      2020      20.0         0.0  20.0    0.0             inf
     """
+    if value != "flow":
+        if value not in flows.columns:
+            raise MissingColumnError(
+                f"value={value!r} is not a column of the flows table; it has "
+                f"{format_values(map(str, flows.columns), limit=12)}."
+            )
+        flows = flows.drop(columns=["flow"], errors="ignore").rename(columns={value: "flow"})
     table = check_flows(flows)
     pop = check_population(population) if population is not None else None
     is_self = table["origin"] == table["destination"]
@@ -166,6 +192,102 @@ def _ratio(num: pd.Series, den: pd.Series, *, zero_over_zero_only: bool = True) 
         pos = ~ok & (a != 0)
         out[pos] = np.sign(a[pos]) * np.inf
     return pd.Series(out, index=num.index)
+
+
+#: Old names of balance columns and the names that replace them (accepted with a
+#: FutureWarning for one release; ``in``/``out`` came from gravity counterfactuals, the
+#: others from forecast input tables).
+DEPRECATED_BALANCE_NAMES: Mapping[str, str] = {
+    "in": "arrivals",
+    "inflow": "arrivals",
+    "inflows": "arrivals",
+    "out": "departures",
+    "outflow": "departures",
+    "outflows": "departures",
+}
+
+
+def balance_name(name: str, *, stacklevel: int = 2) -> str:
+    """The current name of a balance column: ``arrivals``/``departures`` for ``in``/``out``.
+
+    Old names (:data:`DEPRECATED_BALANCE_NAMES`, case-insensitive) are translated with a
+    :class:`FutureWarning`; any other name is returned unchanged.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> balance_name("net")
+    'net'
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     balance_name("in")
+    'arrivals'
+    >>> caught[0].category.__name__
+    'FutureWarning'
+    """
+    new = DEPRECATED_BALANCE_NAMES.get(name.lower())
+    if new is None:
+        return name
+    warnings.warn(
+        f"The balance name {name!r} is deprecated and will be removed in the next release; "
+        f"use {new!r} (balances are always 'arrivals', 'departures' and 'net').",
+        FutureWarning,
+        stacklevel=stacklevel + 1,
+    )
+    return new
+
+
+class BalancesFrame(pd.DataFrame):
+    """A balances DataFrame that still answers to the old ``in_*``/``out_*`` column names.
+
+    Counterfactual balances were once called ``in_baseline``, ``out_change`` …; they are now
+    ``arrivals_baseline``, ``departures_change`` …. For one release ``frame["in_change"]``
+    and ``frame.in_change`` return the renamed column with a :class:`FutureWarning` (``.loc``
+    does not translate). Derived frames are plain DataFrames.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> frame = BalancesFrame({"arrivals_change": [1.0], "net_change": [1.0]})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", FutureWarning)
+    ...     frame["in_change"].tolist()
+    [1.0]
+    """
+
+    @property
+    def _constructor(self) -> type[pd.DataFrame]:
+        return pd.DataFrame
+
+    def _current_name(self, key: object) -> object:
+        if not isinstance(key, str) or key in self.columns:
+            return key
+        head, sep, rest = key.partition("_")
+        new = DEPRECATED_BALANCE_NAMES.get(head) if head in ("in", "out") else None
+        if new is None or f"{new}{sep}{rest}" not in self.columns:
+            return key
+        renamed = f"{new}{sep}{rest}"
+        warnings.warn(
+            f"Column {key!r} of the balances is now called {renamed!r}; the old name will be "
+            f"removed in the next release.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return renamed
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, list):
+            key = [self._current_name(k) for k in key]
+        else:
+            key = self._current_name(key)
+        return super().__getitem__(key)
+
+    def __getattr__(self, name: str) -> Any:  # type: ignore[misc]
+        if name.startswith(("in_", "out_")):
+            renamed = self._current_name(name)
+            if renamed != name:
+                return super().__getitem__(renamed)
+        return super().__getattr__(name)
 
 
 def score_scale(

@@ -14,13 +14,13 @@ from tqdm.auto import tqdm
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import MigflowsError
-from migflows.reports._format import esc, items_html, kv_html, note_html
+from migflows.reports.formatting import esc, items_html, kv_html, note_html
 from migflows.reports.sections import (
     ReportContext,
     Section,
-    SectionSkipped,
     resolve_sections,
 )
+from migflows.studies.report_models import ReportModels, StudyNotApplicable
 
 __all__ = ["build_report"]
 
@@ -71,6 +71,7 @@ def build_report(
     progress: bool = True,
     title: str | None = None,
     dataset: str | None = None,
+    results: ReportModels | None = None,
 ) -> Path:
     """Write a self-contained HTML report of a migration panel.
 
@@ -98,6 +99,11 @@ def build_report(
     dataset : str, optional
         ``"kazakhstan"`` to add the embedded dataset's material; detected from
         ``panel.meta['source']`` when None.
+    results : ReportModels, optional
+        The model runs to show (:class:`migflows.studies.report_models.ReportModels`), e.g.
+        to write several reports from one set of fits; default: fitted on ``panel`` with
+        ``seed`` and ``fast``, each on first use by a selected section. The report never
+        fits a model itself.
 
     Returns
     -------
@@ -131,6 +137,7 @@ def build_report(
         fast=bool(fast),
         dataset=dataset,
         sections=[s.name for s in chosen],
+        studies=results,
     )
     started = time.perf_counter()
     bodies: list[str] = []
@@ -152,7 +159,7 @@ def _render(section: Section, ctx: ReportContext) -> str:
         warnings.simplefilter("always")
         try:
             body = section.render(ctx)
-        except SectionSkipped as why:
+        except StudyNotApplicable as why:  # a section's or a study's SectionSkipped
             body = note_html(f"Section left out: {why}")
         except MigflowsError as err:
             body = note_html(

@@ -38,7 +38,13 @@ from migflows.estimation.gravity.api import gravity
 from migflows.estimation.gravity.results import GravityResults
 
 DEFAULT_YEARS = (2020, 2021, 2023)
-"""Embedded years with wages, unemployment and population for every region."""
+"""Embedded years with wages, unemployment and population for every region.
+
+A preset fitted on the default data uses those of these years in which every attribute it
+:attr:`~GravitySpec.needs` is complete (GRP per capita ends in 2022, so
+``gravity_regional`` is fitted on 2020 and 2021), rather than dropping rows with missing
+covariates.
+"""
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class GravitySpec:
     >>> res = spec.fit()
     >>> list(res.params.index)
     ['log_dist']
+    >>> GRAVITY_PRESETS["gravity_regional"].needs
+    ('wage', 'grp_pc', 'unemployment')
     """
 
     name: str
@@ -60,12 +68,39 @@ class GravitySpec:
     description: str
     estimator: str = "ppml"
     vcov: Mapping[str, str] | str = field(default_factory=lambda: {"CRV1": "pair"})
+    needs: tuple[str, ...] = ()
+    """Region attributes the formula's covariates are built from."""
+
+    def applies_to(self, panel: FlowPanel) -> bool:
+        """Whether ``panel`` has every attribute the preset needs (and distances if used)."""
+        has_dist = "log_dist" not in self.formula or panel.distances is not None
+        return has_dist and all(a in panel.attributes for a in self.needs)
+
+    def years(self, panel: FlowPanel) -> list[int]:
+        """Flow years of ``panel`` in which every attribute the preset needs is complete."""
+        return panel.complete_years(*self.needs)
+
+    def default_data(self) -> FlowPanel:
+        """The embedded data on the :data:`DEFAULT_YEARS` where the preset's inputs are complete.
+
+        Examples
+        --------
+        >>> GRAVITY_PRESETS["gravity_regional"].default_data().years
+        [2020, 2021]
+        """
+        panel = load_kazakhstan(years=list(DEFAULT_YEARS))
+        years = self.years(panel)
+        return panel if years == panel.years else panel.select(years=years)
 
     def fit(self, data: FlowPanel | None = None, **options: Any) -> GravityResults:
-        """Fit on ``data`` (default: the embedded Kazakhstan data, years 2020, 2021, 2023)."""
-        panel = data if data is not None else load_kazakhstan(years=list(DEFAULT_YEARS))
+        """Fit on ``data`` (default: :meth:`default_data`, the embedded Kazakhstan data).
+
+        ``options`` go to :func:`migflows.gravity` (``vcov=``, ``estimator=`` …).
+        """
+        panel = data if data is not None else self.default_data()
         opts: dict[str, Any] = {"vcov": self.vcov, **options}
-        return gravity(self.formula, panel, self.estimator, **opts)  # type: ignore[arg-type]
+        estimator = opts.pop("estimator", self.estimator)
+        return gravity(self.formula, panel, estimator, **opts)
 
 
 GRAVITY_PRESETS: dict[str, GravitySpec] = {
@@ -79,11 +114,13 @@ GRAVITY_PRESETS: dict[str, GravitySpec] = {
         "gravity_regional",
         "flow ~ log_wage_ratio + log_grp_pc_ratio + unemp_diff + log_dist | orig + dest + year",
         "Region-year drivers identified from within-region changes over time.",
+        needs=("wage", "grp_pc", "unemployment"),
     ),
     "gravity_pair": GravitySpec(
         "gravity_pair",
         "flow ~ log_wage_ratio + unemp_diff | orig^dest + year",
         "Pair fixed effects absorb time-invariant pair traits; drivers from within-pair changes.",
+        needs=("wage", "unemployment"),
     ),
     "aldashev_dietz": GravitySpec(
         "aldashev_dietz",
@@ -91,6 +128,7 @@ GRAVITY_PRESETS: dict[str, GravitySpec] = {
         " | year",
         "Origin push and destination pull factors entered separately, populations, distance "
         "and year effects (after Aldashev & Dietz 2014).",
+        needs=("wage", "unemployment", "population"),
     ),
 }
 
@@ -137,7 +175,7 @@ def aldashev_dietz(data: FlowPanel | None = None, **options: Any) -> GravityResu
     Parameters
     ----------
     data : FlowPanel, optional
-        Default: the embedded Kazakhstan data, 2020, 2021 and 2023.
+        Default: the embedded Kazakhstan data, 2020, 2021 and 2023 (:data:`DEFAULT_YEARS`).
     **options
         Passed to :func:`migflows.gravity` (``estimator="negbin"``, ``vcov=`` …).
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from migflows.data.indices import DEPRECATED_BALANCE_NAMES, balance_name, balances
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
     DuplicateKeyError,
@@ -31,16 +32,13 @@ from migflows.errors import (
 Target = Literal["counts", "rates"]
 Gaps = Literal["error", "interpolate", "sequence"]
 
-#: Accepted column names of a region-year table (aliases map to the canonical name).
+#: Accepted column names of a region-year table (aliases map to the canonical name). The old
+#: names ``in``/``out``/``inflow(s)``/``outflow(s)`` still work for one release, with a
+#: FutureWarning (:data:`migflows.data.indices.DEPRECATED_BALANCE_NAMES`).
 ALIASES: dict[str, str] = {
     "arrivals": "arrivals",
-    "in": "arrivals",
-    "inflow": "arrivals",
-    "inflows": "arrivals",
     "departures": "departures",
-    "out": "departures",
-    "outflow": "departures",
-    "outflows": "departures",
+    **DEPRECATED_BALANCE_NAMES,
     "net": "net",
     "in_rate": "in_rate",
     "out_rate": "out_rate",
@@ -161,7 +159,8 @@ def prepare(
         A panel (arrivals/departures are summed from the off-diagonal flows; population
         comes from its ``population`` attribute), or a region-year table indexed by
         ``(region, year)`` or with ``region`` and ``year`` columns, holding any of
-        ``arrivals``/``departures``/``net`` (aliases ``in``/``out``, ``inflow``/``outflow``),
+        ``arrivals``/``departures``/``net`` (the old names ``in``/``out``,
+        ``inflow``/``outflow`` still work for one release, with a FutureWarning),
         ``in_rate``/``out_rate``/``net_rate`` (per 1,000) and ``population``.
     target : {"counts", "rates"}
         Units to model in. Converting between counts and rates needs population.
@@ -194,15 +193,8 @@ def _panel_table(panel: FlowPanel) -> pd.DataFrame:
     years = panel.years
     regions = panel.region_keys
     idx = pd.MultiIndex.from_product([regions, years], names=["region", "year"])
-    arrivals = flows.groupby(["destination", "year"])["flow"].sum()
-    departures = flows.groupby(["origin", "year"])["flow"].sum()
-    arrivals.index.names = departures.index.names = ["region", "year"]
-    table = pd.DataFrame(
-        {
-            "arrivals": arrivals.reindex(idx, fill_value=0.0).astype(float),
-            "departures": departures.reindex(idx, fill_value=0.0).astype(float),
-        }
-    )
+    # The one balances computation; regions without flows in a year get zeros.
+    table = balances(flows)[["arrivals", "departures"]].reindex(idx, fill_value=0.0)
     pop = panel.population()
     if pop is not None:
         table["population"] = pop.reindex(idx).astype(float)
@@ -223,7 +215,11 @@ def _user_table(data: pd.DataFrame) -> pd.DataFrame:
             f"The table's index has {frame.index.nlevels} levels; expected (region, year)."
         )
     frame = frame.rename_axis(["region", "year"])
-    known = {c: ALIASES[str(c).lower()] for c in frame.columns if str(c).lower() in ALIASES}
+    known = {
+        c: ALIASES[balance_name(str(c).lower(), stacklevel=3)]
+        for c in frame.columns
+        if str(c).lower() in ALIASES
+    }
     if not known or set(known.values()) == {"population"}:
         raise MissingColumnError(
             "The region-year table has none of the columns a forecast needs: "

@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from migflows.reports._format import fmt_number
-from migflows.reports.commands._input import add_input_options, read_input
+from migflows.reports.commands.inputs import add_input_options, read_input
+from migflows.reports.formatting import fmt_number
 
 EXIT_OK, EXIT_FLAGGED = 0, 1
 

@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from migflows.reports.commands._input import add_input_options, read_input
+from migflows.reports.commands.inputs import add_input_options, read_input
 
 
 def register(subparsers: Any) -> None:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from migflows.reports.commands._input import add_input_options, read_input
+from migflows.reports.commands.inputs import add_input_options, read_input
 
 DEFAULT_OUT = "migflows-report.html"
 

@@ -2,7 +2,7 @@
 
 A section is any object with a ``name`` (used by ``--sections``), a ``title``, an ``order``
 (position in the report) and ``render(ctx) -> str`` returning an HTML fragment built with the
-helpers of :mod:`migflows.reports._format` (which escape all text). It may also define
+helpers of :mod:`migflows.reports.formatting` (which escape all text). It may also define
 ``methods(ctx) -> str``: an HTML fragment that the methods appendix collects from every
 section in the report (what the model assumes, caveats).
 
@@ -18,23 +18,26 @@ How a model family adds its section (e.g. the gravity issue)::
         order = 60            # after the descriptive sections (10-50), before methods (1000)
 
         def render(self, ctx: ReportContext) -> str:
-            from migflows.estimation import gravity   # heavy imports inside render
-            ...                                       # ctx.panel, ctx.fast, ctx.rng("gravity")
+            study = ctx.results.gravity     # fitted by migflows.studies, on first use
+            ...                             # read study.models, ctx.panel, ctx.fast
             return frame_html(...) + figure_html(...)
 
         def methods(self, ctx: ReportContext) -> str:
             return para("PPML (Santos Silva & Tenreyro 2006) assumes ...")
 
-and adds ``"gravity"`` to :data:`BUILTIN_MODULES` below. A section that cannot run on the
-given data raises :class:`SectionSkipped` with the reason (shown in the report); a
+and adds ``"gravity"`` to :data:`BUILTIN_MODULES` below. Sections never fit models: the
+model runs are studies of :mod:`migflows.studies.report_models`, defined once there and
+handed to the sections through :attr:`ReportContext.results` (each study runs on first
+access, so sections that are not selected cost nothing). A section that cannot run on the
+given data raises :class:`SectionSkipped` with the reason (shown in the report), as does a
+study (:class:`~migflows.studies.report_models.StudyNotApplicable`); a
 :class:`~migflows.errors.MigflowsError` is shown as an error box and the report goes on.
-Sections share expensive results through :meth:`ReportContext.cached`.
+Sections share other expensive results through :meth:`ReportContext.cached`.
 """
 
 from __future__ import annotations
 
 import importlib
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
@@ -42,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkabl
 import numpy as np
 
 from migflows.errors import InvalidOptionError, format_values
+from migflows.studies.report_models import ReportModels, StudyNotApplicable, stream_rng
 
 if TYPE_CHECKING:
     from migflows.data.panel import FlowPanel
@@ -71,7 +75,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
 T = TypeVar("T")
 
 
-class SectionSkipped(Exception):
+class SectionSkipped(StudyNotApplicable):
     """Raised by ``Section.render`` when the section does not apply to the data (with why)."""
 
 
@@ -92,6 +96,9 @@ class ReportContext:
         dataset-specific material), else None.
     sections : list of str
         Names of the sections in this report, in order.
+    studies : ReportModels, optional
+        The model runs to show (default: :class:`ReportModels` of ``panel``, ``seed`` and
+        ``fast``); read them through :attr:`results`.
     """
 
     panel: FlowPanel
@@ -99,7 +106,15 @@ class ReportContext:
     fast: bool = False
     dataset: str | None = None
     sections: list[str] = field(default_factory=list)
+    studies: ReportModels | None = field(default=None, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def results(self) -> ReportModels:
+        """The report's model runs (:mod:`migflows.studies.report_models`), run on first use."""
+        if self.studies is None:
+            self.studies = ReportModels(self.panel, seed=self.seed, fast=self.fast)
+        return self.studies
 
     def rng(self, stream: str) -> np.random.Generator:
         """An independent generator for ``stream`` (e.g. the section name).
@@ -107,7 +122,7 @@ class ReportContext:
         Seeded from ``(seed, crc32(stream))``, so a section draws the same numbers whichever
         other sections are in the report.
         """
-        return np.random.default_rng([self.seed, zlib.crc32(stream.encode("utf-8"))])
+        return stream_rng(self.seed, stream)
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """Return ``compute()`` once per report, shared between sections under ``key``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migflows.reports._format import esc, items_html
+from migflows.reports.formatting import esc, items_html
 from migflows.reports.sections import ReportContext, get_section, register_section
 
 REFERENCES = (

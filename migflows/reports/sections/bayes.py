@@ -2,46 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
-
 import pandas as pd
 
-from migflows.reports._format import figure_html, frame_html, note_html, para
+from migflows.reports.formatting import figure_html, frame_html, note_html, para
 from migflows.reports.sections import ReportContext, SectionSkipped, register_section
 from migflows.reports.tables import regression_table
+from migflows.studies.report_models import BAYES_FORMULA, BayesStudy
 
-FORMULA = "flow ~ log_wage_ratio + unemp_diff + log_dist | orig + dest + year"
+FORMULA = BAYES_FORMULA
 
 
-def fit_bayes(ctx: ReportContext) -> dict[str, Any]:
-    """Negative binomial hierarchical gravity (pooled origin and destination effects) and PPML."""
-    from migflows.estimation.bayes.api import bayes_gravity
-    from migflows.estimation.gravity.api import gravity
-
-    panel = ctx.panel
-    needed = [a for a in ("wage", "unemployment") if a in panel.attributes]
-    if len(needed) < 2 or panel.distances is None:
-        raise SectionSkipped("the data lack wages, unemployment or distances")
-    years = panel.complete_years(*needed)
-    if len(years) < 2:
-        raise SectionSkipped("fewer than two flow years have wages and unemployment")
-    sub = panel.select(years=years)
-    seed = int(ctx.rng("bayes").integers(2**31))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bayes = bayes_gravity(
-            FORMULA,
-            sub,
-            family="negbin",
-            draws=500,
-            tune=500,
-            chains=2,
-            random_seed=seed,
-            progress=False,
-        )
-        ppml = gravity(FORMULA, sub, vcov={"CRV1": "pair"})
-    return {"bayes": bayes, "ppml": ppml, "years": years}
+def fit_bayes(ctx: ReportContext) -> BayesStudy:
+    """The Bayesian study this section shows: :attr:`ReportContext.results` ``.bayes``."""
+    return ctx.results.bayes
 
 
 @register_section
@@ -56,8 +29,8 @@ class BayesSection:
         """Posterior table next to PPML, convergence diagnostics, trace plot."""
         if ctx.fast:
             raise SectionSkipped("--fast skips posterior sampling")
-        out = ctx.cached("bayes", lambda: fit_bayes(ctx))
-        bayes, ppml = out["bayes"], out["ppml"]
+        out = ctx.results.bayes
+        bayes, ppml = out.bayes, out.ppml
         stats = bayes.stats
         diag = {
             "divergences": stats.get("divergences"),
@@ -68,8 +41,9 @@ class BayesSection:
         parts = [
             para(
                 f"Negative binomial gravity model with partially pooled origin and destination "
-                f"effects and year effects (PyMC NUTS, 2 chains × 500 draws), years "
-                f"{', '.join(map(str, out['years']))}, next to PPML with the same regressors "
+                f"effects and year effects (PyMC NUTS, {out.chains} chains × {out.draws} "
+                f"draws), years {', '.join(map(str, out.years))}, next to PPML with the same "
+                f"regressors "
                 f"and absorbed origin, destination and year effects."
             ),
             regression_table({"Bayes NB2 (posterior)": bayes, "PPML": ppml}).to_html(),

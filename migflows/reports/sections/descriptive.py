@@ -17,7 +17,7 @@ from migflows.data.indices import (
 )
 from migflows.data.indices_region import Direction
 from migflows.data.panel import FlowPanel
-from migflows.reports._format import (
+from migflows.reports.formatting import (
     esc,
     figure_html,
     fmt_number,

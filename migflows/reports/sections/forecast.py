@@ -2,51 +2,27 @@
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
+from migflows.reports.formatting import figure_html, frame_html, note_html, para
+from migflows.reports.sections import ReportContext, register_section
+from migflows.studies.report_models import (
+    FAST_FORECAST_METHODS,
+    FORECAST_HORIZON,
+    FORECAST_METHODS,
+    ForecastStudy,
+)
 
-from migflows.reports._format import figure_html, frame_html, note_html, para
-from migflows.reports.sections import ReportContext, SectionSkipped, register_section
-
-HORIZON = 3
-METHODS = ("naive", "drift", "gravity", "bayes_ar")
-FAST_METHODS = ("naive", "drift", "gravity")
+HORIZON = FORECAST_HORIZON
+METHODS = FORECAST_METHODS
+FAST_METHODS = FAST_FORECAST_METHODS
 
 
-def run_forecasts(ctx: ReportContext) -> dict[str, Any]:
-    """Forecasts (ensemble of the methods) and a backtest; shorter with ``ctx.fast``."""
-    from migflows.estimation.forecast.api import forecast
-    from migflows.estimation.forecast.backtest import backtest
+def run_forecasts(ctx: ReportContext) -> ForecastStudy:
+    """The forecast study this section shows: :attr:`ReportContext.results` ``.forecasts``.
 
-    panel = ctx.panel
-    if len(panel.years) < 3:
-        raise SectionSkipped("forecasting needs at least three years of flows")
-    methods = list(FAST_METHODS if ctx.fast else METHODS)
-    if panel.population() is None or not panel.attributes:
-        methods = [m for m in methods if m not in ("gravity", "bayes_ar")]
-    seed = int(ctx.rng("forecast").integers(2**31))
-    n_sims = 200 if ctx.fast else 500
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bt = backtest(
-            panel,
-            methods=methods,
-            origins=2 if ctx.fast else 3,
-            horizon=1,
-            random_seed=seed,
-            n_sims=n_sims,
-            progress=False,
-        )
-        fc = forecast(
-            panel,
-            method="ensemble",
-            horizon=HORIZON,
-            members=methods,
-            random_seed=seed,
-            n_sims=n_sims,
-            progress=False,
-        )
-    return {"forecast": fc, "backtest": bt, "methods": methods}
+    Fitted by :func:`migflows.studies.report_models.run_forecasts` (shorter with
+    ``ctx.fast``), with the seed stream ``"forecast"`` of ``ctx.seed``.
+    """
+    return ctx.results.forecasts
 
 
 @register_section
@@ -59,9 +35,9 @@ class ForecastSection:
 
     def render(self, ctx: ReportContext) -> str:
         """Backtest table, ensemble forecast table and fan charts."""
-        out = ctx.cached("forecasts", lambda: run_forecasts(ctx))
-        fc, bt = out["forecast"], out["backtest"]
-        methods = ", ".join(out["methods"])
+        out = ctx.results.forecasts
+        fc, bt = out.forecast, out.backtest
+        methods = ", ".join(out.methods)
         summary = bt.summary()
         keep = [
             c
@@ -70,7 +46,7 @@ class ForecastSection:
         ]
         net = fc.summary_frame(alpha=0.2)
         last = int(net.index.get_level_values("year").max())
-        table = net.xs(last, level="year")
+        table = net[net.index.get_level_values("year") == last].droplevel("year")
         table = table.sort_values(table.columns[0])
         return "".join(
             [

@@ -5,64 +5,27 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import pandas as pd
-
-from migflows.data.panel import FlowPanel
-from migflows.reports._format import figure_html, frame_html, note_html, para
+from migflows.reports.formatting import figure_html, frame_html, note_html, para
 from migflows.reports.model_plots import coef_plot, fit_plot
 from migflows.reports.plots import region_labels
-from migflows.reports.sections import ReportContext, SectionSkipped, register_section
+from migflows.reports.sections import ReportContext, register_section
 from migflows.reports.tables import regression_table
 
-# Region attributes and the pair covariate each contributes to the regional specification.
-DRIVERS = {
-    "wage": "log_wage_ratio",
-    "grp_pc": "log_grp_pc_ratio",
-    "unemployment": "unemp_diff",
-}
 
+def __getattr__(name: str) -> Any:
+    """``fit_gravity_models`` moved to :mod:`migflows.studies.report_models` (FutureWarning)."""
+    if name == "fit_gravity_models":
+        from migflows.studies import report_models
 
-def fit_gravity_models(panel: FlowPanel) -> dict[str, Any]:
-    """The report's gravity models on the years with complete covariates.
-
-    Returns a dict with the fitted models by column title, the drivers used and the years.
-    """
-    from migflows.estimation.gravity.api import gravity
-
-    if panel.distances is None:
-        raise SectionSkipped("the data have no distances or coordinates")
-    drivers = [a for a in DRIVERS if a in panel.attributes]
-    drivers_all = drivers + (["population"] if "population" in panel.attributes else [])
-    years = panel.complete_years(*drivers_all)
-    while len(years) < 2 and drivers_all:  # drop the scarcest attribute until 2 years remain
-        cov = panel.coverage()
-        drivers_all.remove(min(drivers_all, key=lambda a: cov.loc[a].mean()))
-        drivers = [d for d in drivers if d in drivers_all]
-        years = panel.complete_years(*drivers_all)
-    sub = panel.select(years=years) if len(years) >= 2 else panel
-    terms = [DRIVERS[d] for d in drivers]
-    if "population" in drivers_all:
-        terms += ["log_pop_o", "log_pop_d"]
-    models: dict[str, Any] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        models["PPML structural"] = gravity(
-            "flow ~ log_dist | orig^year + dest^year", sub, vcov={"CRV1": "pair"}
+        warnings.warn(
+            "migflows.reports.sections.gravity.fit_gravity_models moved to "
+            "migflows.studies.report_models.fit_gravity_models; the old place will be removed "
+            "in the next release.",
+            FutureWarning,
+            stacklevel=2,
         )
-        if terms and len(sub.years) >= 2:
-            rhs = " + ".join([*terms, "log_dist"])
-            models["PPML regional"] = gravity(
-                f"flow ~ {rhs} | orig + dest + year", sub, vcov={"CRV1": "pair"}
-            )
-            pair_terms = " + ".join(t for t in terms if not t.startswith("log_pop"))
-            if pair_terms:
-                models["PPML pair"] = gravity(
-                    f"flow ~ {pair_terms} | orig^dest + year", sub, vcov={"CRV1": "pair"}
-                )
-            models["OLS regional"] = gravity(
-                f"flow ~ {rhs} | orig + dest + year", sub, "ols", vcov={"CRV1": "pair"}
-            )
-    return {"models": models, "years": sub.years, "drivers": drivers, "panel": sub}
+        return report_models.fit_gravity_models
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @register_section
@@ -74,15 +37,17 @@ class GravitySection:
     order = 60
 
     def render(self, ctx: ReportContext) -> str:
-        """Fit the models and lay out the table, plots and a counterfactual."""
-        fitted = ctx.cached("gravity_models", lambda: fit_gravity_models(ctx.panel))
-        models = fitted["models"]
-        years = ", ".join(map(str, fitted["years"]))
+        """Lay out the gravity study's table, plots and counterfactual."""
+        study = ctx.results.gravity
+        models = study.models
+        years = ", ".join(map(str, study.years))
         parts = [
             para(
                 f"Poisson pseudo-maximum likelihood (PPML) gravity models on the years with "
                 f"complete covariates ({years}); standard errors clustered by origin–"
-                f"destination pair. The structural model absorbs every region-year factor by "
+                f"destination pair. The models are the presets gravity_structural, "
+                f"gravity_regional and gravity_pair of migflows.presets, fitted on these "
+                f"years. The structural model absorbs every region-year factor by "
                 f"origin-year and destination-year effects, so only distance is identified; "
                 f"the regional model identifies wage, GRP and unemployment gaps from changes "
                 f"within regions over time; the pair model from changes within pairs."
@@ -99,14 +64,14 @@ class GravitySection:
                 caption="Observed against fitted flows (structural PPML), log scales.",
             ),
         ]
-        regional = models.get("PPML regional")
-        if regional is not None and "log_wage_ratio" in regional.params.index:
-            target = _lowest_wage_region(fitted["panel"])
-            shown = region_labels(fitted["panel"]).get(target, target)
-            cf = regional.counterfactual({"wage": {target: 1.10}})
-            bal = cf.balances.xs(target, level="region")[
-                ["net_baseline", "net_counterfactual", "net_change"]
-            ]
+        parts += [note_html(f"{label} left out: {why}.") for label, why in study.left_out.items()]
+        regional, cf = models.get("PPML regional"), study.counterfactual
+        target = study.counterfactual_region
+        if regional is not None and cf is not None and target is not None:
+            shown = region_labels(study.panel).get(target, target)
+            balances = cf.balances[["net_baseline", "net_counterfactual", "net_change"]]
+            in_target = balances.index.get_level_values("region") == target
+            bal = balances[in_target].droplevel("region")
             parts.append(
                 para(
                     f"Counterfactual (partial equilibrium, fixed effects held): wages in "
@@ -135,11 +100,3 @@ class GravitySection:
             "hold the fixed effects, including multilateral-resistance terms, at their "
             "estimates (partial equilibrium)."
         )
-
-
-def _lowest_wage_region(panel: FlowPanel) -> str:
-    regions = panel.regions
-    assert regions is not None
-    last = max(panel.years)
-    wage = regions["wage"].xs(last, level="year").reindex(panel.region_keys)
-    return str(pd.Series(wage).idxmin())

@@ -9,7 +9,7 @@ import pandas as pd
 from migflows.data.kazakhstan import kazakhstan_tables, load_kazakhstan
 from migflows.data.panel import FlowPanel
 from migflows.data.quality import QualityReport
-from migflows.reports._format import (
+from migflows.reports.formatting import (
     esc,
     fmt_number,
     frame_html,
