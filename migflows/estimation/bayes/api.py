@@ -79,6 +79,7 @@ from migflows.estimation.bayes.model import (
     Family,
     Parameterization,
 )
+from migflows.estimation.core.seeds import pop_legacy_seed
 from migflows.models.formula import parse_formula
 
 if TYPE_CHECKING:
@@ -190,7 +191,8 @@ def bayes_gravity(
     draws, tune, chains, cores, target_accept : NUTS settings
         Passed to ``pymc.sample``; ``chains`` × ``draws`` posterior draws are kept.
     random_seed : int or Generator, optional
-        The only source of randomness.
+        The only source of randomness (``seed=``, ``rng=``, ``random_state=`` are deprecated
+        aliases that warn).
     progress : bool, default True
         PyMC's progress bars.
     sample : bool, default True
@@ -231,6 +233,8 @@ def bayes_gravity(
                                      random_seed=1)
         res.params, res.conf_int(), res.stats["rhat_max"], res.predict()
     """
+    sample_kwargs = dict(sample_kwargs)
+    random_seed = pop_legacy_seed(random_seed, sample_kwargs, function="bayes_gravity")
     parsed = parse_formula(formula)
     built = BayesGravityModel(
         parsed,

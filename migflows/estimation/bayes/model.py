@@ -29,7 +29,8 @@ from migflows.errors import (
     UnknownVariableError,
     format_values,
 )
-from migflows.estimation.core.demean import demean
+from migflows.estimation.core.identification import identify
+from migflows.estimation.core.seeds import as_generator, check_random_seed, pop_legacy_seed
 from migflows.models.design import FE_ALIASES, build_design, evaluate_rhs
 from migflows.models.formula import Formula
 
@@ -252,31 +253,21 @@ class BayesGravityModel:
         regressors (after removing the fixed effects).
         """
         fixed = self.fixed
-        k = len(self.coef_names)
-        if k == 0:
+        if not self.coef_names:
             return
-        resid = self.train.X
-        if fixed:
-            codes = np.column_stack([self.train.codes[e] for e in fixed])
-            resid = demean(self.train.X, codes, tol=1e-12).x
-            bad = [self.coef_names[j] for j in range(k) if np.abs(resid[:, j]).max() < 1e-8]
-            if bad:
-                raise FixedEffectError(
-                    f"Regressor(s) {format_values(bad)} are absorbed by the fixed effects "
-                    f"{format_values(fixed)} (a region-year attribute under origin-year and "
-                    f"destination-year effects, for example); the likelihood says nothing "
-                    f"about them. Pool the effects instead (group_effects=...) or remove the "
-                    f"regressor."
-                )
-        for j in range(1, k):
-            sv = np.linalg.svd(resid[:, : j + 1], compute_uv=False)
-            if sv[-1] < 1e-8 * sv[0]:
-                raise ModelSpecificationError(
-                    f"Regressor {self.coef_names[j]!r} is collinear with "
-                    f"{format_values(self.coef_names[:j])}"
-                    + (f" given the fixed effects {format_values(fixed)}" if fixed else "")
-                    + "; remove it."
-                )
+        codes = np.column_stack([self.train.codes[e] for e in fixed]) if fixed else None
+        # the shared check of every family, one tolerance (core.identification)
+        ident = identify(self.train.X, codes, names=self.coef_names, fe_names=fixed)
+        if ident.absorbed:
+            raise ident.error(
+                f"Regressor(s) {format_values(list(ident.absorbed))} are absorbed by the fixed "
+                f"effects {format_values(fixed)} (a region-year attribute under origin-year and "
+                f"destination-year effects, for example); the likelihood says nothing "
+                f"about them. Pool the effects instead (group_effects=...) or remove the "
+                f"regressor."
+            )
+        if ident.collinear:
+            raise ident.error("Remove them (only the prior would identify them).")
 
     # ------------------------------------------------------------------ the PyMC model
     def _build(self) -> pm.Model:
@@ -396,6 +387,7 @@ class BayesGravityModel:
                 )
         if not 0 < target_accept < 1:
             raise InvalidOptionError(f"target_accept={target_accept!r} must be in (0, 1).")
+        random_seed = pop_legacy_seed(random_seed, sample_kwargs, function="fit")
         seeds = _seeds(random_seed, 2)
         keep = [v for v in self.model.unobserved_value_vars if v.name != "mu"]
         var_names = [v.name for v in keep if not v.name.endswith("__")]
@@ -593,15 +585,9 @@ def _random_slope(
 
 
 def _seeds(random_seed: int | np.random.Generator | None, k: int) -> list[int | None]:
-    if random_seed is None:
+    if check_random_seed(random_seed) is None:
         return [None] * k
-    if isinstance(random_seed, (bool, np.bool_)) or not isinstance(
-        random_seed, (int, np.integer, np.random.Generator)
-    ):
-        raise InvalidOptionError(
-            f"random_seed={random_seed!r} must be an integer, a numpy Generator or None."
-        )
-    rng = np.random.default_rng(random_seed)
+    rng = as_generator(random_seed)
     return [int(s) for s in rng.integers(2**31 - 1, size=k)]
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import html
 import warnings
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,9 +33,61 @@ from migflows.estimation.core.results import SummaryTable
 if TYPE_CHECKING:
     from xarray import DataArray, DataTree
 
-    from migflows.estimation.bayes.api import BayesGravityModel
+__all__ = ["BayesGravityResults", "PosteriorModel"]
 
-__all__ = ["BayesGravityResults"]
+
+class PosteriorModel(Protocol):
+    """What the results read from the built model (``BayesGravityModel`` satisfies it).
+
+    Declared here so that the results module does not import the model module (which
+    imports this one to return results from ``fit``).
+    """
+
+    @property
+    def coef_names(self) -> Any: ...
+
+    @property
+    def design(self) -> Any: ...
+
+    @property
+    def dims(self) -> Any: ...
+
+    @property
+    def effects(self) -> tuple[str, ...]: ...
+
+    @property
+    def family(self) -> Any: ...
+
+    @property
+    def formula(self) -> Any: ...
+
+    @property
+    def intercept_in_params(self) -> Any: ...
+
+    @property
+    def levels(self) -> Any: ...
+
+    @property
+    def nobs(self) -> int: ...
+
+    @property
+    def obs_name(self) -> Any: ...
+
+    @property
+    def pooled(self) -> tuple[str, ...]: ...
+
+    @property
+    def x_mean(self) -> Any: ...
+
+    @property
+    def x_scale(self) -> Any: ...
+
+    @property
+    def y(self) -> Any: ...
+
+    def new_inputs(self, data: Any) -> Any: ...
+
+    def predictive(self, *args: Any, **kwargs: Any) -> Any: ...
 
 
 class BayesGravityResults:
@@ -62,7 +114,7 @@ class BayesGravityResults:
     (-1.2, np.True_)
     """
 
-    def __init__(self, model: BayesGravityModel, idata: DataTree):
+    def __init__(self, model: PosteriorModel, idata: DataTree):
         self._m = model
         self._idata = idata
         self._frozen = True
@@ -82,7 +134,7 @@ class BayesGravityResults:
         return self._idata
 
     @property
-    def model(self) -> BayesGravityModel:
+    def model(self) -> PosteriorModel:
         """The built model (``.model`` is the ``pymc.Model``)."""
         return self._m
 
@@ -105,6 +157,16 @@ class BayesGravityResults:
     def group_effects(self) -> tuple[str, ...]:
         """Effects modelled as partially pooled (random) effects."""
         return self._m.pooled
+
+    @property
+    def pooled_effects(self) -> tuple[str, ...]:
+        """The results protocol's name for :attr:`group_effects`."""
+        return self._m.pooled
+
+    @property
+    def inference(self) -> Literal["bayesian"]:
+        """``"bayesian"``: posterior means, posterior sds, credible intervals, no p-values."""
+        return "bayesian"
 
     @property
     def nobs(self) -> int:
@@ -219,7 +281,10 @@ class BayesGravityResults:
     def effects(self) -> dict[str, pd.DataFrame]:
         """Posterior mean, sd and 95 % equal-tailed bounds of every effect, by level.
 
-        Effects sum to zero over their levels (deviations from the intercept).
+        ``{effect: DataFrame}``: one DataFrame per effect after ``|`` (pooled or not),
+        indexed by level, columns ``mean``, ``sd``, ``lower``, ``upper`` (the frequentist
+        results hold a Series of point estimates instead). Effects sum to zero over their
+        levels (deviations from the intercept).
         """
         post = self._idata["posterior"]
         out = {}
@@ -361,14 +426,21 @@ class BayesGravityResults:
     # ------------------------------------------------------------------ prediction
     @cached_property
     def fitted(self) -> pd.DataFrame:
-        """Keys of the estimation sample with ``observed`` and ``fitted`` flows.
+        """Fitted flows, one row per estimation-sample row (the layout of every ``fitted``).
 
-        ``fitted`` is the posterior mean of the expected flow.
+        A DataFrame (n rows): the keys, ``observed`` and ``fitted`` (the posterior mean of
+        the expected flow).
         """
         out = self._m.design.keys.copy()
         out["observed"] = self._m.y
         out["fitted"] = self.predict().to_numpy()
         return out
+
+    @property
+    def resid(self) -> pd.Series:
+        """Response residuals ``observed - fitted`` (n,), aligned with the rows of ``fitted``."""
+        f = self.fitted
+        return (f["observed"] - f["fitted"]).rename("resid")
 
     def predict(
         self,

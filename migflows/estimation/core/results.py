@@ -29,26 +29,29 @@ from __future__ import annotations
 
 import copy
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from migflows.errors import InvalidOptionError, MissingColumnError
+from migflows.errors import InvalidOptionError
 from migflows.estimation.core.covariance import (
     CovarianceEstimate,
+    CovarianceLabel,
+    CovarianceSpec,
     SmallSampleCorrection,
-    VcovSpec,
-    parse_vcov,
+    parse_covariance,
+    resolve_clusters,
     sandwich,
 )
+from migflows.estimation.core.protocol import Inference
 
-__all__ = ["RegressionResults", "SandwichPieces", "SummaryTable"]
+__all__ = ["RegressionResults", "SandwichPieces", "SummaryTable", "solve_fixef"]
 
 
 @dataclass(frozen=True)
@@ -81,20 +84,67 @@ class SandwichPieces:
 
 @dataclass(frozen=True)
 class SummaryTable:
-    """A plain summary: a title, header statistics and the coefficient table.
+    """A plain summary: a title, header statistics and the main table.
 
+    The one summary type of every results class (gravity, SIM, panel, Bayesian gravity,
+    unit-root tests, forecasts, backtests), always reached as the attribute ``summary``.
     Building text stays deliberately simple; the reports layer does the formatting.
+
+    For reading, a summary behaves like its :attr:`table` (``s["pvalues"]``, ``"x" in s``,
+    ``s.loc[...]``, ``s.index``), and calling it (``res.summary()``, the statsmodels
+    spelling) returns the summary itself, or, when the result offers regrouping
+    (``Backtest.summary(by=...)``), a new summary built with those arguments.
 
     Examples
     --------
     >>> t = SummaryTable("PPML", (("Observations", 10),), pd.DataFrame({"params": [1.0]}, ["x"]))
     >>> print(str(t).splitlines()[0])
     PPML
+    >>> t() is t, float(t["params"]["x"]), "params" in t
+    (True, 1.0, True)
     """
 
     title: str
     header: tuple[tuple[str, Any], ...]
     table: pd.DataFrame
+    rebuild: Callable[..., SummaryTable] | None = field(default=None, repr=False, compare=False)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> SummaryTable:
+        """The summary itself, or one rebuilt with other arguments (where supported)."""
+        if not args and not kwargs:
+            return self
+        if self.rebuild is None:
+            raise TypeError(
+                f"this summary takes no arguments (got {len(args)} positional, "
+                f"{sorted(kwargs)} keyword); use it as res.summary"
+            )
+        return self.rebuild(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names a SummaryTable does not have: read them from the table
+        # (never private or dunder names, so copying and pickling behave normally).
+        if name.startswith("_") or name in {"title", "header", "table", "rebuild"}:
+            raise AttributeError(name)
+        try:
+            return getattr(self.table, name)
+        except AttributeError:
+            raise AttributeError(
+                f"'SummaryTable' object (and its table) has no attribute {name!r}"
+            ) from None
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.table[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.table
+
+    def __iter__(self) -> Any:
+        return iter(self.table)
+
+    @property
+    def header_dict(self) -> dict[str, Any]:
+        """The header statistics as a dict (label -> value)."""
+        return dict(self.header)
 
     def __str__(self) -> str:
         lines = [self.title, "=" * max(len(self.title), 40)]
@@ -137,6 +187,10 @@ class RegressionResults:
         Dependent variable.
     """
 
+    #: Family whose registered covariance kinds :meth:`vcov` accepts (see
+    #: :func:`~migflows.estimation.core.covariance.parse_covariance`).
+    covariance_family: ClassVar[str] = "gravity"
+
     def __init__(
         self,
         params: pd.Series,
@@ -176,7 +230,7 @@ class RegressionResults:
         names: Sequence[str] | pd.Index,
         coef: NDArray[np.float64],
         pieces: SandwichPieces,
-        vcov: str | Mapping[str, Any] | VcovSpec = "hetero",
+        vcov: str | Mapping[str, Any] | CovarianceSpec = "hetero",
         *,
         ssc: SmallSampleCorrection | None = None,
         **kwargs: Any,
@@ -191,7 +245,8 @@ class RegressionResults:
             Estimates.
         pieces : SandwichPieces
         vcov : str or dict, default "hetero"
-            See :func:`migflows.estimation.core.covariance.parse_vcov`.
+            See :func:`migflows.estimation.core.covariance.parse_covariance` (validated for
+            the class's :attr:`covariance_family`).
         ssc : SmallSampleCorrection, optional
             Default :meth:`SmallSampleCorrection.fixest`.
         **kwargs
@@ -203,25 +258,21 @@ class RegressionResults:
             Or the subclass it is called on.
         """
         index = pd.Index(list(names), name="parameter")
-        cov = cls._compute_cov(pieces, vcov, ssc, len(index))
+        cov = cls._compute_cov(pieces, vcov, ssc, len(index), cls.covariance_family)
         return cls(pd.Series(coef, index=index), cov, pieces.nobs, pieces=pieces, **kwargs)
 
     @staticmethod
     def _compute_cov(
         pieces: SandwichPieces,
-        vcov: str | Mapping[str, Any] | VcovSpec,
+        vcov: str | Mapping[str, Any] | CovarianceSpec,
         ssc: SmallSampleCorrection | None,
         k: int,
+        family: str = "gravity",
     ) -> CovarianceEstimate:
-        spec = parse_vcov(vcov)
-        if spec.kind == "CRV1":
+        spec = parse_covariance(vcov, family=family)
+        if spec.clusters:
             available = [] if pieces.clusters is None else list(pieces.clusters.columns)
-            missing = [c for c in spec.clusters if c not in available]
-            if missing:
-                raise MissingColumnError(
-                    f"cannot cluster by {missing}: the result only keeps cluster variables "
-                    f"{available}; refit with the variable available"
-                )
+            resolve_clusters(spec.clusters, available)
         return sandwich(
             pieces.hessian,
             pieces.scores,
@@ -232,11 +283,12 @@ class RegressionResults:
             clusters=pieces.clusters,
             ssc=ssc,
             iid_scale=pieces.iid_scale,
+            family=family,
         )
 
     def vcov(
         self,
-        vcov: str | Mapping[str, Any] | VcovSpec,
+        vcov: str | Mapping[str, Any] | CovarianceSpec,
         *,
         ssc: SmallSampleCorrection | None = None,
     ) -> RegressionResults:
@@ -245,7 +297,9 @@ class RegressionResults:
         Parameters
         ----------
         vcov : str or dict
-            ``"iid"``, ``"hetero"``, ``{"CRV1": "orig"}``, ``{"CRV1": "orig+dest"}``.
+            ``"iid"``, ``"hetero"``, ``{"CRV1": "orig"}``, ``{"CRV1": "orig+dest"}`` or any
+            alias the covariance registry knows for this family (``"robust"``,
+            ``{"cluster": "origin"}`` …).
         ssc : SmallSampleCorrection, optional
             Small-sample convention; defaults to the one of the current covariance.
 
@@ -266,7 +320,9 @@ class RegressionResults:
                 f"this {type(self).__name__} keeps no Hessian/scores; the covariance cannot "
                 "be changed without refitting"
             )
-        cov = self._compute_cov(self._pieces, vcov, ssc or self._cov.ssc, len(self._params))
+        cov = self._compute_cov(
+            self._pieces, vcov, ssc or self._cov.ssc, len(self._params), self.covariance_family
+        )
         new = copy.copy(self)
         for name in list(new.__dict__):
             if isinstance(getattr(type(new), name, None), cached_property):
@@ -296,14 +352,40 @@ class RegressionResults:
         return self._cov.df_t
 
     @property
-    def vcov_type(self) -> str:
-        """Label of the covariance, e.g. ``'CRV1 (orig & dest)'``."""
-        return self._cov.description
+    def vcov_type(self) -> CovarianceLabel:
+        """Label of the covariance in the canonical vocabulary, e.g. ``'CRV1 (orig & dest)'``.
+
+        A string that also compares equal to the same covariance spelled with registered
+        aliases (``'clustered (orig & dest)'``); see
+        :class:`~migflows.estimation.core.covariance.CovarianceLabel`.
+        """
+        return self._cov.label
 
     @property
     def covariance(self) -> CovarianceEstimate:
         """The covariance estimate with its small-sample facts."""
         return self._cov
+
+    # -- results protocol (migflows.estimation.core.protocol) ----------------------------------
+    @property
+    def inference(self) -> Inference:
+        """``"frequentist"``: standard errors, p-values and confidence intervals."""
+        return "frequentist"
+
+    @property
+    def fixed_effects(self) -> tuple[str, ...]:
+        """Absorbed fixed effects as written in the formula (none here; subclasses say)."""
+        return ()
+
+    @property
+    def pooled_effects(self) -> tuple[str, ...]:
+        """Partially pooled effects (none for frequentist models)."""
+        return ()
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Fit statistics by name (those of the summary header)."""
+        return dict(self._fit_stats())
 
     @cached_property
     def cov(self) -> pd.DataFrame:
@@ -383,3 +465,52 @@ class RegressionResults:
 
     def _repr_html_(self) -> str:
         return self.summary._repr_html_()
+
+
+def solve_fixef(part: NDArray[np.float64], codes: NDArray[np.int64]) -> list[NDArray[np.float64]]:
+    """Split a sum of fixed effects per observation into the effects of each factor.
+
+    ``part[i] = sum_j effect_j[codes[i, j]]``; solved by alternating projections
+    (Gauss–Seidel on the normal equations): the part lies in the span of the dummies, so the
+    iteration converges to an exact decomposition. Written by hand because it is a dozen
+    lines on integer codes, where a sparse least-squares solver would need the dummy matrix.
+    Normalised so that every effect but the first has mean zero over its levels (effects are
+    identified only up to such constants; their sum is not).
+
+    Parameters
+    ----------
+    part : ndarray (n,)
+        Fixed-effect part of the linear predictor.
+    codes : ndarray (n, G) of int
+        Level codes ``0 … L_j - 1`` of each factor.
+
+    Returns
+    -------
+    list of ndarray
+        One array of ``L_j`` effects per factor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> codes = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    >>> [e.round(6).tolist() for e in solve_fixef(np.array([1.0, 3.0, 2.0, 4.0]), codes)]
+    [[2.0, 3.0], [-1.0, 1.0]]
+    """
+    g = codes.shape[1]
+    effects = [np.zeros(int(codes[:, j].max()) + 1) for j in range(g)]
+    resid = part.astype(float).copy()
+    counts = [np.bincount(codes[:, j]) for j in range(g)]
+    for _ in range(10_000):
+        change = 0.0
+        for j in range(g):
+            step = np.bincount(codes[:, j], weights=resid) / counts[j]
+            effects[j] += step
+            resid -= step[codes[:, j]]
+            change = max(change, float(np.abs(step).max()))
+        if change < 1e-12:
+            break
+    for j in range(1, g):  # normalise: mean zero for all but the first
+        m = effects[j].mean()
+        effects[j] -= m
+        effects[0] += m
+    return effects

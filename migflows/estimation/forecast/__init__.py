@@ -1,7 +1,8 @@
 """Forecasts of regional migration balances: method registry, backtests, Forecast objects."""
 
-from migflows.estimation.forecast.api import METHODS, MethodSpec, forecast, register_method
+from migflows.estimation.forecast.api import forecast
 from migflows.estimation.forecast.backtest import Backtest, backtest
+from migflows.estimation.forecast.registry import METHODS, MethodSpec, register_method
 from migflows.estimation.forecast.results import Forecast
 
 __all__ = [

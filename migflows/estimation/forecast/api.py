@@ -33,16 +33,14 @@ the Kazakhstan backtest, origins 2020/2021/2023, the 80% intervals of ``arima`` 
 Coherence: for internal migration of a complete set of regions (a FlowPanel, or a table
 whose observed net balances sum to zero) every trajectory is rebalanced so that net
 balances sum to zero nationally in every year, and arrivals/departures are non-negative;
-see :func:`~migflows.estimation.forecast.methods.reconcile` for the rules.
+see :func:`~migflows.estimation.forecast.coherence.reconcile` for the rules.
 """
 
 from __future__ import annotations
 
-import inspect
 import warnings
 import zlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -56,115 +54,39 @@ from migflows.errors import (
     PanelStructureError,
     format_values,
 )
-from migflows.estimation.forecast import gravity as forecast_gravity
+from migflows.estimation.core.seeds import RandomSeed, pop_legacy_seed
 from migflows.estimation.forecast import methods as fm
-from migflows.estimation.forecast.bayes_ar import bayes_ar
+from migflows.estimation.forecast.coherence import reconcile
 from migflows.estimation.forecast.data import Gaps, SeriesData, Target, describe, prepare
-from migflows.estimation.forecast.results import Forecast, check_level
+from migflows.estimation.forecast.registry import (
+    ENSEMBLE_MEMBERS,
+    METHODS,
+    WEIGHT_SCHEMES,
+    MethodSpec,
+    base_seed,
+    check_common,
+    check_options,
+    register_method,
+    spec_for,
+)
+from migflows.estimation.forecast.results import Forecast
 from migflows.models.scenario import Scenario
 
-__all__ = ["METHODS", "MethodSpec", "forecast", "register_method"]
-
-_STANDARD = {"data", "horizon", "n_sims", "rng", "progress", "gaps", "panel", "scenario"}
-
-
-@dataclass(frozen=True)
-class MethodSpec:
-    """A forecasting method in the registry.
-
-    Attributes
-    ----------
-    name : str
-        Name passed as ``method=``.
-    fit : callable
-        ``fit(data: SeriesData, horizon, *, n_sims, rng, progress, gaps, **options)``
-        returning a :class:`~migflows.estimation.forecast.methods.MethodResult`; methods
-        with ``needs_panel`` also receive ``panel=`` and ``scenario=``.
-    components : {"auto", "net"}
-        ``"auto"``: arrivals and departures when available; ``"net"``: net only.
-    min_years : int
-        Fewest observed (for ``regular`` methods: annual) years it needs.
-    regular : bool
-        Needs a regular annual series (gaps handled by the ``gaps`` option).
-    uses_scenario : bool
-        Driven by covariate paths, so accepts a :class:`~migflows.Scenario`.
-    needs_panel : bool
-        Needs origin–destination flows (a FlowPanel), not a region-year table.
-    description : str
-        One line for listings.
-    """
-
-    name: str
-    fit: Callable[..., fm.MethodResult] | None
-    components: Literal["auto", "net"] = "auto"
-    min_years: int = 2
-    regular: bool = False
-    uses_scenario: bool = False
-    needs_panel: bool = False
-    description: str = ""
-
-    def options(self) -> list[str]:
-        """Keyword options the method accepts (``**method_options``)."""
-        fn = self.fit if self.fit is not None else _ensemble
-        return [p for p in inspect.signature(fn).parameters if p not in _STANDARD]
-
-    def enough_years(self, years: np.ndarray, gaps: str) -> bool:
-        """Whether a training set with these observed years is long enough."""
-        if len(years) == 0:
-            return False
-        n = len(years)
-        if self.regular and gaps == "interpolate":
-            n = int(years[-1] - years[0]) + 1
-        return n >= self.min_years
-
-
-METHODS: dict[str, MethodSpec] = {}
-
-
-def register_method(spec: MethodSpec, *, replace: bool = False) -> None:
-    """Add a forecasting method to the registry (how ``gravity`` plugs in).
-
-    Parameters
-    ----------
-    spec : MethodSpec
-        The method.
-    replace : bool
-        Allow overwriting a registered name.
-
-    Examples
-    --------
-    >>> from migflows.estimation.forecast.api import METHODS
-    >>> sorted(METHODS)[:3]
-    ['arima', 'bayes_ar', 'drift']
-    """
-    if spec.name in METHODS and not replace:
-        raise InvalidOptionError(f"method {spec.name!r} is already registered.")
-    METHODS[spec.name] = spec
-
-
-for _spec in (
-    MethodSpec("naive", fm.naive, min_years=2, description="random walk"),
-    MethodSpec("drift", fm.drift, min_years=3, description="random walk with drift"),
-    MethodSpec("ets", fm.ets, min_years=4, regular=True, description="exponential smoothing"),
-    MethodSpec("arima", fm.arima, min_years=4, regular=True, description="ARIMA"),
-    MethodSpec(
-        "bayes_ar",
-        bayes_ar,
-        components="net",
-        min_years=3,
-        description="hierarchical AR(1) of net migration rates (PyMC)",
-    ),
-    MethodSpec("ensemble", None, min_years=2, description="mixture of member forecasts"),
-    MethodSpec(
-        "gravity",
-        forecast_gravity.gravity_method,
-        min_years=2,
-        uses_scenario=True,
-        needs_panel=True,
-        description="origin-destination flows from a fitted gravity model",
-    ),
-):
-    register_method(_spec)
+# METHODS, MethodSpec, register_method, spec_for, check_common, check_options, base_seed and
+# ENSEMBLE_MEMBERS live in :mod:`migflows.estimation.forecast.registry`; re-exported here so
+# that ``from migflows.estimation.forecast.api import METHODS, register_method`` keeps working.
+__all__ = [
+    "ENSEMBLE_MEMBERS",
+    "METHODS",
+    "MethodSpec",
+    "base_seed",
+    "check_common",
+    "check_options",
+    "forecast",
+    "register_method",
+    "run",
+    "spec_for",
+]
 
 
 # ----------------------------------------------------------------------------- public API
@@ -179,7 +101,7 @@ def forecast(
     level: Sequence[float] = (0.8, 0.95),
     target: Target = "counts",
     n_sims: int = 1000,
-    random_seed: int | None = None,
+    random_seed: RandomSeed = None,
     progress: bool = True,
     gaps: Gaps = "error",
     coherent: bool | None = None,
@@ -207,8 +129,10 @@ def forecast(
         Model persons or rates per 1,000 population.
     n_sims : int
         Simulated trajectories.
-    random_seed : int, optional
-        Seed for every random step (each method draws from its own stream).
+    random_seed : int, numpy Generator or None
+        Seed for every random step (each method draws from its own stream derived from
+        it); a Generator is drawn from once. ``seed=``, ``rng=`` and ``random_state=`` are
+        deprecated aliases (FutureWarning).
     progress : bool
         Show progress bars while fitting or sampling.
     gaps : {"error", "interpolate", "sequence"}
@@ -242,6 +166,8 @@ def forecast(
     >>> bool(abs(fc.predicted_mean.sum().to_numpy()).max() < 1e-6)
     True
     """
+    method_options = dict(method_options)
+    random_seed = pop_legacy_seed(random_seed, method_options, function="forecast")
     spec = spec_for(method)
     horizon = check_common(horizon, n_sims, level)
     _check_scenario(spec, scenario)
@@ -274,25 +200,6 @@ def forecast(
 # ----------------------------------------------------------------------------- internals
 
 
-def spec_for(method: str) -> MethodSpec:
-    if method not in METHODS:
-        raise InvalidOptionError(
-            f"method={method!r} is not a forecasting method; use one of "
-            f"{format_values(sorted(METHODS), limit=20)}."
-        )
-    return METHODS[method]
-
-
-def check_common(horizon: int, n_sims: int, level: Sequence[float]) -> int:
-    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-        raise InvalidOptionError(f"horizon={horizon!r} must be a positive integer (years).")
-    if isinstance(n_sims, bool) or not isinstance(n_sims, int | np.integer) or n_sims < 10:
-        raise InvalidOptionError(f"n_sims={n_sims!r} must be an integer of at least 10.")
-    for lev in level:
-        check_level(lev)
-    return int(horizon)
-
-
 def _check_scenario(spec: MethodSpec, scenario: Scenario | None) -> None:
     if scenario is None:
         return
@@ -305,22 +212,6 @@ def _check_scenario(spec: MethodSpec, scenario: Scenario | None) -> None:
             f"method {spec.name!r} extrapolates the series themselves and is not driven by "
             f"covariates, so it cannot use scenario {scenario.name!r}; {where}."
         )
-
-
-def check_options(spec: MethodSpec, options: Mapping[str, Any]) -> None:
-    allowed = spec.options()
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise InvalidOptionError(
-            f"method {spec.name!r} has no option(s) {format_values(unknown)}; allowed: "
-            f"{format_values(allowed, limit=20) or 'none'}."
-        )
-
-
-def base_seed(random_seed: int | None) -> int:
-    if random_seed is None:
-        return int(np.random.SeedSequence().entropy % (2**63))  # type: ignore[operator]
-    return int(random_seed)
 
 
 def _rng_for(seed: int, method: str, options: Mapping[str, Any]) -> np.random.Generator:
@@ -420,8 +311,8 @@ def _to_forecast(
     coherent: bool,
     options: Mapping[str, Any],
 ) -> Forecast:
-    point, clipped_p = fm.reconcile(result.point, series, coherent)
-    draws, clipped_d = fm.reconcile(result.draws, series, coherent)
+    point, clipped_p = reconcile(result.point, series, coherent)
+    draws, clipped_d = reconcile(result.draws, series, coherent)
     if point.shape[-1] == 3:
         variables = (*series.components, series.net_name)
     else:
@@ -456,19 +347,6 @@ def _to_forecast(
 # ----------------------------------------------------------------------------- ensemble
 
 
-#: The ensemble's members when ``members=`` is not given.
-ENSEMBLE_MEMBERS: tuple[str, ...] = ("naive", "drift", "ets", "arima")
-
-
-def _ensemble(
-    members: Sequence[str] = ENSEMBLE_MEMBERS,
-    weights: Literal["equal", "backtest"] | Mapping[str, float] = "equal",
-    member_options: Mapping[str, Mapping[str, Any]] | None = None,
-    backtest_origins: int = 3,
-) -> None:
-    """Signature holder for the ensemble's options (see :func:`_ensemble_run`)."""
-
-
 def _ensemble_run(
     series: SeriesData,
     horizon: int,
@@ -481,7 +359,7 @@ def _ensemble_run(
     coherent: bool | None,
     cache: dict[Any, Forecast] | None,
     panel: FlowPanel | None = None,
-    members: Sequence[str] = ("naive", "drift", "ets", "arima"),
+    members: Sequence[str] = ENSEMBLE_MEMBERS,
     weights: Literal["equal", "backtest"] | Mapping[str, float] = "equal",
     member_options: Mapping[str, Mapping[str, Any]] | None = None,
     backtest_origins: int = 3,
@@ -589,27 +467,28 @@ def _ensemble_weights(
         w = np.array([float(weights[m]) for m in members])
     elif weights == "equal":
         w = np.ones(len(members))
-    elif weights == "backtest":
-        from migflows.estimation.forecast.backtest import run_backtest
-
-        bt = run_backtest(
-            series,
-            members,
-            origins=backtest_origins,
-            horizon=min(horizon, 3),
-            levels=(0.8, 0.95),
-            n_sims=min(n_sims, 300),
-            seed=seed,
-            progress=False,
-            gaps=gaps,
-            coherent=coherent,
-            method_options=opts,
+    elif isinstance(weights, str) and weights in WEIGHT_SCHEMES:
+        # Data-driven weights ("backtest") are registered by the module that computes them,
+        # so this module does not import the backtest module (which imports it).
+        scheme = WEIGHT_SCHEMES[weights]
+        w = np.asarray(
+            scheme(
+                series,
+                members,
+                horizon=horizon,
+                n_sims=n_sims,
+                seed=seed,
+                gaps=gaps,
+                coherent=coherent,
+                member_options=opts,
+                backtest_origins=backtest_origins,
+            ),
+            dtype=float,
         )
-        score = bt.summary().xs(series.net_name, level="variable")["crps_scaled"]
-        w = np.array([1.0 / float(score[m]) for m in members])
     else:
+        schemes = ", ".join(repr(n) for n in ("equal", *sorted(WEIGHT_SCHEMES)))
         raise InvalidOptionError(
-            f"ensemble weights={weights!r}; use 'equal', 'backtest' or a mapping member -> weight."
+            f"ensemble weights={weights!r}; use {schemes} or a mapping member -> weight."
         )
     if not np.isfinite(w).all() or w.sum() <= 0:
         raise InvalidOptionError(f"ensemble weights {w.tolist()} do not give a distribution.")

@@ -34,16 +34,19 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError, MigflowsWarning, PanelStructureError, format_values
-from migflows.estimation.forecast.api import (
+from migflows.estimation.core.results import SummaryTable
+from migflows.estimation.core.seeds import RandomSeed, pop_legacy_seed
+from migflows.estimation.forecast.api import run
+from migflows.estimation.forecast.data import Gaps, SeriesData, Target, prepare
+from migflows.estimation.forecast.registry import (
     ENSEMBLE_MEMBERS,
     METHODS,
     base_seed,
     check_common,
     check_options,
-    run,
+    register_weights,
     spec_for,
 )
-from migflows.estimation.forecast.data import Gaps, SeriesData, Target, prepare
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -137,7 +140,35 @@ class Backtest:
         """Scores per method, variable, region and horizon."""
         return self._aggregate(["method", "variable", "region", "horizon"])
 
-    def summary(self, by: Sequence[str] = ("method", "variable")) -> pd.DataFrame:
+    @property
+    def summary(self) -> SummaryTable:
+        """Scores by method and variable (over regions and horizons), with the settings.
+
+        The results' one summary type; it reads like its table (``bt.summary["mase"]``).
+        ``bt.summary(by=("method", "horizon"))`` regroups (see :meth:`scores`).
+
+        Examples
+        --------
+        >>> import migflows
+        >>> kz = migflows.load_kazakhstan()
+        >>> bt = migflows.backtest(kz, ["naive"], origins=1, horizon=1, n_sims=50,
+        ...                        random_seed=0, progress=False)
+        >>> bt.summary.title, list(bt.summary(by=["horizon"]).index)
+        ('Backtest', [1])
+        """
+        return self._summary(("method", "variable"))
+
+    def _summary(self, by: Sequence[str] = ("method", "variable")) -> SummaryTable:
+        header = (
+            ("Origins", ", ".join(str(o) for o in self.origins)),
+            ("Horizon (years)", self.horizon),
+            ("Interval levels", ", ".join(f"{lev:g}" for lev in self.levels)),
+            ("Methods", ", ".join(self.info.get("methods", []))),
+            ("Grouped by", ", ".join(by)),
+        )
+        return SummaryTable("Backtest", header, self.scores(by), rebuild=self._summary)
+
+    def scores(self, by: Sequence[str] = ("method", "variable")) -> pd.DataFrame:
         """Scores aggregated over the other dimensions (default: over regions and horizons).
 
         Parameters
@@ -157,18 +188,18 @@ class Backtest:
     def __repr__(self) -> str:
         return (
             f"Backtest(origins={list(self.origins)}, horizon={self.horizon})\n"
-            f"{self.summary().round(3)}"
+            f"{self.scores().round(3)}"
         )
 
     def _repr_html_(self) -> str:
         head = f"<strong>Backtest</strong> origins {list(self.origins)}, horizon {self.horizon}"
-        return f"<div>{head}{self.summary().round(3).to_html()}</div>"
+        return f"<div>{head}{self.scores().round(3).to_html()}</div>"
 
     def plot(self, variable: str | None = None) -> Figure:
         """MASE, scaled CRPS, bias and interval coverage by horizon, one line per method."""
         import matplotlib.pyplot as plt
 
-        s = self.summary(by=("method", "variable", "horizon")).reset_index()
+        s = self.scores(by=("method", "variable", "horizon")).reset_index()
         nets = [v for v in ("net", "net_rate") if v in set(s["variable"])]
         var = variable or (nets[0] if nets else str(s["variable"].iloc[0]))
         s = s[s["variable"] == var]
@@ -196,11 +227,12 @@ def backtest(
     level: Sequence[float] = (0.8, 0.95),
     target: Target = "counts",
     n_sims: int = 500,
-    random_seed: int | None = None,
+    random_seed: RandomSeed = None,
     progress: bool = True,
     gaps: Gaps = "error",
     coherent: bool | None = None,
     method_options: Mapping[str, Mapping[str, Any]] | None = None,
+    **deprecated: Any,
 ) -> Backtest:
     """Rolling-origin evaluation of forecasting methods.
 
@@ -223,8 +255,9 @@ def backtest(
         Units to model and score in.
     n_sims : int
         Trajectories per forecast.
-    random_seed : int, optional
-        Seed (each method and origin draws from its own stream).
+    random_seed : int, numpy Generator or None
+        Seed (each method and origin draws from its own stream derived from it); ``seed=``,
+        ``rng=`` and ``random_state=`` are deprecated aliases (FutureWarning).
     progress : bool
         Progress bar over origins.
     gaps : {"error", "interpolate", "sequence"}
@@ -248,6 +281,12 @@ def backtest(
     >>> bt.origins
     (2021, 2023)
     """
+    random_seed = pop_legacy_seed(random_seed, deprecated, function="backtest")
+    if deprecated:
+        raise InvalidOptionError(
+            f"backtest() has no argument(s) {format_values(sorted(deprecated))}; method "
+            "options go in method_options={method: {option: value}}."
+        )
     methods = list(methods)
     if not methods:
         raise InvalidOptionError("methods is empty; give at least one method, e.g. ['naive'].")
@@ -474,3 +513,41 @@ def _score(
             frame["crps_scaled"] = crps / scale[var]
             parts.append(frame)
     return pd.concat(parts, ignore_index=True)
+
+
+def backtest_weights(
+    series: SeriesData,
+    members: list[str],
+    *,
+    horizon: int,
+    n_sims: int,
+    seed: int,
+    gaps: Gaps,
+    coherent: bool | None,
+    member_options: Mapping[str, Mapping[str, Any]],
+    backtest_origins: int,
+) -> np.ndarray:
+    """Ensemble weights ``1 / mean scaled CRPS`` of the net balance (``weights="backtest"``).
+
+    A rolling-origin backtest on the training data with ``backtest_origins`` origins and a
+    horizon of at most 3 years; registered in
+    :data:`~migflows.estimation.forecast.registry.WEIGHT_SCHEMES`.
+    """
+    bt = run_backtest(
+        series,
+        members,
+        origins=backtest_origins,
+        horizon=min(horizon, 3),
+        levels=(0.8, 0.95),
+        n_sims=min(n_sims, 300),
+        seed=seed,
+        progress=False,
+        gaps=gaps,
+        coherent=coherent,
+        method_options=member_options,
+    )
+    score = bt.scores().xs(series.net_name, level="variable")["crps_scaled"]
+    return np.array([1.0 / float(score[m]) for m in members])
+
+
+register_weights("backtest", backtest_weights)

@@ -23,7 +23,7 @@ handful of years per region a region-specific one is not identified); ``bayesMig
 it hierarchically across countries instead.
 
 Forecast trajectories draw a posterior sample and simulate the AR(1) forward year by year;
-they are then rebalanced (in :func:`migflows.estimation.forecast.methods.reconcile`) to a
+they are then rebalanced (in :func:`migflows.estimation.forecast.coherence.reconcile`) to a
 national zero sum by subtracting the population-weighted mean rate, i.e. distributing the
 national excess in proportion to population as ``bayesPop`` does with net migration. The
 point forecast is the mean of the trajectories.

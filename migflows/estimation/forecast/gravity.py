@@ -56,6 +56,12 @@ FORECASTABLE_FE = {
     "pair",
     "orig^dest",
     "dest^orig",
+    "origin^destination",
+    "destination^origin",
+    "orig^destination",
+    "origin^dest",
+    "dest^origin",
+    "destination^orig",
 }
 
 
@@ -197,7 +203,16 @@ def gravity_method(
             options=bayes_options or {},
         )
     from migflows.estimation.gravity.api import gravity
+    from migflows.estimation.gravity.registry import estimator_names
     from migflows.models.design import evaluate_rhs
+
+    allowed = estimator_names(link="log")  # fitted values are flows: forecastable
+    if estimator not in allowed:
+        raise InvalidOptionError(
+            f"estimator={estimator!r} cannot drive the gravity forecast; use one of "
+            f"{format_values([*allowed, 'bayes'])} (a log-link estimator whose fitted values "
+            "are flows)."
+        )
     from migflows.models.formula import parse_formula
 
     if panel is None:
@@ -236,7 +251,7 @@ def gravity_method(
     Xf = X[names].to_numpy(dtype=float)
     fixed = np.zeros(len(grid))
     year_effects = None
-    for fe_name, effects in res.fixef.items():
+    for fe_name, effects in res.effects.items():
         if fe_name == "year":
             year_effects = effects.copy()
             year_effects.index = year_effects.index.astype(int)
@@ -445,7 +460,7 @@ def _fe_part_of_regressors(res: Any, fe_labels: pd.DataFrame, last: int) -> np.n
     levels; the year part is carried forward from the last estimated year.
     """
     from migflows.estimation.core.demean import demean
-    from migflows.estimation.gravity.results import solve_fixef
+    from migflows.estimation.core.results import solve_fixef
 
     design = res._fit.design
     names = list(res.params.index)

@@ -5,7 +5,8 @@ Each method maps :class:`~migflows.estimation.forecast.data.SeriesData` to a
 (arrivals and departures, or net) for every region and the next ``horizon`` calendar years.
 Draws of different regions are simulated independently here; the coherence step
 (:func:`reconcile`) then makes every draw add up nationally, which induces dependence, so
-intervals are always read off the reconciled draws.
+intervals are always read off the reconciled draws
+(:mod:`migflows.estimation.forecast.coherence`).
 
 Modelling scale (``transform``): arrivals and departures are modelled on the log scale when
 every value is positive (``transform="auto"``), which keeps them positive and lets their
@@ -29,6 +30,7 @@ from migflows.errors import (
     PanelStructureError,
     format_values,
 )
+from migflows.estimation.forecast.coherence import reconcile as reconcile  # old import path
 from migflows.estimation.forecast.data import Gaps, SeriesData, regular_series
 
 Transform = Literal["auto", "log", "none"]
@@ -86,9 +88,7 @@ def _scale(data: SeriesData, transform: Transform) -> tuple[np.ndarray, bool]:
 
 
 def _back(x: np.ndarray, use_log: bool) -> np.ndarray:
-    if use_log:
-        return np.exp(x)
-    return x
+    return np.exp(x) if use_log else x
 
 
 def check_years(data: SeriesData, method: str, minimum: int) -> None:
@@ -545,70 +545,3 @@ def arima(
     )
     result.info["spec"] = {"order": order, "trend": trend_used}
     return result
-
-
-# ----------------------------------------------------------------------------- coherence
-
-
-def reconcile(values: np.ndarray, data: SeriesData, coherent: bool) -> tuple[np.ndarray, int]:
-    """Append net, make every trajectory nationally coherent and in/out non-negative.
-
-    Parameters
-    ----------
-    values : ndarray, shape (..., regions, horizon, components)
-        Point forecasts or draws in target units.
-    data : SeriesData
-        The training data (components, target, population).
-    coherent : bool
-        Rebalance so that net balances sum to zero in every year and draw.
-
-    Returns
-    -------
-    (ndarray, int)
-        Values of ``data.variables`` (..., regions, horizon, variables), and how many
-        negative arrival/departure values were set to zero.
-
-    Notes
-    -----
-    Arrivals and departures (counts; rates are converted with the last observed population
-    and back) are scaled so that both national totals equal their mean,
-    ``A_i' = A_i T / sum(A)`` and ``D_i' = D_i T / sum(D)`` with ``T = (sum(A) + sum(D)) / 2``:
-    shares are kept, values stay non-negative and net = A' - D' sums to zero. A modelled net
-    balance is shifted by the national excess distributed in proportion to population
-    (bayesPop's rule; equal shares for counts without population): for rates this subtracts
-    the population-weighted mean rate.
-    """
-    pop = data.last_population()
-    clipped = 0
-    if values.shape[-1] == 2:
-        flows = values.copy()
-        clipped = int(np.sum(flows < 0))
-        flows = np.maximum(flows, 0.0)
-        if coherent:
-            to_counts = data.target == "rates"
-            if to_counts:
-                factor = pop[:, None, None] / 1000.0  # type: ignore[index]
-                flows = flows * factor
-            totals = flows.sum(axis=-3, keepdims=True)  # (..., 1, H, 2)
-            mean = totals.mean(axis=-1, keepdims=True)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratio = np.where(totals > 0, mean / totals, 0.0)
-            flows = flows * ratio
-            if to_counts:
-                flows = flows / factor
-        net = flows[..., 0] - flows[..., 1]
-        return np.concatenate([flows, net[..., None]], axis=-1), clipped
-    net = values[..., 0].copy()
-    if coherent:
-        if data.target == "rates":
-            w = pop / pop.sum()  # type: ignore[union-attr]
-            net = net - np.einsum("...rh,r->...h", net, w)[..., None, :]
-        else:
-            w = (
-                pop / pop.sum()
-                if pop is not None
-                else np.full(len(data.regions), 1 / len(data.regions))
-            )
-            excess = net.sum(axis=-2, keepdims=True)
-            net = net - excess * w[:, None]
-    return net[..., None], clipped

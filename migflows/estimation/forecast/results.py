@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from migflows.errors import InvalidOptionError, format_values
+from migflows.estimation.core.results import SummaryTable
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -239,6 +240,21 @@ class Forecast:
         return frame[[c for c in order if c in frame]]
 
     # ----------------------------------------------------------------- display
+    @property
+    def summary(self) -> SummaryTable:
+        """The settings and the net balance's :meth:`summary_frame` at the widest level.
+
+        The results' one summary type (it reads like its table); ``fc.summary(alpha=0.2,
+        variable="arrivals")`` rebuilds it with other :meth:`summary_frame` arguments.
+        """
+        return self._summary(1 - max(self.levels))
+
+    def _summary(self, alpha: float = 0.05, variable: str | None = None) -> SummaryTable:
+        title = f"Forecast ({self.method})"
+        table = self.summary_frame(alpha=alpha, variable=variable)
+        header = (*self._summary_rows(), ("interval", f"{1 - alpha:.0%}"))
+        return SummaryTable(title, tuple(header), table, rebuild=self._summary)
+
     def _summary_rows(self) -> list[tuple[str, str]]:
         rows = [
             ("method", self.method),

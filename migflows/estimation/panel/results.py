@@ -24,8 +24,12 @@ import pandas as pd
 from scipy import stats
 
 from migflows.errors import InvalidOptionError, MigflowsWarning, ModelSpecificationError
-from migflows.estimation.core.covariance import CovarianceEstimate, SmallSampleCorrection
-from migflows.estimation.core.results import RegressionResults
+from migflows.estimation.core.covariance import (
+    CovarianceEstimate,
+    CovarianceSpec,
+    SmallSampleCorrection,
+)
+from migflows.estimation.core.results import RegressionResults, solve_fixef
 
 __all__ = ["HausmanWarning", "PanelResults", "TestStatistic", "hausman"]
 
@@ -94,12 +98,15 @@ class PanelResults(RegressionResults):
     ('fe', 3, 3)
     """
 
+    covariance_family = "panel"
+
     def __init__(
         self,
         lm_result: Any,
         *,
         estimator: str,
-        vcov_label: str,
+        cov_spec: CovarianceSpec,
+        n_clusters: tuple[int, ...] = (),
         refit: Refit,
         design: Any,
         debiased: bool,
@@ -110,18 +117,18 @@ class PanelResults(RegressionResults):
         df_resid = int(lm_result.df_resid)
         cov = CovarianceEstimate(
             cov=np.asarray(lm_result.cov, dtype=np.float64).reshape(k, k),
-            kind="iid" if vcov_label == "unadjusted" else "hetero",
-            clusters=(),
-            n_clusters=(),
+            kind=cov_spec.kind,
+            clusters=cov_spec.clusters,
+            n_clusters=n_clusters,
             df_k=int(lm_result.nobs) - df_resid,
             df_t=df_resid,
             factors=(),
             ssc=SmallSampleCorrection.none(),
+            options=cov_spec.options,
         )
         object.__setattr__(self, "_frozen", False)
         self._lm = lm_result
         self._estimator = estimator
-        self._vcov_label = vcov_label
         self._refit = refit
         self._design = design
         self._debiased = debiased
@@ -164,17 +171,12 @@ class PanelResults(RegressionResults):
         ...                    "x": [0.1, 0.4, 0.2, 0.3, 0.9, 0.8, 0.5, 0.1, 0.7]})
         >>> res = P.panel("y ~ x | entity", df, entity="id", time="t")
         >>> res.vcov({"cluster": "time"}).vcov_type
-        'clustered (time)'
+        'CRV1 (time)'
         """
         merged = dict(self._refit.options)
         merged.update(options)
         merged["debiased"] = self._debiased if debiased is None else debiased
         return self._refit.fit(vcov, **merged)
-
-    @property
-    def vcov_type(self) -> str:
-        """Label of the covariance, e.g. ``'clustered (entity)'``, ``'Driscoll-Kraay'``."""
-        return self._vcov_label
 
     # -- panel statistics ---------------------------------------------------------------------
     @property
@@ -186,6 +188,14 @@ class PanelResults(RegressionResults):
     def formula(self) -> str:
         """The formula as given."""
         return self._formula
+
+    @property
+    def fixed_effects(self) -> tuple[str, ...]:
+        """Absorbed effects as written after ``|`` in the formula (e.g. ``("entity", "time")``)."""
+        if "|" not in self._formula:
+            return ()
+        tail = self._formula.split("|", 1)[1]
+        return tuple(p.strip() for p in tail.split("+") if p.strip())
 
     @property
     def linearmodels(self) -> Any:
@@ -297,9 +307,79 @@ class PanelResults(RegressionResults):
         vd = getattr(self._lm, "variance_decomposition", None)
         return None if vd is None else vd.copy()
 
+    # -- fitted values, residuals, effects (the shared vocabulary) -----------------------------
+    @cached_property
+    def fitted(self) -> pd.DataFrame:
+        """Fitted values in levels, one row per estimation-sample observation.
+
+        A DataFrame (n rows, the layout of every results class's ``fitted``): the entity and
+        time keys as columns, ``observed`` (the dependent variable) and ``fitted`` =
+        ``X b`` plus the estimated effects (entity and/or time for FE, the predicted random
+        effect for RE, the entity effect for between). First-difference and pooled models
+        estimate no effects, so their ``fitted`` is ``X b``.
+        """
+        design = self._design
+        xb = self._lm.fitted_values.iloc[:, 0]
+        effects = self._lm.estimated_effects.iloc[:, 0].reindex(xb.index).fillna(0.0)
+        out = xb.index.to_frame(index=False)
+        out.columns = [design.entity, design.time]
+        out["observed"] = design.dependent.reindex(xb.index).to_numpy(dtype=float)
+        out["fitted"] = (xb + effects).to_numpy(dtype=float)
+        return out
+
+    @property
+    def resid(self) -> pd.Series:
+        """Response residuals ``observed - fitted`` (n,), aligned with the rows of ``fitted``.
+
+        In levels for every estimator (for FE the idiosyncratic error); the residuals of the
+        transformed equation linearmodels reports are ``res.linearmodels.resids``.
+        """
+        f = self.fitted
+        return (f["observed"] - f["fitted"]).rename("resid")
+
+    @cached_property
+    def effects(self) -> dict[str, pd.Series]:
+        """Estimated effects by level: ``{"entity": Series, "time": Series}`` where estimated.
+
+        Each Series is indexed by the entity (or period) labels and named after the effect.
+        With both entity and time effects the time effects have mean zero over the periods
+        (the constant goes to the entity effects). Random effects: the predicted entity
+        effect; between: the entity-mean residual. Empty for first-difference and pooled
+        models.
+        """
+        total = self._lm.estimated_effects.iloc[:, 0]
+        if total.isna().all():
+            return {}
+        names: list[str] = []
+        if self._estimator in ("re", "between") or self.entity_effects:
+            names.append("entity")
+        if self._estimator == "fe" and self.time_effects:
+            names.append("time")
+        if not names:
+            return {}
+        index = total.index
+        codes = np.column_stack(
+            [
+                pd.factorize(index.get_level_values(0 if n == "entity" else 1), sort=True)[0]
+                for n in names
+            ]
+        )
+        parts = solve_fixef(total.fillna(0.0).to_numpy(dtype=float), codes)
+        out = {}
+        for j, name in enumerate(names):
+            levels = index.get_level_values(0 if name == "entity" else 1).unique().sort_values()
+            label = self._design.entity if name == "entity" else self._design.time
+            out[name] = pd.Series(parts[j], index=pd.Index(levels, name=label), name=name)
+        return out
+
     @property
     def resids(self) -> pd.Series:
-        """Residuals of the estimated equation (differenced for FD, entity means for between)."""
+        """Deprecated (linearmodels' name): residuals of the estimated equation.
+
+        Differenced for FD, entity means for between. Use :attr:`resid` (residuals in
+        levels) or ``res.linearmodels.resids``; this alias will be removed.
+        """
+        _deprecated("resids", "resid (levels) or .linearmodels.resids")
         return pd.Series(self._lm.resids).rename("resids")
 
     @property
@@ -309,12 +389,14 @@ class PanelResults(RegressionResults):
 
     @property
     def fitted_values(self) -> pd.Series:
-        """``X b`` on the estimation sample (without the absorbed effects)."""
+        """Deprecated (linearmodels' name): ``X b`` without the effects; use :attr:`fitted`."""
+        _deprecated("fitted_values", "fitted (with the effects) or predict()")
         return self._lm.fitted_values.iloc[:, 0].rename("fitted")
 
     @property
     def estimated_effects(self) -> pd.Series:
-        """Absorbed effects of each observation (zero without effects)."""
+        """Deprecated (linearmodels' name): effects per observation; use :attr:`effects`."""
+        _deprecated("estimated_effects", "effects (by level)")
         return self._lm.estimated_effects.iloc[:, 0].rename("effects")
 
     def predict(self, data: Any = None, *, effects: bool = False) -> pd.Series:
@@ -345,9 +427,9 @@ class PanelResults(RegressionResults):
         [0.796, 1.722, 0.796, 2.185]
         """
         if data is None:
-            out = self.fitted_values
+            out = self._lm.fitted_values.iloc[:, 0]
             if effects:
-                out = out + self.estimated_effects
+                out = out + self._lm.estimated_effects.iloc[:, 0]
             return out.rename("predicted")
         if effects:
             raise InvalidOptionError(
@@ -385,6 +467,14 @@ class PanelResults(RegressionResults):
         if len(self._design.dropped):
             out["Rows dropped (missing)"] = len(self._design.dropped)
         return out
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(
+        f"PanelResults.{old} is deprecated and will be removed in the next release; use .{new}.",
+        FutureWarning,
+        stacklevel=3,
+    )
 
 
 def hausman(fe: PanelResults, re: PanelResults) -> TestStatistic:
