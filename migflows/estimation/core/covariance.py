@@ -26,6 +26,14 @@ The small-sample factor ``c`` is set by :class:`SmallSampleCorrection`:
     multiply by ``G/(G-1)`` for clustered errors; with two-way clustering ``"min"`` uses the
     smaller number of clusters for every term, ``"conventional"`` each term's own ``G``.
 
+Which kinds exist, their aliases (fixest, linearmodels, statsmodels, plm names) and the
+families that support them live in the registry
+(:mod:`migflows.estimation.core.covariance_registry`); this module registers ``iid``,
+``hetero``, ``CRV1`` (with their sandwich functions for the ``gravity`` and ``sim``
+families) and ``driscoll_kraay`` (computed by the ``panel`` family through linearmodels).
+A new kind is one :func:`register_covariance` call with a function of
+(:class:`SandwichInputs`, :class:`CovarianceSpec`).
+
 Presets: :meth:`SmallSampleCorrection.fixest` is the default of R fixest >= 0.10 and pyfixest
 (``ssc(adj=TRUE, fixef.K="nested", cluster.adj=TRUE, cluster.df="min")``) and is what the tests
 compare with pyfixest. :meth:`SmallSampleCorrection.stata` follows reghdfe/ppmlhdfe: the same
@@ -50,9 +58,10 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -64,29 +73,39 @@ from scipy.sparse.csgraph import connected_components
 from migflows.errors import (
     EstimationError,
     InvalidOptionError,
-    MissingColumnError,
     MissingValueError,
+)
+from migflows.estimation.core.covariance_registry import (
+    CovarianceLabel,
+    CovarianceSpec,
+    covariance_kinds,
+    covariance_method,
+    implement_covariance,
+    parse_covariance,
+    register_covariance,
+    resolve_clusters,
+    unregister_covariance,
 )
 
 __all__ = [
     "CovarianceEstimate",
+    "CovarianceLabel",
+    "CovarianceSpec",
+    "SandwichInputs",
     "SmallSampleCorrection",
-    "VcovSpec",
     "count_fixef_parameters",
-    "parse_vcov",
+    "covariance_kinds",
+    "covariance_method",
+    "implement_covariance",
+    "parse_covariance",
+    "register_covariance",
+    "resolve_clusters",
     "sandwich",
+    "unregister_covariance",
 ]
 
-VcovKind = Literal["iid", "hetero", "CRV1"]
-_ALIASES: dict[str, VcovKind] = {
-    "iid": "iid",
-    "classical": "iid",
-    "hetero": "hetero",
-    "hc1": "hetero",
-    "robust": "hetero",
-    "crv1": "CRV1",
-    "cluster": "CRV1",
-}
+#: Families whose covariances are sandwiches of a Hessian and scores (this module's functions).
+SANDWICH_FAMILIES: tuple[str, ...] = ("gravity", "sim")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,75 +156,15 @@ class SmallSampleCorrection:
 
 
 @dataclass(frozen=True, slots=True)
-class VcovSpec:
-    """A validated covariance request: kind plus cluster variable names (0, 1 or 2)."""
-
-    kind: VcovKind
-    clusters: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        if self.kind != "CRV1":
-            return self.kind
-        return f"CRV1 ({' & '.join(self.clusters)})"
-
-
-def parse_vcov(vcov: str | Mapping[str, str | Sequence[str]] | VcovSpec) -> VcovSpec:
-    """Validate a covariance request written fixest-style.
-
-    Parameters
-    ----------
-    vcov : str, dict or VcovSpec
-        ``"iid"``, ``"hetero"`` (aliases ``"HC1"``, ``"robust"``), or ``{"CRV1": "orig"}``,
-        ``{"CRV1": "orig+dest"}`` / ``{"CRV1": ["orig", "dest"]}`` for two-way clustering.
-
-    Returns
-    -------
-    VcovSpec
-
-    Raises
-    ------
-    InvalidOptionError
-        Unknown kind, clustering without variables, or more than two cluster variables.
-
-    Examples
-    --------
-    >>> parse_vcov({"CRV1": "orig + dest"})
-    VcovSpec(kind='CRV1', clusters=('orig', 'dest'))
-    >>> str(parse_vcov("HC1"))
-    'hetero'
-    """
-    if isinstance(vcov, VcovSpec):
-        return vcov
-    allowed = "'iid', 'hetero' (or 'HC1'), {'CRV1': 'var'} or {'CRV1': 'var1+var2'}"
-    if isinstance(vcov, str):
-        kind = _ALIASES.get(vcov.strip().lower())
-        if kind is None or kind == "CRV1":
-            hint = " (clustering needs a variable: {'CRV1': 'orig'})" if kind == "CRV1" else ""
-            raise InvalidOptionError(f"vcov={vcov!r} is not allowed{hint}; use {allowed}")
-        return VcovSpec(kind)
-    if isinstance(vcov, Mapping) and len(vcov) == 1:
-        (key, value), *_ = vcov.items()
-        if _ALIASES.get(str(key).strip().lower()) == "CRV1":
-            if isinstance(value, str):
-                names = tuple(v.strip() for v in value.replace("^", "+").split("+") if v.strip())
-            else:
-                names = tuple(str(v) for v in value)
-            if not 1 <= len(names) <= 2 or len(set(names)) != len(names):
-                raise InvalidOptionError(
-                    f"vcov={dict(vcov)!r}: give one or two distinct cluster variables"
-                )
-            return VcovSpec("CRV1", names)
-    raise InvalidOptionError(f"vcov={vcov!r} is not allowed; use {allowed}")
-
-
-@dataclass(frozen=True, slots=True)
 class CovarianceEstimate:
     """A covariance matrix with what is needed to report it.
 
     Attributes
     ----------
     cov : ndarray (k, k)
-    kind : {"iid", "hetero", "CRV1"}
+    kind : str
+        Canonical name from the covariance registry (``"iid"``, ``"hetero"``, ``"CRV1"``,
+        ``"driscoll_kraay"``), the same in every family.
     clusters : tuple of str
         Cluster variable names (empty unless clustered).
     n_clusters : tuple of int
@@ -217,21 +176,34 @@ class CovarianceEstimate:
     factors : tuple of float
         Small-sample factor applied to each term.
     ssc : SmallSampleCorrection
+    options : tuple of (name, value)
+        Further settings of the kind (``(("bandwidth", 2.0),)`` for Driscoll-Kraay).
     """
 
     cov: NDArray[np.float64]
-    kind: VcovKind
+    kind: str
     clusters: tuple[str, ...]
     n_clusters: tuple[int, ...]
     df_k: int
     df_t: int
     factors: tuple[float, ...]
     ssc: SmallSampleCorrection = field(default_factory=SmallSampleCorrection)
+    options: tuple[tuple[str, Any], ...] = ()
 
     @property
-    def description(self) -> str:
-        """Short label such as ``'CRV1 (orig & dest)'``."""
-        return str(VcovSpec(self.kind, self.clusters))
+    def spec(self) -> CovarianceSpec:
+        """The covariance request this estimate answers."""
+        return CovarianceSpec(self.kind, self.clusters, self.options)
+
+    @property
+    def label(self) -> CovarianceLabel:
+        """Label in the canonical vocabulary, e.g. ``'CRV1 (orig & dest)'``."""
+        return self.spec.label
+
+    @property
+    def description(self) -> CovarianceLabel:
+        """Same as :attr:`label` (kept for existing callers)."""
+        return self.label
 
 
 def _redundant_levels(fe_codes: NDArray[np.int64], method: str) -> int:
@@ -306,12 +278,8 @@ def _cluster_meat(scores: NDArray[np.float64], codes: NDArray[np.int64]) -> NDAr
 
 def _as_codes(clusters: pd.DataFrame | NDArray, names: tuple[str, ...]) -> NDArray[np.int64]:
     if isinstance(clusters, pd.DataFrame):
-        missing = [c for c in names if c not in clusters.columns]
-        if missing:
-            raise MissingColumnError(
-                f"cluster variable(s) {missing} not available; available: {list(clusters.columns)}"
-            )
-        cols = [clusters[c] for c in names]
+        columns = resolve_clusters(names, map(str, clusters.columns))
+        cols = [clusters[c] for c in columns]
     else:
         arr = np.asarray(clusters)
         arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr
@@ -327,10 +295,119 @@ def _as_codes(clusters: pd.DataFrame | NDArray, names: tuple[str, ...]) -> NDArr
     return np.column_stack(out)
 
 
+@dataclass(frozen=True)
+class SandwichInputs:
+    """What a sandwich covariance function receives (see :func:`register_covariance`).
+
+    Attributes
+    ----------
+    bread : ndarray (k, k)
+        Inverse of the Hessian.
+    scores : ndarray (n, k)
+        Per-observation scores.
+    nobs, k : int
+        Observations and estimated slopes.
+    fe_codes : ndarray (n, G) or None
+        Fixed-effect codes of the estimation sample.
+    clusters : DataFrame, ndarray or None
+        Candidate cluster variables.
+    ssc : SmallSampleCorrection
+    iid_scale : float
+        Dispersion for model-based covariances (1 for Poisson).
+    """
+
+    bread: NDArray[np.float64]
+    scores: NDArray[np.float64]
+    nobs: int
+    k: int
+    fe_codes: NDArray[np.int64] | None
+    clusters: pd.DataFrame | NDArray | None = field(repr=False)
+    ssc: SmallSampleCorrection
+    iid_scale: float = 1.0
+
+    def df_k(self, cluster_codes: NDArray[np.int64] | None = None) -> int:
+        """``K`` of the small-sample factor: slopes plus the counted fixed-effect levels."""
+        return self.k + count_fixef_parameters(self.fe_codes, self.ssc, cluster_codes)
+
+    def cluster_codes(self, spec: CovarianceSpec) -> NDArray[np.int64]:
+        """Integer codes ``(n, C)`` of the cluster variables of ``spec``."""
+        if self.clusters is None:
+            raise InvalidOptionError(
+                f"vcov {spec} needs the cluster variable(s) {list(spec.clusters)}; pass `clusters`"
+            )
+        codes = _as_codes(self.clusters, spec.clusters)
+        if codes.shape[0] != self.nobs:
+            raise InvalidOptionError(
+                f"cluster variables have {codes.shape[0]} rows but the estimation sample has "
+                f"{self.nobs}"
+            )
+        return codes
+
+
+def iid_sandwich(inputs: SandwichInputs, spec: CovarianceSpec) -> CovarianceEstimate:
+    """Model-based covariance ``c * scale * H^-1``, ``c = (N-1)/(N-K)``."""
+    df_k = inputs.df_k()
+    n = inputs.nobs
+    factor = (n - 1) / (n - df_k) if inputs.ssc.k_adj else 1.0
+    cov = factor * inputs.iid_scale * inputs.bread
+    return CovarianceEstimate(
+        (cov + cov.T) / 2, spec.kind, (), (), df_k, n - df_k, (factor,), inputs.ssc, spec.options
+    )
+
+
+def hetero_sandwich(inputs: SandwichInputs, spec: CovarianceSpec) -> CovarianceEstimate:
+    """Heteroskedasticity-robust ``c * H^-1 (sum s_i s_i') H^-1``, ``c = N/(N-K)`` (HC1)."""
+    df_k = inputs.df_k()
+    n = inputs.nobs
+    factor = n / (n - df_k) if inputs.ssc.k_adj else 1.0
+    cov = factor * (inputs.bread @ (inputs.scores.T @ inputs.scores) @ inputs.bread)
+    return CovarianceEstimate(
+        (cov + cov.T) / 2, spec.kind, (), (), df_k, n - df_k, (factor,), inputs.ssc, spec.options
+    )
+
+
+def crv1_sandwich(inputs: SandwichInputs, spec: CovarianceSpec) -> CovarianceEstimate:
+    """One- or two-way clustered covariance (Cameron, Gelbach & Miller 2011)."""
+    codes = inputs.cluster_codes(spec)
+    ssc, nobs = inputs.ssc, inputs.nobs
+    if codes.shape[1] == 2:
+        inter = pd.factorize(codes[:, 0] * (int(codes[:, 1].max()) + 1) + codes[:, 1])[0]
+        codes = np.column_stack([codes, inter.astype(np.int64)])
+        signs: tuple[float, ...] = (1.0, 1.0, -1.0)
+    else:
+        signs = (1.0,)
+    n_clusters = tuple(int(codes[:, j].max()) + 1 for j in range(codes.shape[1]))
+    if min(n_clusters[:2]) < 2:
+        raise EstimationError(
+            f"clustering by {list(spec.clusters)} needs at least two clusters; found "
+            f"{min(n_clusters[:2])}"
+        )
+    df_k = inputs.df_k(codes)
+    k_factor = (nobs - 1) / (nobs - df_k) if ssc.k_adj else 1.0
+    g_used = [min(n_clusters)] * len(n_clusters) if ssc.G_df == "min" else list(n_clusters)
+    kdim = inputs.bread.shape[0]
+    cov = np.zeros((kdim, kdim))
+    factors = []
+    for j, sign in enumerate(signs):
+        g = g_used[j]
+        factor = k_factor * (g / (g - 1) if ssc.G_adj else 1.0)
+        factors.append(factor)
+        cov += (
+            sign
+            * factor
+            * (inputs.bread @ _cluster_meat(inputs.scores, codes[:, j]) @ inputs.bread)
+        )
+    cov = (cov + cov.T) / 2
+    df_t = min(n_clusters[:2]) - 1
+    return CovarianceEstimate(
+        cov, spec.kind, spec.clusters, n_clusters, df_k, df_t, tuple(factors), ssc, spec.options
+    )
+
+
 def sandwich(
     hessian: NDArray[np.float64],
     scores: NDArray[np.float64],
-    vcov: str | Mapping[str, str | Sequence[str]] | VcovSpec,
+    vcov: str | Mapping[str, str | Sequence[str]] | CovarianceSpec,
     *,
     nobs: int,
     k: int,
@@ -338,6 +415,7 @@ def sandwich(
     clusters: pd.DataFrame | NDArray | None = None,
     ssc: SmallSampleCorrection | None = None,
     iid_scale: float = 1.0,
+    family: str = "gravity",
 ) -> CovarianceEstimate:
     """Covariance of an M-estimator from its Hessian and scores.
 
@@ -348,8 +426,8 @@ def sandwich(
         ``X~' diag(w mu) X~`` for PPML.
     scores : ndarray (n, k)
         Per-observation score contributions.
-    vcov : str, dict or VcovSpec
-        See :func:`parse_vcov`.
+    vcov : str, dict or CovarianceSpec
+        See :func:`parse_covariance`.
     nobs, k : int
         Observations and estimated slope coefficients.
     fe_codes : ndarray (n, G), optional
@@ -360,6 +438,8 @@ def sandwich(
         Defaults to :meth:`SmallSampleCorrection.fixest`.
     iid_scale : float, default 1
         Dispersion for ``"iid"``: 1 for Poisson, the residual variance for OLS.
+    family : str, default "gravity"
+        Family whose registered covariance functions are used (``"gravity"``, ``"sim"``).
 
     Returns
     -------
@@ -378,11 +458,15 @@ def sandwich(
     >>> sandwich(H, np.ones((4, 1)), "iid", nobs=4, k=1).cov
     array([[0.5]])
     """
-    spec = parse_vcov(vcov)
+    spec = parse_covariance(vcov, family=family)
     ssc = ssc or SmallSampleCorrection()
+    if spec.option("small_sample") is False:  # HC0: no (N-1)/(N-K) or N/(N-K) factor
+        ssc = replace(ssc, k_adj=False)
     kdim = hessian.shape[0]
     if kdim == 0:
-        return CovarianceEstimate(np.zeros((0, 0)), spec.kind, spec.clusters, (), 0, nobs, (), ssc)
+        return CovarianceEstimate(
+            np.zeros((0, 0)), spec.kind, spec.clusters, (), 0, nobs, (), ssc, spec.options
+        )
     try:
         bread = linalg.inv(hessian, check_finite=True)
     except (linalg.LinAlgError, ValueError) as err:
@@ -391,52 +475,78 @@ def sandwich(
             "or with the fixed effects"
         ) from err
     fe = None if fe_codes is None else np.asarray(fe_codes, dtype=np.int64).reshape(nobs, -1)
+    inputs = SandwichInputs(bread, scores, nobs, k, fe, clusters, ssc, iid_scale)
+    return covariance_method(spec.kind, family)(inputs, spec)
 
-    if spec.kind in ("iid", "hetero"):
-        df_k = k + count_fixef_parameters(fe, ssc)
-        if spec.kind == "iid":
-            factor = (nobs - 1) / (nobs - df_k) if ssc.k_adj else 1.0
-            cov = factor * iid_scale * bread
-        else:
-            factor = nobs / (nobs - df_k) if ssc.k_adj else 1.0
-            cov = factor * (bread @ (scores.T @ scores) @ bread)
-        return CovarianceEstimate(
-            (cov + cov.T) / 2, spec.kind, (), (), df_k, nobs - df_k, (factor,), ssc
-        )
 
-    if clusters is None:
+def _check_bandwidth(bandwidth: Any) -> Any:
+    if bandwidth is not None and (
+        isinstance(bandwidth, bool) or not isinstance(bandwidth, int | float) or bandwidth < 0
+    ):
         raise InvalidOptionError(
-            f"vcov {spec} needs the cluster variable(s) {list(spec.clusters)}; pass `clusters`"
+            f"Driscoll-Kraay bandwidth={bandwidth!r} must be a non-negative number (lags of "
+            "the Bartlett kernel) or None."
         )
-    codes = _as_codes(clusters, spec.clusters)
-    if codes.shape[0] != nobs:
-        raise InvalidOptionError(
-            f"cluster variables have {codes.shape[0]} rows but the estimation sample has {nobs}"
+    return bandwidth
+
+
+ALL_FAMILIES = (*SANDWICH_FAMILIES, "panel")
+register_covariance(
+    "iid",
+    families=ALL_FAMILIES,
+    aliases=("classical", "unadjusted", "homoskedastic", "conventional", "nonrobust"),
+    compute=dict.fromkeys(SANDWICH_FAMILIES, iid_sandwich),
+    doc="model-based: scale times the inverse Hessian",
+)
+register_covariance(
+    "hetero",
+    families=ALL_FAMILIES,
+    aliases={
+        "HC1": {},
+        "HC0": {"small_sample": False},
+        "robust": {},
+        "heteroskedastic": {},
+        "heteroskedasticity": {},
+        "white": {},
+        "white1": {},
+    },
+    compute=dict.fromkeys(SANDWICH_FAMILIES, hetero_sandwich),
+    doc="heteroskedasticity-robust (HC1; HC0 without the small-sample factor)",
+)
+register_covariance(
+    "CRV1",
+    families=ALL_FAMILIES,
+    aliases={
+        "cluster": {},
+        "clustered": {},
+        "arellano": {"clusters": ("entity",), "families": ("panel",)},
+        "vcovHC": {"clusters": ("entity",), "families": ("panel",)},
+    },
+    clustered=True,
+    compute=dict.fromkeys(SANDWICH_FAMILIES, crv1_sandwich),
+    doc="cluster-robust, one- or two-way",
+)
+register_covariance(
+    "driscoll_kraay",
+    families=("panel",),
+    label="Driscoll-Kraay",
+    aliases=("driscoll-kraay", "DK", "SCC", "vcovSCC", "kernel"),
+    argument="bandwidth",
+    check=_check_bandwidth,
+    doc="Driscoll-Kraay: robust to cross-sectional and serial correlation (Bartlett kernel)",
+)
+
+
+def __getattr__(name: str) -> Any:
+    """Deprecated names: ``VcovSpec`` (now :class:`CovarianceSpec`) and ``parse_vcov``."""
+    if name == "VcovSpec":
+        warnings.warn("VcovSpec is deprecated; use CovarianceSpec", FutureWarning, stacklevel=2)
+        return CovarianceSpec
+    if name == "parse_vcov":
+        warnings.warn(
+            "parse_vcov is deprecated; use parse_covariance(vcov, family=...)",
+            FutureWarning,
+            stacklevel=2,
         )
-    if codes.shape[1] == 2:
-        inter = pd.factorize(codes[:, 0] * (int(codes[:, 1].max()) + 1) + codes[:, 1])[0]
-        codes = np.column_stack([codes, inter.astype(np.int64)])
-        signs: tuple[float, ...] = (1.0, 1.0, -1.0)
-    else:
-        signs = (1.0,)
-    n_clusters = tuple(int(codes[:, j].max()) + 1 for j in range(codes.shape[1]))
-    if min(n_clusters[:2]) < 2:
-        raise EstimationError(
-            f"clustering by {list(spec.clusters)} needs at least two clusters; found "
-            f"{min(n_clusters[:2])}"
-        )
-    df_k = k + count_fixef_parameters(fe, ssc, codes)
-    k_factor = (nobs - 1) / (nobs - df_k) if ssc.k_adj else 1.0
-    g_used = [min(n_clusters)] * len(n_clusters) if ssc.G_df == "min" else list(n_clusters)
-    cov = np.zeros((kdim, kdim))
-    factors = []
-    for j, sign in enumerate(signs):
-        g = g_used[j]
-        factor = k_factor * (g / (g - 1) if ssc.G_adj else 1.0)
-        factors.append(factor)
-        cov += sign * factor * (bread @ _cluster_meat(scores, codes[:, j]) @ bread)
-    cov = (cov + cov.T) / 2
-    df_t = min(n_clusters[:2]) - 1
-    return CovarianceEstimate(
-        cov, "CRV1", spec.clusters, n_clusters, df_k, df_t, tuple(factors), ssc
-    )
+        return parse_covariance
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

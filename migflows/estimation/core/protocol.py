@@ -66,6 +66,13 @@ class ResultsProtocol(Protocol):
         Absorbed (or estimated) fixed effects, and the subset that is partially pooled.
     stats : Mapping
         Fit statistics by name (``"deviance"``, ``"r2"``, ``"loo"``, ...), numbers or None.
+    fitted : DataFrame
+        One row per estimation-sample row: key columns, ``observed`` and ``fitted`` (response
+        scale, effects included).
+    resid : Series
+        ``observed - fitted`` in the same row order.
+    effects : Mapping
+        Estimated fixed (or group) effects by effect name, each indexed by level.
     summary
         A printable table (``print(res.summary)``; renders in Jupyter).
     conf_int(level), to_frame(level)
@@ -107,6 +114,15 @@ class ResultsProtocol(Protocol):
 
     @property
     def summary(self) -> Any: ...
+
+    @property
+    def fitted(self) -> pd.DataFrame: ...
+
+    @property
+    def resid(self) -> pd.Series: ...
+
+    @property
+    def effects(self) -> Mapping[str, Any]: ...
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame: ...
 

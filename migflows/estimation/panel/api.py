@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
@@ -62,16 +61,12 @@ from migflows.errors import (
     EstimationError,
     InvalidOptionError,
     MigflowsWarning,
-    MissingColumnError,
     ModelSpecificationError,
     format_values,
 )
-from migflows.estimation.panel.design import (
-    ENTITY_ALIASES,
-    TIME_ALIASES,
-    PanelDesign,
-    build_panel_design,
-)
+from migflows.estimation.core.covariance import CovarianceSpec, parse_covariance
+from migflows.estimation.panel.covariance import linearmodels_covariance
+from migflows.estimation.panel.design import PanelDesign, build_panel_design
 from migflows.estimation.panel.results import (
     HausmanWarning,
     PanelResults,
@@ -100,97 +95,6 @@ class NickellBiasWarning(MigflowsWarning):
     """A lagged dependent variable meets entity effects in a short panel (Nickell bias)."""
 
 
-@dataclass(frozen=True)
-class _Cov:
-    cov_type: str
-    config: dict[str, Any] = field(default_factory=dict)
-    label: str = ""
-
-
-_UNADJUSTED = ("unadjusted", "iid", "classical", "homoskedastic", "conventional")
-_ROBUST = ("robust", "hetero", "heteroskedastic", "white")
-_CLUSTER = ("cluster", "clustered", "crv1")
-_DK = ("driscoll_kraay", "driscoll-kraay", "dk", "kernel", "scc")
-_VCOV_HELP = (
-    "use 'unadjusted', 'robust', {'cluster': 'entity'} (or 'time', 'entity+time', a column), "
-    "or {'driscoll_kraay': bandwidth} (None for the default bandwidth)"
-)
-
-
-def _parse_vcov(vcov: str | Mapping[str, Any], design: PanelDesign) -> _Cov:
-    if isinstance(vcov, str):
-        key = vcov.strip().lower()
-        if key in _UNADJUSTED:
-            return _Cov("unadjusted", label="unadjusted")
-        if key in _ROBUST:
-            return _Cov("robust", label="robust")
-        if key in _DK:
-            return _dk(None)
-        hint = " (clustering needs a variable)" if key in _CLUSTER else ""
-        raise InvalidOptionError(f"vcov={vcov!r} is not allowed{hint}; {_VCOV_HELP}.")
-    if isinstance(vcov, Mapping) and len(vcov) == 1:
-        (key, value), *_ = vcov.items()
-        key = str(key).strip().lower()
-        if key in _DK:
-            return _dk(value)
-        if key in _CLUSTER:
-            return _clusters(value, design)
-    raise InvalidOptionError(f"vcov={vcov!r} is not allowed; {_VCOV_HELP}.")
-
-
-def _dk(bandwidth: Any) -> _Cov:
-    if bandwidth is not None and (
-        isinstance(bandwidth, bool) or not isinstance(bandwidth, int | float) or bandwidth < 0
-    ):
-        raise InvalidOptionError(
-            f"Driscoll-Kraay bandwidth={bandwidth!r} must be a non-negative number (lags of "
-            "the Bartlett kernel) or None."
-        )
-    config: dict[str, Any] = {"kernel": "bartlett"}
-    if bandwidth is not None:
-        config["bandwidth"] = float(bandwidth)
-    label = "Driscoll-Kraay" + ("" if bandwidth is None else f" (bandwidth {bandwidth:g})")
-    return _Cov("kernel", config, label)
-
-
-def _clusters(value: Any, design: PanelDesign) -> _Cov:
-    names = (
-        [v.strip() for v in value.replace("^", "+").split("+") if v.strip()]
-        if isinstance(value, str)
-        else [str(v) for v in value]
-    )
-    if not 1 <= len(names) <= 2 or len(set(names)) != len(names):
-        raise InvalidOptionError(
-            f"vcov={{'cluster': {value!r}}}: give one or two distinct cluster variables."
-        )
-    flags: dict[str, Any] = {}
-    columns: dict[str, pd.Series] = {}
-    roles = []
-    for name in names:
-        if name in (*ENTITY_ALIASES, design.entity):
-            flags["cluster_entity"] = True
-            roles.append("entity")
-        elif name in (*TIME_ALIASES, design.time):
-            flags["cluster_time"] = True
-            roles.append("time")
-        elif name in design.frame.columns:
-            codes = pd.factorize(design.frame[name])[0]
-            columns[name] = pd.Series(codes, index=design.frame.index, name=name)
-            roles.append(name)
-        else:
-            raise MissingColumnError(
-                f"cannot cluster by {name!r}: use 'entity', 'time' or a column of the data "
-                f"({format_values(map(str, design.frame.columns), limit=12)})."
-            )
-    if columns:  # linearmodels takes either flags or a cluster frame: write the flags as codes
-        for flag, level in (("cluster_entity", 0), ("cluster_time", 1)):
-            if flags.pop(flag, False):
-                lv = design.frame.index.get_level_values(level)
-                columns[flag] = pd.Series(pd.factorize(lv)[0], index=design.frame.index)
-        flags["clusters"] = pd.DataFrame(columns)
-    return _Cov("clustered", flags, f"clustered ({' & '.join(roles)})")
-
-
 def _model(design: PanelDesign, estimator: str) -> Any:
     y, x, w = design.dependent, design.exog, design.weights
     if estimator == "fe":
@@ -210,21 +114,21 @@ def _fit(
     model: Any,
     design: PanelDesign,
     estimator: str,
-    vcov: str | Mapping[str, Any],
+    vcov: str | Mapping[str, Any] | CovarianceSpec,
     *,
     debiased: bool,
     count_effects: bool | None,
     formula: str,
     design_for: Any,
 ) -> PanelResults:
-    cov = _parse_vcov(vcov, design)
-    if estimator == "fd" and cov.config.get("cluster_time"):
+    cov = linearmodels_covariance(parse_covariance(vcov, family="panel"), design)
+    if estimator == "fd" and cov.fit_kwargs.get("cluster_time"):
         raise InvalidOptionError(
             "estimator='fd' clusters only by entity or by a variable constant within entities "
             "(linearmodels' FirstDifferenceOLS); use 'robust' or {'driscoll_kraay': ...} for "
             "correlation across entities within a period."
         )
-    kwargs: dict[str, Any] = {"cov_type": cov.cov_type, "debiased": bool(debiased), **cov.config}
+    kwargs: dict[str, Any] = {"debiased": bool(debiased), **cov.fit_kwargs}
     if count_effects is not None:
         if estimator != "fe":
             raise InvalidOptionError(
@@ -250,7 +154,7 @@ def _fit(
             ) from err
         raise InvalidOptionError(f"linearmodels could not fit with vcov={vcov!r}: {err}") from err
 
-    def refit(new_vcov: str | Mapping[str, Any], **opts: Any) -> PanelResults:
+    def refit(new_vcov: str | Mapping[str, Any] | CovarianceSpec, **opts: Any) -> PanelResults:
         return _fit(
             model,
             design,
@@ -265,10 +169,11 @@ def _fit(
     return PanelResults(
         lm,
         estimator=estimator,
-        vcov_label=cov.label,
+        cov_spec=cov.spec,
+        n_clusters=cov.n_clusters,
         refit=Refit(refit, design_for, {"count_effects": count_effects}),
         design=design,
-        debiased=bool(debiased),
+        debiased=bool(kwargs["debiased"]),
         formula=formula,
     )
 
@@ -313,7 +218,7 @@ def panel(
     time: str | None = None,
     level: Literal["region", "pair"] = "region",
     weights: str | None = None,
-    vcov: str | Mapping[str, Any] = "robust",
+    vcov: str | Mapping[str, Any] | CovarianceSpec = "robust",
     debiased: bool = True,
     count_effects: bool | None = None,
     periods: Mapping[str, tuple[int, int]] | None = None,
@@ -351,8 +256,12 @@ def panel(
     vcov : str or dict, default "robust"
         ``"unadjusted"``, ``"robust"`` (heteroskedasticity-robust), ``{"cluster": "entity"}``
         (or ``"time"``, ``"entity+time"``, any column or two columns such as
-        ``"origin+destination"``), ``{"driscoll_kraay": bandwidth}`` (``None`` for the
-        default). See the module docstring for the mapping to ``plm``.
+        ``"origin+destination"``; ``orig``/``dest`` work as well), ``{"driscoll_kraay":
+        bandwidth}`` (``None`` for the default). The fixest names (``"iid"``, ``"hetero"``,
+        ``{"CRV1": ...}``) and plm's (``"white1"``, ``"arellano"``, ``"vcovSCC"``) are
+        aliases (:mod:`migflows.estimation.core.covariance_registry`); results report the
+        canonical names (``res.covariance.kind``). Checked before anything is computed. See
+        the module docstring for the mapping to ``plm``.
     debiased : bool, default True
         Small-sample factor ``n / (n - K)`` and t-distribution p-values.
     count_effects : bool, optional
@@ -407,6 +316,7 @@ def panel(
         raise InvalidOptionError(
             f"estimator={estimator!r} is not allowed; use one of {format_values(ESTIMATORS)}."
         )
+    cov_spec = parse_covariance(vcov, family="panel")  # refuse bad names before any work
     parsed = parse_formula(formula)
     if not parsed.terms:
         raise ModelSpecificationError(
@@ -441,7 +351,7 @@ def panel(
         model,
         design,
         estimator,
-        vcov,
+        cov_spec,
         debiased=debiased,
         count_effects=count_effects,
         formula=formula,

@@ -45,7 +45,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 
 from migflows.data.panel import FlowPanel
 from migflows.data.rates import add_periods, pair_rates, region_rates
@@ -61,6 +60,7 @@ from migflows.errors import (
     format_values,
 )
 from migflows.estimation.core.demean import demean
+from migflows.estimation.core.identification import find_absorbed, identify, reference_ss
 from migflows.models.formula import Call, Formula
 from migflows.models.terms import (
     calendar_shift,
@@ -273,13 +273,6 @@ def _check_lags(
         )
 
 
-def _within_constant(x: pd.DataFrame, level: int) -> list[str]:
-    g = x.groupby(level=level)
-    spread = (g.max() - g.min()).abs().max()
-    scale = x.abs().max().replace(0, 1.0)
-    return [str(c) for c in x.columns if spread[c] <= 1e-12 * scale[c]]
-
-
 def _transform(
     design_x: pd.DataFrame,
     estimator: str,
@@ -313,34 +306,25 @@ def _transform(
 def _check_rank(x: np.ndarray, names: Sequence[str], where: str, scale: np.ndarray) -> None:
     """Raise naming each regressor that is a linear combination of earlier ones (formula order).
 
-    ``scale`` holds the norms of the regressors before the transformation (demeaning,
-    differencing): a column whose transformed norm is negligible next to it was absorbed.
+    The shared identification check (:func:`migflows.estimation.core.identification.identify`,
+    one tolerance for every family) on the regressors as the estimator sees them (``x``:
+    demeaned, differenced or entity means); ``scale`` holds each regressor's sum of squares
+    before the transformation (:func:`~migflows.estimation.core.identification.reference_ss`):
+    a column left with a negligible share of it was absorbed.
     """
-    norms = np.sqrt((x**2).sum(axis=0))
-    scaled = x / np.where(norms > 0, norms, 1.0)
-    tol = 1e-7
-    kept: list[int] = []
-    problems = []
-    for j in range(x.shape[1]):
-        if norms[j] <= tol * max(float(scale[j]), 1e-300):
-            problems.append(f"{names[j]!r} has no variation left{where}")
-            continue
-        if kept:
-            coef = linalg.lstsq(scaled[:, kept], scaled[:, j])[0]
-            resid = scaled[:, j] - scaled[:, kept] @ coef
-            if float(np.sqrt(resid @ resid)) < tol:
-                partners = [names[kept[i]] for i in np.flatnonzero(np.abs(coef) > 1e-6)]
-                problems.append(
-                    f"{names[j]!r} is a linear combination of "
-                    f"{format_values(partners, limit=6)}{where}"
-                )
-                continue
-        kept.append(j)
-    if problems:
-        raise EstimationError(
-            "The design matrix is singular: " + "; ".join(problems) + ". Drop one of the "
-            "collinear regressors (or an i() level with ref=...)."
-        )
+    ident = identify(x, names=[str(n) for n in names], Xt=x, scale=scale)
+    if ident.identified:
+        return
+    problems = [
+        f"{n!r} is a linear combination of {format_values(p, limit=6)}{where}"
+        if p
+        else f"{n!r} has no variation left{where}"
+        for n, p in ident.collinear.items()
+    ]
+    raise ident.error(
+        "The design matrix is singular: " + "; ".join(problems) + ". Drop one of the "
+        "collinear regressors (or an i() level with ref=...)."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,9 +452,8 @@ def build_panel_design(
     }.get(estimator, "")
     if exog.shape[1]:
         xt = _transform(exog, estimator, entity_effects, time_effects, w)
-        scale = np.sqrt((exog.to_numpy(dtype=np.float64) ** 2).sum(axis=0))
-        if estimator == "between":
-            scale = np.sqrt((exog.groupby(level=0).mean().to_numpy() ** 2).sum(axis=0))
+        raw = exog.groupby(level=0).mean() if estimator == "between" else exog
+        scale = reference_ss(raw.to_numpy(dtype=np.float64))
         _check_rank(xt, [str(c) for c in exog.columns], where, scale)
     return PanelDesign(
         dependent=dep,
@@ -538,9 +521,16 @@ def _check_absorbed(
     if estimator == "fe" and time_effects:
         checks.append((1, "the time effects", "period"))
     for lvl, label, unit in checks:
-        absorbed = _within_constant(exog, lvl)
+        codes = pd.factorize(exog.index.get_level_values(lvl))[0].reshape(-1, 1)
+        ident = find_absorbed(  # the shared check of every family (core.identification)
+            exog.to_numpy(dtype=np.float64),
+            codes,
+            names=[str(c) for c in exog.columns],
+            fe_names=["entity" if unit == "entity" else "time"],
+        )
+        absorbed = list(ident.absorbed)
         if absorbed:
-            raise FixedEffectError(
+            raise ident.error(
                 f"{format_values(absorbed, limit=10)} {'is' if len(absorbed) == 1 else 'are'} "
                 f"constant within every {unit} and absorbed by {label}; their coefficients "
                 "are not identified. Drop them, or use estimator='re', 'pooled' or 'between'"
