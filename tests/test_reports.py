@@ -26,7 +26,7 @@ from migflows.data.indices import balances
 from migflows.errors import InvalidOptionError, MissingRegionError, NegativeFlowError
 from migflows.reports import build_report
 from migflows.reports import sections as registry
-from migflows.reports._format import fmt_number, frame_html
+from migflows.reports.formatting import fmt_number, frame_html
 from migflows.reports.plots import (
     attractiveness_plot,
     flow_map,
