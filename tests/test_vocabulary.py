@@ -425,3 +425,18 @@ def test_forecast_modules_stay_short() -> None:
     for name in ("api.py", "methods.py", "registry.py", "backtest.py"):
         n = len((FORECAST_DIR / name).read_text(encoding="utf-8").splitlines())
         assert n <= 600, f"{name} has {n} lines"
+
+
+def test_origin_destination_fixed_effects_on_a_dataframe_with_orig_dest_columns():
+    """``| origin^year`` finds columns spelled ``orig``/``dest`` (and ``pair`` is built from them)."""
+    kz = migflows.load_kazakhstan(years=[2021, 2023])
+    df = kz.flows.rename(columns={"origin": "orig", "destination": "dest"})
+    df["x"] = np.random.default_rng(0).normal(size=len(df))
+    long = migflows.gravity("flow ~ x | origin^year + destination^year", df)
+    short = migflows.gravity("flow ~ x | orig^year + dest^year", df)
+    np.testing.assert_allclose(long.params, short.params, rtol=1e-10)
+    np.testing.assert_allclose(long.std_errors, short.std_errors, rtol=1e-10)
+    renamed = kz.flows.assign(x=df["x"].to_numpy())
+    by_pair = migflows.gravity("flow ~ x | pair + year", df)
+    reference = migflows.gravity("flow ~ x | pair + year", renamed)
+    np.testing.assert_allclose(by_pair.params, reference.params, rtol=1e-10)

@@ -178,6 +178,16 @@ class _Source:
         years = pd.DataFrame({"year": self.column("year").to_numpy()})
         return add_periods(years, self.periods)["period"].astype(object)
 
+    def role_column(self, role: str) -> str:
+        """The column holding ``role`` (origin, destination, year) under any of its spellings.
+
+        On a DataFrame with ``orig``/``dest`` columns, ``| origin^year`` finds them too.
+        """
+        if self.frame is None or role in self.frame.columns:
+            return role
+        spellings = [a for a, canonical in FE_ALIASES.items() if canonical == role]
+        return next((a for a in spellings if a in self.frame.columns), role)
+
     def fe_key(self, name: str) -> pd.Series:
         key = (
             FE_ALIASES.get(name)
@@ -192,7 +202,10 @@ class _Source:
                 )
             key = name
         if key == "pair":
-            return self.column("origin").astype(str) + "→" + self.column("destination").astype(str)
+            o, d = self.role_column("origin"), self.role_column("destination")
+            return self.column(o).astype(str) + "→" + self.column(d).astype(str)
+        if key in ("origin", "destination", "year"):
+            key = self.role_column(key)
         try:
             return self.column(key)
         except UnknownVariableError as err:
