@@ -34,8 +34,10 @@ __all__ = [
     "EstimationError",
     "FixedEffectError",
     "FormulaSyntaxError",
+    "IdentificationError",
     "InvalidDistanceError",
     "InvalidOptionError",
+    "LeanResultsError",
     "MigflowsError",
     "MigflowsWarning",
     "MissingColumnError",
@@ -192,6 +194,21 @@ class EstimationError(MigflowsError, RuntimeError):
 
 class ConvergenceError(EstimationError):
     """An iterative estimator did not converge within its iteration limit."""
+
+
+class IdentificationError(FixedEffectError, EstimationError):
+    """Regressors are not identified: absorbed by the fixed effects or collinear.
+
+    Raised alike by every family (gravity, panel, Bayesian gravity) from
+    :mod:`migflows.estimation.core.identification`; the message names each regressor, the
+    fixed effects or regressors it is confounded with, and the specification that identifies
+    it. It is both a :class:`FixedEffectError` (a specification problem) and an
+    :class:`EstimationError` (the design is singular), so code catching either keeps working.
+    """
+
+
+class LeanResultsError(MigflowsError, AttributeError):
+    """A lean result (``lean=True``) was asked for something of the sample's size it did not keep."""
 
 
 class MigflowsWarning(UserWarning):

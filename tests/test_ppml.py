@@ -42,12 +42,9 @@ from migflows.estimation.core.covariance import (
 )
 from migflows.estimation.core.demean import Demeaner, demean, encode_fixed_effects
 from migflows.estimation.core.results import RegressionResults, SandwichPieces
-from migflows.estimation.gravity.ppml import (
-    CollinearityWarning,
-    _prune_fe,
-    _separation_ir,
-    fit_ppml,
-)
+from migflows.estimation.core.separation import prune_fixed_effects as _prune_fe
+from migflows.estimation.core.separation import separation_ir as _separation_ir
+from migflows.estimation.gravity.ppml import CollinearityWarning, fit_ppml
 from migflows.models.formula import parse_formula
 
 PPML = FIXTURES / "ppml"

@@ -247,27 +247,21 @@ class BayesGravityModel:
         return inputs, ok
 
     def _check_absorbed(self) -> None:
-        """Regressors the likelihood cannot identify (only the prior would) are errors.
-
-        Those spanned by the fixed (non-pooled) effects, and those collinear with other
-        regressors (after removing the fixed effects).
-        """
+        """Regressors absorbed by the fixed (non-pooled) effects or collinear are errors."""
         fixed = self.fixed
         if not self.coef_names:
             return
         codes = np.column_stack([self.train.codes[e] for e in fixed]) if fixed else None
         # the shared check of every family, one tolerance (core.identification)
         ident = identify(self.train.X, codes, names=self.coef_names, fe_names=fixed)
-        if ident.absorbed:
+        if not ident.identified:
             raise ident.error(
-                f"Regressor(s) {format_values(list(ident.absorbed))} are absorbed by the fixed "
-                f"effects {format_values(fixed)} (a region-year attribute under origin-year and "
-                f"destination-year effects, for example); the likelihood says nothing "
-                f"about them. Pool the effects instead (group_effects=...) or remove the "
-                f"regressor."
+                "The likelihood says nothing about them (e.g. a region-year attribute under "
+                "origin-year and destination-year effects). Pool the effects instead "
+                "(group_effects=...) or remove them."
+                if ident.absorbed
+                else "Remove them (only the prior would identify them)."
             )
-        if ident.collinear:
-            raise ident.error("Remove them (only the prior would identify them).")
 
     # ------------------------------------------------------------------ the PyMC model
     def _build(self) -> pm.Model:

@@ -40,7 +40,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numba as nb
 import numpy as np
@@ -49,7 +51,14 @@ from numpy.typing import NDArray
 
 from migflows.errors import FixedEffectError, MissingColumnError, MissingValueError
 
-__all__ = ["DemeanResult", "Demeaner", "demean", "encode_fixed_effects"]
+__all__ = [
+    "DemeanResult",
+    "Demeaner",
+    "DemeanerFactory",
+    "DemeanerLike",
+    "demean",
+    "encode_fixed_effects",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +78,31 @@ class DemeanResult:
     x: NDArray[np.float64]
     converged: bool
     iterations: NDArray[np.int64]
+
+
+class DemeanerLike(Protocol):
+    """What an estimator needs from a demeaning backend (the engine seam).
+
+    A callable bound to one set of fixed-effect codes that partials them out of ``x`` (n,) or
+    (n, k) at ``weights`` and returns a :class:`DemeanResult`. :class:`Demeaner` (in-memory
+    alternating projections) is the default; an out-of-core or Dask backend implements the
+    same call.
+    """
+
+    def __call__(
+        self,
+        x: NDArray[np.float64],
+        weights: NDArray[np.float64] | None = None,
+        *,
+        tol: float = 1e-10,
+        maxiter: int = 10_000,
+    ) -> DemeanResult:
+        """Weighted residuals of the columns of ``x`` on the fixed effects."""
+        ...
+
+
+DemeanerFactory = Callable[[NDArray[np.int64]], DemeanerLike]
+"""Builds a backend from fixed-effect codes ``(n, G)``: ``Demeaner`` itself is one."""
 
 
 def encode_fixed_effects(

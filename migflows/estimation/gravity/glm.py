@@ -81,20 +81,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from numpy.typing import NDArray
-from scipy import linalg, optimize, sparse
-from scipy.special import digamma, gammaln, polygamma
-from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
+    CollinearityWarning,
     ConvergenceError,
     EstimationError,
     FixedEffectError,
@@ -103,20 +99,31 @@ from migflows.errors import (
     SeparationWarning,
     format_values,
 )
-from migflows.estimation.core.covariance import SmallSampleCorrection, count_fixef_parameters
-from migflows.estimation.core.demean import demean
-from migflows.estimation.core.results import SandwichPieces
-from migflows.estimation.gravity.ppml import (
-    CollinearityWarning,
-    _collinear_columns,
-    _prune_fe,
-    _recode,
-    _separation_ir,
+from migflows.estimation.core.covariance import (
+    CovarianceSpec,
+    SmallSampleCorrection,
+    count_fixef_parameters,
 )
+from migflows.estimation.core.demean import Demeaner, demean
+from migflows.estimation.core.identification import (
+    IDENTIFICATION_TOL,
+    collinear_columns,
+    identify,
+)
+from migflows.estimation.core.results import SandwichPieces
+from migflows.estimation.core.separation import Sample, prune_sample, recode
+from migflows.estimation.gravity.glm_engines import (
+    DemeanedSolver,
+    DummiesSolver,
+    fit_gpml_engine,
+    fit_negbin_engine,
+)
+from migflows.estimation.gravity.negbin import nb2_theta_ml, nb_null
 from migflows.estimation.gravity.results import GravityFit, GravityResults
+from migflows.estimation.gravity.sample import merge_dropped, subset_design
 from migflows.models.design import Design
 
-__all__ = ["MAX_DUMMIES", "fit", "nb2_theta_ml"]
+__all__ = ["DEFAULTS", "MAX_DUMMIES", "fit", "nb2_theta_ml"]
 
 MAX_DUMMIES = 2000
 """Default limit on fixed-effect levels turned into dummy columns (``max_dummies=``)."""
@@ -128,22 +135,22 @@ _COMMON = {
     "separation": ("fe", "ir"),
     "drop_singletons": False,
     "collinear": "drop",
-    "collin_tol": 1e-9,
+    "collin_tol": IDENTIFICATION_TOL,
     "engine": "demean",
+    "demeaner": Demeaner,
 }
-_DEFAULTS: dict[str, dict[str, Any]] = {
+DEFAULTS: dict[str, dict[str, Any]] = {  # the options each estimator accepts, with defaults
     "negbin": {**_COMMON, "theta": None, "outer_maxiter": 100},
     "gpml": dict(_COMMON),
 }
 _LABELS = {"negbin": "Negative binomial (NB2)", "gpml": "Gamma PML"}
-_THETA_BOUNDS = (1e-8, 1e8)
 _SINGLE_THREAD_MAX = 4_000_000
 """Problems up to this many design entries (n x (k + levels)) run with single-threaded BLAS."""
 
 
 # ---------------------------------------------------------------------------- options
 def _options(estimator: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    allowed = _DEFAULTS[estimator]
+    allowed = DEFAULTS[estimator]
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise InvalidOptionError(
@@ -179,199 +186,11 @@ def _options(estimator: str, options: Mapping[str, Any]) -> dict[str, Any]:
     return opts
 
 
-# ---------------------------------------------------------------------------- NB2 pieces
-def _nb_loglik(y: NDArray, mu: NDArray, theta: float, w: NDArray) -> float:
-    ll = (
-        gammaln(y + theta)
-        - gammaln(theta)
-        - gammaln(y + 1)
-        + theta * np.log(theta)
-        + np.where(y > 0, y * np.log(np.where(y > 0, mu, 1.0)), 0.0)
-        - (y + theta) * np.log(theta + mu)
-    )
-    return float(np.sum(w * ll))
-
-
-def _nb_theta_score(theta: float, y: NDArray, mu: NDArray, w: NDArray) -> float:
-    s = (
-        digamma(y + theta)
-        - digamma(theta)
-        + np.log(theta)
-        + 1.0
-        - np.log(theta + mu)
-        - (y + theta) / (theta + mu)
-    )
-    return float(np.sum(w * s))
-
-
-def _nb_theta_info(theta: float, y: NDArray, mu: NDArray, w: NDArray) -> float:
-    """Observed information (minus the second derivative of the log likelihood) in theta."""
-    d2 = (
-        polygamma(1, y + theta)
-        - polygamma(1, theta)
-        + 1.0 / theta
-        - 2.0 / (theta + mu)
-        + (y + theta) / (theta + mu) ** 2
-    )
-    return float(-np.sum(w * d2))
-
-
-def nb2_theta_ml(
-    y: NDArray[np.float64], mu: NDArray[np.float64], weights: NDArray[np.float64] | None = None
-) -> tuple[float, float]:
-    """Maximum-likelihood NB2 ``theta`` (``= 1/alpha``) given fitted means, and its SE.
-
-    The same problem MASS's ``theta.ml`` solves; here the score is bracketed on a log scale and
-    its root found by Brent's method to machine precision (``theta.ml`` stops its Newton steps
-    at ``eps^0.25``).
-
-    Parameters
-    ----------
-    y, mu : ndarray
-        Counts and fitted means.
-    weights : ndarray, optional
-        Prior weights (multiply each observation's log likelihood).
-
-    Returns
-    -------
-    theta, se : float
-        The estimate and ``1 / sqrt(observed information)``.
-
-    Raises
-    ------
-    ConvergenceError
-        The likelihood still increases at ``theta = 1e8``: the data show no overdispersion
-        relative to Poisson (use PPML), or it still increases as ``theta -> 0``.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> mu = np.full(4000, 5.0)
-    >>> y = rng.negative_binomial(2.0, 2.0 / (2.0 + mu)).astype(float)
-    >>> theta, se = nb2_theta_ml(y, mu)
-    >>> bool(abs(theta - 2.0) < 2 * se)
-    True
-    """
-    w = np.ones_like(y) if weights is None else weights
-    lo, hi = np.log(_THETA_BOUNDS[0]), np.log(_THETA_BOUNDS[1])
-
-    def g(t: float) -> float:
-        return _nb_theta_score(float(np.exp(t)), y, mu, w)
-
-    resid2 = float(np.sum(w * (y / mu - 1.0) ** 2))
-    start = float(np.sum(w)) / resid2 if resid2 > 0 else _THETA_BOUNDS[1] / 10
-    t0 = float(np.clip(np.log(start), lo + 1, hi - 1))
-    g0 = g(t0)
-    step = 1.0
-    a, b = t0, t0
-    if g0 > 0:  # likelihood increasing in theta: search upwards
-        while g(b) > 0:
-            a, b = b, b + step
-            step *= 2
-            if b >= hi:
-                if g(hi) > 0:
-                    raise ConvergenceError(
-                        "the negative binomial dispersion theta diverges (the likelihood still "
-                        f"increases at theta = {_THETA_BOUNDS[1]:.0e}, alpha -> 0): the flows "
-                        "show no overdispersion relative to Poisson. Use estimator='ppml'."
-                    )
-                b = hi
-                break
-    else:
-        while g(a) < 0:
-            b, a = a, a - step
-            step *= 2
-            if a <= lo:
-                if g(lo) < 0:
-                    raise ConvergenceError(
-                        "the negative binomial dispersion theta goes to zero (alpha -> infinity);"
-                        " check the data for extreme outliers or use estimator='ppml'."
-                    )
-                a = lo
-                break
-    t = optimize.brentq(g, a, b, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500)
-    theta = float(np.exp(t))
-    info = _nb_theta_info(theta, y, mu, w)
-    se = float(1.0 / np.sqrt(info)) if info > 0 else float("nan")
-    return theta, se
-
-
-def _nb_deviance(y: NDArray, mu: NDArray, theta: float, w: NDArray) -> float:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(y > 0, y * np.log(y / mu), 0.0)
-        b = (y + theta) * np.log((y + theta) / (mu + theta))
-    return float(2.0 * np.sum(w * (a - b)))
-
-
-def _gamma_deviance(y: NDArray, mu: NDArray, w: NDArray) -> float:
-    if (y <= 0).any():
-        return float("nan")
-    return float(2.0 * np.sum(w * (-np.log(y / mu) + (y - mu) / mu)))
-
-
-def _gamma_loglik(y: NDArray, mu: NDArray, w: NDArray, deviance: float) -> float:
-    """Gamma log likelihood with dispersion ``deviance / sum(w)`` (R's ``logLik.glm``)."""
-    if (y <= 0).any():
-        return float("nan")
-    disp = deviance / float(np.sum(w))
-    shape = 1.0 / disp
-    scale = mu * disp
-    dens = -gammaln(shape) - shape * np.log(scale) + (shape - 1) * np.log(y) - y / scale
-    return float(np.sum(w * dens))
-
-
-# ---------------------------------------------------------------------------- dummies
-def _dummies(codes: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Full-column-rank indicator matrix spanning the fixed effects (and the intercept)."""
-    n, g = codes.shape
-    if g == 0:
-        return np.zeros((n, 0))
-    blocks = []
-    for j in range(g):
-        c = codes[:, j]
-        levels = int(c.max()) + 1
-        block = sparse.csr_matrix((np.ones(n), (np.arange(n), c)), shape=(n, levels))
-        blocks.append(block if j == 0 else block[:, 1:])
-    D = sparse.hstack(blocks, format="csc")
-    # Remaining redundancies (e.g. orig^year + dest^year: one per year) are found on the
-    # small cross-product D'D, whose null space is that of D.
-    gram = (D.T @ D).toarray()
-    _, r, piv = linalg.qr(gram, pivoting=True)
-    diag = np.abs(np.diag(r))
-    rank = int(np.sum(diag > 1e-9 * diag[0])) if diag.size else 0
-    keep = np.sort(piv[:rank])
-    return np.asarray(D[:, keep].toarray())
-
-
 # ---------------------------------------------------------------------------- main entry
-@dataclass(frozen=True)
-class _Sample:
-    keep: NDArray[np.bool_]
-    dropped: pd.DataFrame
-
-
-def _sample(y: NDArray, X: NDArray, codes: NDArray[np.int64], opts: dict[str, Any]) -> _Sample:
-    n = y.shape[0]
-    keep = np.ones(n, dtype=bool)
-    reason = np.full(n, "", dtype=object)
-    if not opts["drop_singletons"] and (y > 0).all():
-        return _Sample(keep, pd.DataFrame({"row": np.zeros(0, int), "reason": []}))
-    while True:
-        keep, single, sep = _prune_fe(
-            y, codes, keep, opts["drop_singletons"], "fe" in opts["separation"]
-        )
-        reason[single] = "singleton"
-        reason[sep] = "separated_fe"
-        if not keep.any() or "ir" not in opts["separation"] or (y[keep] > 0).all():
-            break
-        idx = np.flatnonzero(keep)
-        ir = _separation_ir(y[idx], X[idx], _recode(codes[idx]))
-        if not ir.any():
-            break
-        reason[idx[ir]] = "separated_ir"
-        keep[idx[ir]] = False
-    dropped = pd.DataFrame({"row": np.flatnonzero(~keep), "reason": reason[~keep]})
-    return _Sample(keep, dropped)
+def _sample(y: NDArray, X: NDArray, codes: NDArray[np.int64], opts: dict[str, Any]) -> Sample:
+    return prune_sample(
+        y, X, codes, drop_singletons=opts["drop_singletons"], separation=opts["separation"]
+    )
 
 
 def fit(
@@ -379,7 +198,7 @@ def fit(
     design: Design,
     data: FlowPanel | pd.DataFrame,
     periods: Mapping[str, tuple[int, int]] | None,
-    vcov: str | Mapping[str, Any],
+    vcov: str | Mapping[str, Any] | CovarianceSpec,
     ssc: SmallSampleCorrection | None,
     options: Mapping[str, Any],
 ) -> GravityResults:
@@ -428,12 +247,11 @@ def fit(
     NegativeFlowError
         Negative outcomes.
     """
-    if estimator not in _DEFAULTS:
+    if estimator not in DEFAULTS:
         raise InvalidOptionError(
             f"estimator={estimator!r} is not handled here; use 'negbin' or 'gpml'."
         )
     opts = _options(estimator, options)
-    from migflows.estimation.gravity.api import _merge_dropped, _subset
 
     y_all = design.y.to_numpy(dtype=float)
     if (y_all < 0).any():
@@ -461,11 +279,11 @@ def fit(
             f"({len(y_all)} rows, {len(sample.dropped)} dropped as separated or singletons); "
             "use coarser fixed effects or more data."
         )
-    sub = _subset(design, kept_rows)
+    sub = subset_design(design, kept_rows)
     y = sub.y.to_numpy(dtype=float)
     n = y.shape[0]
     X = sub.X.to_numpy(dtype=float)
-    codes = _recode(sub.fe.to_numpy().astype(np.int64).reshape(n, -1))
+    codes = recode(sub.fe.to_numpy().astype(np.int64).reshape(n, -1))
     w = np.ones(n) if sub.weights is None else sub.weights.to_numpy(dtype=float)
     if (w <= 0).any():
         raise InvalidOptionError(f"weights must be positive; {int((w <= 0).sum())} are not.")
@@ -475,22 +293,17 @@ def fit(
 
     levels = (codes.max(axis=0) + 1) if codes.shape[1] else np.zeros(0, int)
 
-    # ---- collinear regressors (with each other or with the fixed effects)
-    if X.shape[1]:
-        Xt0 = demean(X, codes, tol=1e-12).x if codes.shape[1] else X
-        kept_idx, drop_idx = _collinear_columns(Xt0, X, np.ones(n), opts["collin_tol"])
-    else:
-        kept_idx, drop_idx = [], []
+    # ---- collinear regressors (with each other or with the fixed effects): core check
+    ident = identify(X, codes, names=names, fe_names=fe_names, tol=opts["collin_tol"])
     collinear: tuple[str, ...] = ()
-    if drop_idx:
-        bad = [names[j] for j in drop_idx]
-        msg = f"regressor(s) {format_values(bad)} are collinear with the other regressors" + (
-            f" or absorbed by the fixed effects {format_values(fe_names)}" if fe_names else ""
-        )
+    if not ident.identified:
         if opts["collinear"] == "raise":
-            raise FixedEffectError(msg + "; remove them or change the fixed effects.")
-        warnings.warn(msg + "; dropped.", CollinearityWarning, stacklevel=3)
-        collinear = tuple(bad)
+            raise ident.error("Remove them or change the fixed effects.", combined=True)
+        warnings.warn(
+            ident.message(combined=True) + "; dropped.", CollinearityWarning, stacklevel=3
+        )
+        collinear = ident.dropped
+        kept_idx = list(ident.kept)
         names = [names[j] for j in kept_idx]
         X = X[:, kept_idx]
     k = X.shape[1]
@@ -514,14 +327,14 @@ def fit(
         )
     # Small dense problems: multithreaded BLAS only adds overhead (a 1,140 x 44 QR took 1.4 s
     # instead of 5 ms on two busy cores), so they run single-threaded, as forecast_methods does.
-    solver_cls = _Dummies if engine_name == "dummies" else _Demeaned
+    solver_cls = DummiesSolver if engine_name == "dummies" else DemeanedSolver
     threads = 1 if n * (k + int(levels.sum())) <= _SINGLE_THREAD_MAX else None
     with threadpool_limits(limits=threads):
         solver = solver_cls(y, X, codes, w, off, opts)
         if estimator == "negbin":
-            engine = _fit_negbin(solver, y, w, opts)
+            engine = fit_negbin_engine(solver, y, w, opts)
         else:
-            engine = _fit_gpml(solver, y, w)
+            engine = fit_gpml_engine(solver, y, w)
     coef = engine.coef
     eta = engine.eta
     mu = np.exp(eta)
@@ -558,7 +371,7 @@ def fit(
         clusters=sub.clusters.reset_index(drop=True),
         iid_scale=iid_scale,
     )
-    if isinstance(solver, _Dummies):
+    if isinstance(solver, DummiesSolver):
         p = solver.full.shape[1]  # slopes + the rank of the dummies
     else:  # exact for one or two fixed effects; reghdfe's count beyond (vcov module)
         p = k + count_fixef_parameters(codes, SmallSampleCorrection(redundant="pairwise"))
@@ -573,7 +386,7 @@ def fit(
         "n_dropped": {str(a): int(b) for a, b in sample.dropped["reason"].value_counts().items()},
     }
     if estimator == "negbin":
-        ll0, theta0 = _nb_null(y, w)
+        ll0, theta0 = nb_null(y, w)
         stats.update(
             alpha=1.0 / engine.theta,
             theta=engine.theta,
@@ -594,7 +407,7 @@ def fit(
         mu,
         eta,
         fe_part,
-        _merge_dropped(design, _rows(sample)),
+        merge_dropped(design, _rows(sample)),
         collinear,
         stats,
         data,
@@ -626,9 +439,9 @@ def _check_gpml_zeros(
     """
     pos = y > 0
     Xp = X[pos]
-    cp = _recode(codes[pos]) if codes.shape[1] else codes[pos]
+    cp = recode(codes[pos]) if codes.shape[1] else codes[pos]
     Xt = demean(Xp, cp, tol=1e-12).x if cp.shape[1] else Xp
-    _, bad = _collinear_columns(Xt, Xp, np.ones(int(pos.sum())), tol)
+    _, bad = collinear_columns(Xt, Xp, np.ones(int(pos.sum())), tol)
     if bad:
         raise EstimationError(
             f"gamma PML is not identified: regressor(s) {format_values([names[j] for j in bad])} "
@@ -639,198 +452,5 @@ def _check_gpml_zeros(
         )
 
 
-def _rows(sample: _Sample) -> pd.DataFrame:
+def _rows(sample: Sample) -> pd.DataFrame:
     return sample.dropped.astype({"row": int})
-
-
-# ---------------------------------------------------------------------------- engines
-@dataclass(frozen=True)
-class _Engine:
-    coef: NDArray[np.float64]
-    eta: NDArray[np.float64]
-    deviance: float
-    loglik: float
-    iterations: int
-    theta: float = float("nan")
-    theta_se: float = float("nan")
-    irls_iterations: int = 0
-
-
-def _irls_weight(kind: str, mu: NDArray, alpha: float) -> NDArray:
-    """IRLS weight of the log link: ``mu^2 / Var(mu)`` up to the dispersion."""
-    if kind == "poisson":
-        return mu
-    if kind == "negbin":
-        return mu / (1.0 + alpha * mu)
-    return np.ones_like(mu)  # gamma
-
-
-class _Dummies:
-    """statsmodels GLM on the slopes plus dummy columns (``engine="dummies"``)."""
-
-    def __init__(self, y, X, codes, w, off, opts) -> None:  # type: ignore[no-untyped-def]
-        self.y, self.w, self.off, self.opts, self.k = y, w, off, opts, X.shape[1]
-        self.full = np.column_stack([X, _dummies(codes)])
-        self.params: NDArray | None = None
-
-    def fit(self, kind: str, alpha: float, what: str) -> tuple[NDArray, NDArray, int]:
-        family = {
-            "poisson": sm.families.Poisson(),
-            "negbin": sm.families.NegativeBinomial(alpha=alpha),
-            "gamma": sm.families.Gamma(link=sm.families.links.Log()),
-        }[kind]
-        model = sm.GLM(self.y, self.full, family=family, offset=self.off, var_weights=self.w)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SMConvergenceWarning)
-            res = model.fit(
-                start_params=self.params,
-                maxiter=self.opts["maxiter"],
-                tol=self.opts["tol"],
-                tol_criterion="params",
-                wls_method="qr",
-            )
-        if not res.converged:
-            raise _not_converged(what, self.opts)
-        self.params = np.asarray(res.params, dtype=float)
-        eta = self.full @ self.params + self.off
-        return self.params[: self.k], eta, int(res.fit_history["iteration"])
-
-
-class _Demeaned:
-    """IRLS with the fixed effects partialled out by weighted demeaning (``engine="demean"``).
-
-    Each iteration regresses the working response on the regressors after removing the fixed
-    effects at the current weights (Frisch-Waugh-Lovell), as the PPML core does; no dummy is
-    built, so memory and time grow with ``n``, not ``n x levels``. Hand-written because
-    statsmodels needs the dense dummies; verified against it and against R in the tests.
-    """
-
-    def __init__(self, y, X, codes, w, off, opts) -> None:  # type: ignore[no-untyped-def]
-        self.y, self.X, self.codes, self.w, self.off, self.opts = y, X, codes, w, off, opts
-        mean = float(np.average(y, weights=w))
-        self.eta = np.log((y + mean) / 2.0)
-        # Warm starts: demeaning is invariant to adding anything in the span of the fixed
-        # effects, so the previous iteration's fixed-effect part of z and partialled-out X
-        # start the next demeaning close to its answer.
-        self.fe_z = np.zeros_like(y)
-        self.Xt = X.copy()
-        self.in_model = False  # the starting eta is not of the form X b + fixed effects
-
-    def fit(self, kind: str, alpha: float, what: str) -> tuple[NDArray, NDArray, int]:
-        y, w, off = self.y, self.w, self.off
-        eta = self.eta
-        for it in range(1, self.opts["maxiter"] + 1):
-            mu = np.exp(eta)
-            W = w * _irls_weight(kind, mu, alpha)
-            z = eta - off + (y - mu) / mu
-            if self.codes.shape[1]:
-                both = np.column_stack([z - self.fe_z, self.Xt])
-                res = demean(both, self.codes, W, tol=1e-13, maxiter=100_000)
-                if not res.converged:
-                    raise _not_converged(what + " (demeaning)", self.opts)
-                zt, Xt = res.x[:, 0], res.x[:, 1:]
-                self.fe_z, self.Xt = z - zt, Xt
-            else:
-                zt, Xt = z, self.X
-            xw = Xt * W[:, None]
-            coef = linalg.solve(xw.T @ Xt, xw.T @ zt, assume_a="pos")
-            new = z - (zt - Xt @ coef) + off
-            # Step halving (as R's glm.fit does for invalid fits, here on the objective):
-            # Fisher scoring is not Newton for NB and gamma, and with many zero flows the
-            # gamma PML step can overshoot and cycle; halving restores ascent on the
-            # concave (pseudo) log likelihood. (Not on the very first step, which moves from
-            # the data-based start into the model space.)
-            old_obj = _objective(kind, y, eta, w, alpha) if self.in_model else -np.inf
-            self.in_model = True
-            for _ in range(40):
-                obj = _objective(kind, y, new, w, alpha) if np.max(new) <= 700 else -np.inf
-                if obj >= old_obj - 1e-12 * (abs(old_obj) + 1.0):
-                    break
-                new = (eta + new) / 2.0
-            if np.max(new) > 700:
-                raise EstimationError(
-                    f"{what}: the linear predictor overflows exp(); look for separation or "
-                    "rescale the regressors."
-                )
-            change = float(np.max(np.abs(new - eta)))
-            eta = new
-            if change < self.opts["tol"]:
-                self.eta = eta
-                return np.asarray(coef, dtype=float), eta, it
-        raise _not_converged(what, self.opts)
-
-
-def _objective(kind: str, y: NDArray, eta: NDArray, w: NDArray, alpha: float) -> float:
-    """(Pseudo) log likelihood up to constants, at fixed dispersion."""
-    mu = np.exp(eta)
-    if kind == "poisson":
-        return float(np.sum(w * (y * eta - mu)))
-    if kind == "negbin":
-        theta = 1.0 / alpha
-        return float(np.sum(w * (y * eta - (y + theta) * np.log(theta + mu))))
-    return float(np.sum(w * (-y / mu - eta)))  # gamma
-
-
-def _not_converged(what: str, opts: dict[str, Any]) -> ConvergenceError:
-    return ConvergenceError(
-        f"{what} did not converge in maxiter={opts['maxiter']} IRLS iterations (change above "
-        f"tol={opts['tol']:.0e}); raise maxiter=, look for separation or extreme regressor "
-        "values, or use estimator='ppml'."
-    )
-
-
-def _fit_gpml(solver: Any, y: NDArray, w: NDArray) -> _Engine:
-    coef, eta, it = solver.fit("gamma", 0.0, "The gamma PML fit")
-    mu = np.exp(eta)
-    dev = _gamma_deviance(y, mu, w)
-    return _Engine(coef, eta, dev, _gamma_loglik(y, mu, w, dev), it)
-
-
-def _fit_negbin(solver: Any, y: NDArray, w: NDArray, opts: dict[str, Any]) -> _Engine:
-    coef, eta, irls = solver.fit("poisson", 0.0, "The initial Poisson fit")
-    mu = np.exp(eta)
-    fixed = opts["theta"]
-    theta = float(fixed) if fixed is not None else nb2_theta_ml(y, mu, w)[0]
-    ll_old = _nb_loglik(y, mu, theta, w)
-    rounds = 0
-    for _ in range(opts["outer_maxiter"]):
-        rounds += 1
-        coef, eta, it = solver.fit("negbin", 1.0 / theta, f"The NB2 fit at theta={theta:.6g}")
-        irls += it
-        mu = np.exp(eta)
-        if fixed is not None:
-            break
-        theta_new, _ = nb2_theta_ml(y, mu, w)
-        ll = _nb_loglik(y, mu, theta_new, w)
-        tol = opts["tol"]
-        done = abs(theta_new - theta) <= tol * theta and abs(ll - ll_old) <= tol * (abs(ll) + 0.1)
-        theta, ll_old = theta_new, ll
-        if done:
-            break
-    else:
-        raise ConvergenceError(
-            f"the negative binomial alternation of coefficients and theta did not converge in "
-            f"outer_maxiter={opts['outer_maxiter']} rounds (theta={theta:.6g}); raise "
-            "outer_maxiter= or use estimator='ppml'."
-        )
-    se = float("nan") if fixed is not None else 1.0 / np.sqrt(_nb_theta_info(theta, y, mu, w))
-    return _Engine(
-        coef,
-        eta,
-        _nb_deviance(y, mu, theta, w),
-        _nb_loglik(y, mu, theta, w),
-        rounds,
-        theta=theta,
-        theta_se=float(se),
-        irls_iterations=irls,
-    )
-
-
-def _nb_null(y: NDArray, w: NDArray) -> tuple[float, float]:
-    """Log likelihood and theta of the constant-only NB2 model (for the pseudo R²)."""
-    mu0 = np.full_like(y, float(np.average(y, weights=w)))
-    try:
-        theta0, _ = nb2_theta_ml(y, mu0, w)
-    except ConvergenceError:
-        return float("nan"), float("nan")
-    return _nb_loglik(y, mu0, theta0, w), theta0

@@ -48,15 +48,13 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import linalg, sparse
-from scipy.sparse.linalg import splu
 from scipy.special import gammaln
 
 from migflows.errors import (
@@ -64,13 +62,15 @@ from migflows.errors import (
     ConvergenceError,
     DataValidationError,
     EstimationError,
-    FixedEffectError,
     InvalidOptionError,
     MissingValueError,
     NegativeFlowError,
     SeparationWarning,
 )
-from migflows.estimation.core.demean import Demeaner
+from migflows.estimation.core.demean import Demeaner, DemeanerFactory
+from migflows.estimation.core.identification import IDENTIFICATION_TOL, collinear_columns, identify
+from migflows.estimation.core.irls import POISSON, IRLSState, irls
+from migflows.estimation.core.separation import prune_sample, recode, validate_separation
 
 __all__ = ["CollinearityWarning", "PPMLFit", "fit_ppml"]
 
@@ -216,221 +216,6 @@ def _vector(v: ArrayLike | None, n: int, name: str, default: float) -> NDArray[n
     return arr
 
 
-def _recode(codes: NDArray[np.int64]) -> NDArray[np.int64]:
-    out = np.empty_like(codes)
-    for g in range(codes.shape[1]):
-        out[:, g] = pd.factorize(codes[:, g])[0]  # hash-based: faster than np.unique
-    return out
-
-
-# ---------------------------------------------------------------------------- sample pruning
-def _prune_fe(
-    y: NDArray, codes: NDArray[np.int64], keep: NDArray[np.bool_], singletons: bool, sep_fe: bool
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
-    """Iterate singleton and all-zero-group removal; returns keep, singleton, separated masks."""
-    single = np.zeros_like(keep)
-    separated = np.zeros_like(keep)
-    changed = True
-    while changed and keep.any():
-        changed = False
-        for g in range(codes.shape[1]):
-            c = codes[:, g]
-            size = int(c.max()) + 1
-            counts = np.bincount(c[keep], minlength=size)
-            if singletons:
-                hit = keep & (counts[c] == 1)
-                if hit.any():
-                    single |= hit
-                    keep = keep & ~hit
-                    changed = True
-            if sep_fe:
-                ysum = np.bincount(c[keep], weights=y[keep], minlength=size)
-                hit = keep & (ysum[c] <= 0)
-                if hit.any():
-                    separated |= hit
-                    keep = keep & ~hit
-                    changed = True
-    return keep, single, separated
-
-
-_IR_DIRECT_MAX_PARAMS = 20_000
-"""Above this many regressors + fixed-effect levels the IR fit uses projections, not sparse LU."""
-
-
-def _ir_fit_direct(
-    X: NDArray, codes: NDArray[np.int64], interior: NDArray[np.bool_], tol: float
-) -> Callable[[NDArray], NDArray]:
-    """Exact IR least-squares fit: weighted normal equations, factorised once (sparse LU).
-
-    Weight ``K = N_pos / tol^2`` on positive outcomes pins their fit at zero. Alternating
-    projections cannot solve this weighted problem: with weights ten orders of magnitude apart
-    they stall while their step criterion already says "converged". The weights are the same
-    in every IR step, so one factorisation serves all; a tiny ridge handles the redundant
-    dummies and one step of iterative refinement restores the accuracy it costs.
-    """
-    n = interior.shape[0]
-    omega = np.where(interior, max(int(interior.sum()), 1) / tol**2, 1.0)
-    blocks = [sparse.csr_matrix(X)] if X.shape[1] else []
-    for g in range(codes.shape[1]):
-        c = codes[:, g]
-        blocks.append(
-            sparse.csr_matrix((np.ones(n), (np.arange(n), c)), shape=(n, int(c.max()) + 1))
-        )
-    A = sparse.hstack(blocks, format="csc")
-    col_norm = np.sqrt(np.asarray(A.multiply(A).T @ omega)).ravel()
-    col_norm[col_norm == 0] = 1.0
-    A = A @ sparse.diags(1.0 / col_norm)
-    AtW = (A.T @ sparse.diags(omega)).tocsc()
-    M = (AtW @ A).tocsc() + sparse.identity(A.shape[1], format="csc") * 1e-10
-    lu = splu(M)
-
-    def fitted(u: NDArray) -> NDArray:
-        theta = lu.solve(AtW @ u)
-        theta += lu.solve(AtW @ (u - A @ theta))  # one step of iterative refinement
-        return np.asarray(A @ theta)
-
-    return fitted
-
-
-def _ir_fit_projection(
-    X: NDArray, codes: NDArray[np.int64], interior: NDArray[np.bool_], tol: float
-) -> Callable[[NDArray], NDArray]:
-    """IR fit for large problems: projection onto ``span(X, D)`` intersected with ``{u_pos = 0}``.
-
-    The limit of infinite weight on positive outcomes is the orthogonal projection of ``U`` onto
-    the intersection of two subspaces, which alternating the two projections reaches (von
-    Neumann): unweighted demeaning plus a small regression for ``span(X, D)``, zeroing the
-    positive rows for the other. The map is linear, so the Irons-Tuck step accelerates it.
-
-    Conjugate gradients on ``(I - S) r = (I - S) U`` (``S`` the composed projections) needed
-    2.3x fewer projections on a 1e6-row panel but are numerically unsafe here: they divide by
-    near-zero eigenvalues and can add spurious components lying in the intersection — exactly
-    what the test reads as separation (seen on ppmlhdfe dataset 15). Power-type iterations
-    never create such components, so they are kept.
-    """
-    n = interior.shape[0]
-    ones = np.ones(n)
-    has_fe = codes.shape[1] > 0
-    dm = Demeaner(codes)
-    Xt = dm(X, ones, tol=1e-12).x if has_fe and X.shape[1] else X
-    Xpinv = np.linalg.pinv(Xt) if Xt.shape[1] else None
-
-    # warm start: successive inputs are close, and M(v) = M(v - previous fixed-effect part)
-    fe_part = np.zeros(n)
-
-    def project_v(v: NDArray) -> NDArray:
-        nonlocal fe_part
-        if has_fe:
-            r = dm(v - fe_part, ones, tol=1e-11).x[:, 0]
-            fe_part = v - r
-        else:
-            r = v.copy()
-        if Xpinv is not None:
-            r = r - Xt @ (Xpinv @ r)
-        out = v - r
-        out[interior] = 0.0
-        return out
-
-    def fitted(u: NDArray) -> NDArray:
-        v = u.copy()
-        for _ in range(100_000):
-            f1 = project_v(v)
-            f2 = project_v(f1)
-            d21 = f2 - f1
-            if np.max(np.abs(d21)) < 1e-3 * tol:
-                return f2
-            d2 = d21 - f1 + v
-            ssq = float(d2 @ d2)
-            v = f2 - (float(d21 @ d2) / ssq) * d21 if ssq > 0 else f2
-        raise ConvergenceError(
-            "the iterative-rectifier projections did not converge; pass separation=('fe',) "
-            "to skip the check (separated observations may then remain)"
-        )
-
-    return fitted
-
-
-def _separation_ir(
-    y: NDArray,
-    X: NDArray,
-    codes: NDArray[np.int64],
-    *,
-    tol: float = 1e-5,
-    maxiter: int = 1000,
-    method: Literal["auto", "direct", "projection"] = "auto",
-) -> NDArray[np.bool_]:
-    """Iterative-rectifier test; returns a mask of separated observations (all with y == 0).
-
-    Looks for ``u = X b + D a`` with ``u >= 0`` on zero outcomes and ``u = 0`` on positive ones;
-    zeros with ``u > 0`` are separated. Each step fits ``U`` by least squares on regressors and
-    fixed effects with the positive outcomes' fit pinned at zero, then sets
-    ``U <- max(u_hat, 0)`` on zeros, until every fitted value is non-negative within ``tol``.
-    ``method="auto"`` solves the fit exactly by sparse LU up to ``_IR_DIRECT_MAX_PARAMS``
-    parameters and by accelerated projections beyond.
-    """
-    interior = y > 0
-    n_params = X.shape[1] + int((codes.max(axis=0) + 1).sum() if codes.shape[1] else 0)
-    if interior.all() or n_params == 0:
-        return np.zeros_like(interior)
-    if method == "auto":
-        method = "direct" if n_params <= _IR_DIRECT_MAX_PARAMS else "projection"
-    build = _ir_fit_direct if method == "direct" else _ir_fit_projection
-    fitted = build(X, codes, interior, tol)
-    u = (~interior).astype(np.float64)
-    for _ in range(maxiter):
-        uhat = fitted(u)
-        uhat[interior] = 0.0
-        uhat[(uhat > -0.1 * tol) & (uhat < tol)] = 0.0
-        if np.all(uhat >= 0):
-            return (~interior) & (uhat > 0)
-        u = np.where(interior, 0.0, np.maximum(uhat, 0.0))
-    raise ConvergenceError(
-        f"the iterative-rectifier separation check did not converge in {maxiter} iterations; "
-        "pass separation=('fe',) to skip it (separated observations may then remain)"
-    )
-
-
-def _collinear_columns(
-    Xt: NDArray, X: NDArray, w: NDArray, tol: float
-) -> tuple[list[int], list[int]]:
-    """Indices of kept columns and of columns to drop (absorbed or collinear).
-
-    A column is dropped when, after partialling out the fixed effects and the columns kept before
-    it (weighted Gram-Schmidt through a pivot-free Cholesky), less than ``tol`` of its weighted
-    sum of squares (about its weighted mean) is left.
-    """
-    k = Xt.shape[1]
-    kept: list[int] = []
-    drop: list[int] = []
-    if k == 0:
-        return kept, drop
-    gram = (Xt * w[:, None]).T @ Xt
-    wm = (w @ X) / w.sum()
-    ss0 = w @ (X - wm) ** 2
-    for j in range(k):
-        if kept:
-            g_kk = gram[np.ix_(kept, kept)]
-            g_kj = gram[kept, j]
-            resid_ss = gram[j, j] - g_kj @ linalg.solve(g_kk, g_kj, assume_a="pos")
-        else:
-            resid_ss = gram[j, j]
-        scale = ss0[j] if ss0[j] > 0 else max(float(w @ X[:, j] ** 2), 1e-300)
-        if resid_ss <= tol * scale:
-            drop.append(j)
-        else:
-            kept.append(j)
-    return kept, drop
-
-
-def _deviance(y: NDArray, eta: NDArray, mu: NDArray, w: NDArray, ylogy: float) -> float:
-    """Poisson deviance ``2 sum w (y log(y/mu) - (y - mu))`` with ``log(mu) = eta``.
-
-    Written with dot products and the constant ``ylogy = sum w y log y`` (over y > 0) so that no
-    logarithm is taken per iteration.
-    """
-    return float(2.0 * (ylogy - np.dot(w * y, eta) - np.dot(w, y) + np.dot(w, mu)))
-
-
 # ---------------------------------------------------------------------------- main entry
 def fit_ppml(
     y: ArrayLike,
@@ -447,7 +232,8 @@ def fit_ppml(
     separation: Sequence[Separation] = ("fe", "ir"),
     drop_singletons: bool = True,
     collinear: Literal["drop", "raise"] = "drop",
-    collin_tol: float = 1e-9,
+    collin_tol: float = IDENTIFICATION_TOL,
+    demeaner: DemeanerFactory = Demeaner,
 ) -> PPMLFit:
     """Fit a Poisson PML model with absorbed fixed effects by IRLS.
 
@@ -481,8 +267,14 @@ def fit_ppml(
         Drop observations alone in a fixed-effect level (ppmlhdfe and pyfixest default).
     collinear : {"drop", "raise"}, default "drop"
         What to do with regressors collinear with others or absorbed by the fixed effects.
-    collin_tol : float, default 1e-9
-        Share of a regressor's variation that must survive partialling out.
+    collin_tol : float, default IDENTIFICATION_TOL (1e-9)
+        Share of a regressor's variation that must survive partialling out
+        (:mod:`migflows.estimation.core.identification`).
+    demeaner : callable, default Demeaner
+        The engine seam: builds the demeaning backend from the fixed-effect codes of the
+        estimation sample (``demeaner(codes)(x, weights, tol=, maxiter=)``, see
+        :class:`~migflows.estimation.core.demean.DemeanerLike`); the default is the in-memory
+        alternating projections.
 
     Returns
     -------
@@ -497,8 +289,8 @@ def fit_ppml(
     EstimationError
         Nothing is left after removing singletons and separated observations, or every
         outcome is zero.
-    FixedEffectError
-        A regressor is collinear and ``collinear="raise"``.
+    IdentificationError
+        A regressor is collinear and ``collinear="raise"`` (a :class:`FixedEffectError`).
     ConvergenceError
         IRLS or the demeaning did not converge.
 
@@ -532,33 +324,16 @@ def fit_ppml(
             f"weights must be strictly positive; {int((w <= 0).sum())} are not (drop those rows)"
         )
     off = _vector(offset, n, "offset", 0.0)
-    bad_sep = sorted(set(separation) - {"fe", "ir"})
-    if bad_sep:
-        raise InvalidOptionError(f"separation={bad_sep} not allowed; use a subset of ('fe', 'ir')")
+    checks = validate_separation(separation)
     if collinear not in ("drop", "raise"):
         raise InvalidOptionError(f"collinear={collinear!r} not allowed; use 'drop' or 'raise'")
 
-    # ---- 1. sample: singletons and separation ------------------------------------------------
-    keep = np.ones(n, dtype=bool)
-    reason = np.full(n, "", dtype=object)
-    while True:
-        keep, single, sep = _prune_fe(yv, codes, keep, drop_singletons, "fe" in separation)
-        reason[single] = "singleton"
-        reason[sep] = "separated_fe"
-        if not keep.any() or "ir" not in separation:
-            break
-        if not (yv[keep] == 0).any():  # no zero outcome left: nothing can be separated
-            break
-        idx = np.flatnonzero(keep)
-        ir = _separation_ir(yv[idx], Xa[idx], _recode(codes[idx]))
-        if not ir.any():
-            break
-        reason[idx[ir]] = "separated_ir"
-        keep[idx[ir]] = False
-    dropped = pd.DataFrame({"row": np.flatnonzero(~keep), "reason": pd.Categorical(reason[~keep])})
-    counts = dropped["reason"].value_counts()
+    # ---- 1. sample: singletons and separation (core.separation) ------------------------------
+    sample = prune_sample(yv, Xa, codes, drop_singletons=drop_singletons, separation=checks)
+    keep, dropped = sample.keep, sample.dropped
+    counts = sample.reasons
     if not keep.any() or not (yv[keep] > 0).any():
-        detail = ", ".join(f"{int(v)} {k}" for k, v in counts.items() if v) or "none dropped"
+        detail = ", ".join(f"{v} {k}" for k, v in counts.items()) or "none dropped"
         raise EstimationError(
             f"no observations with positive outcome left to estimate from ({n} rows: {detail}); "
             "every fixed-effect group is a singleton or has only zero flows — use coarser fixed "
@@ -567,105 +342,71 @@ def fit_ppml(
     if len(dropped):
         warnings.warn(
             f"{len(dropped)} of {n} observations dropped: "
-            + ", ".join(f"{int(v)} {k}" for k, v in counts.items() if v)
+            + ", ".join(f"{v} {k}" for k, v in counts.items())
             + " (see .dropped)",
             SeparationWarning,
             stacklevel=2,
         )
     yk, Xk, wk, ok = yv[keep], Xa[keep], w[keep], off[keep]
-    ck = _recode(codes[keep]) if codes.shape[1] else codes[keep]
-    nk = yk.shape[0]
+    ck = recode(codes[keep]) if codes.shape[1] else codes[keep]
     has_fe = ck.shape[1] > 0
-    demeaner = Demeaner(ck)
-
-    def _dm(arr: NDArray, weights_: NDArray, tol_: float) -> tuple[NDArray, int]:
-        if not has_fe:
-            return arr.reshape(nk, -1), 0
-        res = demeaner(arr, weights_, tol=tol_, maxiter=fixef_maxiter)
-        if not res.converged:
-            raise ConvergenceError(
-                f"demeaning by the fixed effects {fe_names} did not converge in {fixef_maxiter} "
-                f"iterations (tolerance {tol_:.1e}); raise fixef_maxiter or fixef_tol"
-            )
-        return res.x, int(res.iterations.sum())
-
-    # ---- 2. IRLS -----------------------------------------------------------------------------
-    mean_y = float(np.average(yk, weights=wk))
-    pos = yk > 0
-    ylogy = float(np.dot(wk[pos] * yk[pos], np.log(yk[pos])))
-    mu = (yk + mean_y) / 2.0
-    eta = np.log(mu)
-    dev_old = _deviance(yk, eta, mu, wk, ylogy)
-    fe_part = np.zeros(nk)
-    Xt = Xk.copy()
-    names_kept = list(cols)
+    dm = demeaner(ck) if has_fe else None
     collinear_names: list[str] = []
-    inner_tol = max(fixef_tol, 1e-4)
-    sweeps = 0
-    history: list[float] = []
-    converged = False
-    coef = np.zeros(Xk.shape[1])
-    it = 0
-    for it in range(1, maxiter + 1):
-        z = eta - ok + (yk - mu) / mu
-        wi = wk * mu
-        zt, s1 = _dm(z - fe_part, wi, inner_tol)
-        zt = zt[:, 0]
-        fe_part = z - zt
-        if Xt.shape[1]:
-            Xt, s2 = _dm(Xt, wi, inner_tol)
-            sweeps += s2
-        sweeps += s1
-        if it == 1 and Xt.shape[1]:
-            kept_idx, drop_idx = _collinear_columns(Xt, Xk, wi, collin_tol)
-            if drop_idx:
-                bad = [names_kept[j] for j in drop_idx]
-                msg = f"regressor(s) {bad} are collinear with the other regressors" + (
-                    f" or absorbed by the fixed effects {fe_names}" if fe_names else ""
-                )
-                if collinear == "raise":
-                    raise FixedEffectError(msg + "; remove them or change the fixed effects")
-                warnings.warn(msg + "; dropped", CollinearityWarning, stacklevel=2)
-                collinear_names = bad
-                names_kept = [names_kept[j] for j in kept_idx]
-                Xk, Xt = Xk[:, kept_idx], Xt[:, kept_idx]
-        if Xt.shape[1]:
-            xw = Xt * wi[:, None]
-            coef = linalg.solve(xw.T @ Xt, xw.T @ zt, assume_a="pos")
-            resid = zt - Xt @ coef
-        else:
-            coef = np.zeros(0)
-            resid = zt
-        eta = z - resid + ok
-        if np.max(eta) > 700:
-            raise EstimationError(
-                "the linear predictor overflows exp() (max eta > 700); rescale y or the "
-                "regressors, or check for separation"
+
+    def check_collinear(Xt: NDArray, wi: NDArray) -> list[int]:
+        # after the first demeaning, at the first IRLS weights (core.identification)
+        kept_idx, drop_idx = collinear_columns(Xt, Xk, wi, collin_tol)
+        if drop_idx:
+            ident = identify(
+                Xk, ck, names=cols, fe_names=fe_names, weights=wi, Xt=Xt, tol=collin_tol
             )
-        mu = np.exp(eta)
-        dev = _deviance(yk, eta, mu, wk, ylogy)
-        crit = abs(dev - dev_old) / (0.1 + abs(dev))
-        history.append(crit)
-        dev_old = dev
-        if crit < tol:
-            if inner_tol <= fixef_tol:
-                converged = True
-                break
-            inner_tol = fixef_tol  # converged at a loose demeaning tolerance: tighten, go on
-        else:
-            inner_tol = max(fixef_tol, min(inner_tol, 0.1 * crit))
-    if not converged:
+            msg = ident.message(listing=_listing, combined=True)
+            if collinear == "raise":
+                advice = "Either remove them or change the fixed effects."
+                raise ident.error(advice, listing=_listing, combined=True)
+            warnings.warn(msg + "; dropped", CollinearityWarning, stacklevel=4)
+            collinear_names.extend(cols[j] for j in drop_idx)
+        return kept_idx
+
+    # ---- 2. IRLS (core.irls) -----------------------------------------------------------------
+    fit = irls(
+        yk,
+        Xk,
+        POISSON,
+        weights=wk,
+        offset=ok,
+        demeaner=dm,
+        state=IRLSState.start(yk, Xk, wk),
+        criterion="deviance",
+        tol=tol,
+        maxiter=maxiter,
+        fixef_tol=fixef_tol,
+        fixef_maxiter=fixef_maxiter,
+        on_first=check_collinear,
+        what="PPML",
+    )
+    if not fit.converged:
         raise ConvergenceError(
             f"PPML did not converge in {maxiter} IRLS iterations (last relative deviance change "
-            f"{history[-1]:.2e}, tol {tol:.0e}); raise maxiter, or look for separation or "
+            f"{fit.history[-1]:.2e}, tol {tol:.0e}); raise maxiter, or look for separation or "
             "extreme regressor values"
         )
+    names_kept = [cols[j] for j in fit.kept]
+    coef, eta, Xt, sweeps, it = fit.coef, fit.eta, fit.Xt, fit.demean_sweeps, fit.iterations
+    mu = np.exp(eta)
+    mean_y = float(np.average(yk, weights=wk))
 
     # ---- 3. final pieces at the converged weights ---------------------------------------------
     wi = wk * mu
-    if Xt.shape[1]:
-        Xt, s3 = _dm(Xt, wi, fixef_tol)
-        sweeps += s3
+    if Xt.shape[1] and dm is not None:
+        final = dm(Xt, wi, tol=fixef_tol, maxiter=fixef_maxiter)
+        if not final.converged:
+            raise ConvergenceError(
+                f"demeaning by the fixed effects {fe_names} did not converge in {fixef_maxiter} "
+                f"iterations (tolerance {fixef_tol:.1e}); raise fixef_maxiter or fixef_tol"
+            )
+        Xt = final.x
+        sweeps += int(final.iterations.sum())
     hessian = (Xt * wi[:, None]).T @ Xt
     scores = Xt * (wk * (yk - mu))[:, None]
     loglik = float(np.sum(wk * (yk * np.log(mu) - mu - gammaln(yk + 1))))
@@ -688,12 +429,17 @@ def fit_ppml(
         fe_codes=ck,
         fe_names=tuple(fe_names),
         iterations=it,
-        converged=converged,
-        deviance=dev_old,
+        converged=True,
+        deviance=fit.deviance,
         loglik=loglik,
         loglik_null=ll0,
         tol=tol,
         fixef_tol=fixef_tol,
         demean_sweeps=sweeps,
-        history=tuple(history),
+        history=fit.history,
     )
+
+
+def _listing(values: Sequence[str]) -> str:
+    """Names as a Python list, the convention of this array-level module's messages."""
+    return repr(list(values))

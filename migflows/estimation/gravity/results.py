@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
+from migflows.data.indices import BalancesFrame, balances
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
     InvalidOptionError,
+    LeanResultsError,
     MissingRegionError,
     ModelSpecificationError,
     UnknownVariableError,
     format_values,
 )
-from migflows.estimation.core.results import RegressionResults
+from migflows.estimation.core.results import RegressionResults, SandwichPieces, solve_fixef
+from migflows.estimation.gravity.sample import subset_design
 from migflows.models.design import Design, evaluate_rhs
 
 Changes = Mapping[str, Mapping[str, float] | Mapping[str, Mapping[int, float]]]
@@ -36,9 +40,23 @@ class GravityFit:
     dropped: pd.DataFrame
     collinear: tuple[str, ...]
     stats: Mapping[str, Any]
-    data: FlowPanel | pd.DataFrame
+    data: FlowPanel | pd.DataFrame | None
     periods: Mapping[str, tuple[int, int]] | None = None
     link: Literal["log", "identity"] = "log"
+    lean: bool = False
+
+    def trimmed(self) -> GravityFit:
+        """A lean copy: no array of the sample's size (design rows, means, data) is kept."""
+        empty = np.zeros(0, dtype=np.int64)
+        return replace(
+            self,
+            design=subset_design(self.design, empty),
+            mu=np.zeros(0),
+            eta=np.zeros(0),
+            fe_part=np.zeros(0),
+            data=None,
+            lean=True,
+        )
 
 
 class GravityResults(RegressionResults):
@@ -61,6 +79,53 @@ class GravityResults(RegressionResults):
     def __init__(self, *args: Any, fit: GravityFit, **kwargs: Any) -> None:
         self._fit = fit
         super().__init__(*args, **kwargs)
+
+    @classmethod
+    def lean_from_pieces(
+        cls,
+        names: Any,
+        coef: np.ndarray,
+        pieces: SandwichPieces,
+        vcov: Any = "hetero",
+        *,
+        fit: GravityFit,
+        **kwargs: Any,
+    ) -> GravityResults:
+        """Results that keep only k x k pieces (``lean=True``; an out-of-core engine's form).
+
+        The covariance asked for is computed here from the full pieces; the result then keeps
+        the Hessian only — no scores, fitted values, design rows or data — so ``fitted``,
+        ``resid``, ``effects``, ``predict``, ``elasticities``, ``counterfactual`` and
+        ``vcov(...)`` raise :class:`~migflows.errors.LeanResultsError` naming the option.
+        """
+        lean_fit = fit.trimmed()
+        full = cls.from_pieces(names, coef, pieces, vcov, fit=lean_fit, **kwargs)
+        kept = SandwichPieces(
+            hessian=pieces.hessian,
+            scores=np.zeros((0, pieces.hessian.shape[0])),
+            nobs=pieces.nobs,
+            iid_scale=pieces.iid_scale,
+        )
+        kwargs.pop("ssc", None)
+        return cls(full.params, full._cov, pieces.nobs, pieces=kept, fit=lean_fit, **kwargs)
+
+    @property
+    def lean(self) -> bool:
+        """Whether the result keeps no sample-sized arrays (fitted with ``lean=True``)."""
+        return self._fit.lean
+
+    def _require_full(self, what: str) -> None:
+        if self._fit.lean:
+            raise LeanResultsError(
+                f"{what} needs the estimation sample, which this result does not keep: it was "
+                f"fitted with lean=True (only k x k covariance pieces kept). Refit without "
+                f"lean=True for {what}."
+            )
+
+    def vcov(self, *args: Any, **kwargs: Any) -> GravityResults:
+        """A copy with another covariance (see the base class); not on lean results."""
+        self._require_full("vcov(...)")
+        return cast(GravityResults, super().vcov(*args, **kwargs))
 
     # ------------------------------------------------------------------ facts of the fit
     @property
@@ -120,7 +185,13 @@ class GravityResults(RegressionResults):
 
     @cached_property
     def fitted(self) -> pd.DataFrame:
-        """Keys of the estimation sample with ``observed`` and ``fitted`` values."""
+        """Fitted values on the response scale (flows), one row per estimation-sample row.
+
+        A DataFrame (n rows): the keys (``origin``, ``destination``, ``year`` on a FlowPanel),
+        ``observed`` and ``fitted`` (the expected flow, fixed effects included; for log-OLS
+        the fitted log flow). The same layout as every results class's ``fitted``.
+        """
+        self._require_full("fitted")
         out = self._fit.design.keys.copy()
         out["observed"] = self._fit.design.y.to_numpy()
         out["fitted"] = self._fit.mu
@@ -128,17 +199,32 @@ class GravityResults(RegressionResults):
 
     @property
     def resid(self) -> pd.Series:
-        """Response residuals ``y - fitted`` on the estimation sample."""
+        """Response residuals ``observed - fitted`` (n,), aligned with the rows of ``fitted``."""
         f = self.fitted
         return (f["observed"] - f["fitted"]).rename("resid")
 
-    @cached_property
+    @property
     def fixef(self) -> dict[str, pd.Series]:
-        """Fixed-effect estimates by level, one Series per fixed effect.
+        """Deprecated alias of :attr:`effects` (fixest's name); will be removed."""
+        warnings.warn(
+            "GravityResults.fixef is deprecated and will be removed in the next release; "
+            "use .effects (the same dict of Series).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.effects
 
-        Normalised so that every fixed effect but the first has mean zero over the sample's
-        levels (fixed effects are identified up to such constants; predictions are not).
+    @cached_property
+    def effects(self) -> dict[str, pd.Series]:
+        """Fixed-effect estimates by level: ``{effect: Series}``, one per fixed effect.
+
+        Keys are the fixed effects as written in the formula (``"orig^year"``); each Series
+        is indexed by the effect's levels (``"astana_city|2021"`` for interactions) and named
+        after it. Normalised so that every fixed effect but the first has mean zero over the
+        sample's levels (fixed effects are identified up to such constants; predictions are
+        not). Empty without fixed effects.
         """
+        self._require_full("effects")
         design = self._fit.design
         if design.fe.shape[1] == 0:
             return {}
@@ -174,6 +260,7 @@ class GravityResults(RegressionResults):
         """
         if kind not in ("response", "link"):
             raise InvalidOptionError(f"kind={kind!r} is not allowed; use 'response' or 'link'.")
+        self._require_full("predict()")
         design = self._fit.design
         if data is None:
             eta = self._fit.eta
@@ -187,7 +274,7 @@ class GravityResults(RegressionResults):
                     f"The new data lack the regressor column(s) {format_values(missing)}."
                 )
             eta = X[self.params.index].to_numpy() @ self.params.to_numpy()
-            for name, effects in self.fixef.items():
+            for name, effects in self.effects.items():
                 eta = eta + fe_labels[name].map(effects).to_numpy(dtype=float)
             if offset is not None:
                 eta = eta + offset.to_numpy()
@@ -211,6 +298,7 @@ class GravityResults(RegressionResults):
         >>> res.elasticities().loc["log_dist", "kind"]
         'elasticity'
         """
+        self._require_full("elasticities()")
         X = self._fit.design.X
         rows = []
         for name, b in self.params.items():
@@ -242,7 +330,9 @@ class GravityResults(RegressionResults):
         -------
         Counterfactual
             ``flows`` (baseline and counterfactual per pair-year) and ``balances``
-            (in-, out- and net migration by region and year, and their changes).
+            (``arrivals``, ``departures`` and ``net`` by region and year, baseline,
+            counterfactual and change; formerly ``in_*``/``out_*``, still accepted with a
+            FutureWarning for one release).
 
         Notes
         -----
@@ -262,6 +352,7 @@ class GravityResults(RegressionResults):
         >>> bool(np.allclose(change["counterfactual"], change["baseline"] * 1.10 ** b))
         True
         """
+        self._require_full("counterfactual()")
         data = self._fit.data
         if not isinstance(data, FlowPanel):
             raise ModelSpecificationError(
@@ -308,33 +399,6 @@ class GravityResults(RegressionResults):
         return Counterfactual(flows=flows, changes=dict(changes))
 
 
-def solve_fixef(part: np.ndarray, codes: np.ndarray) -> list[np.ndarray]:
-    """Split the fixed-effect part of the linear predictor into effects per fixed effect.
-
-    Alternating projections (Gauss–Seidel on the normal equations): the part lies in the span
-    of the dummies, so the iteration converges to an exact decomposition.
-    """
-    n, g = codes.shape
-    effects = [np.zeros(int(codes[:, j].max()) + 1) for j in range(g)]
-    resid = part.astype(float).copy()
-    counts = [np.bincount(codes[:, j]) for j in range(g)]
-    for _ in range(10_000):
-        change = 0.0
-        for j in range(g):
-            step = np.bincount(codes[:, j], weights=resid) / counts[j]
-            effects[j] += step
-            resid -= step[codes[:, j]]
-            change = max(change, float(np.abs(step).max()))
-        if change < 1e-12:
-            break
-    for j in range(1, g):  # normalise: mean zero for all but the first
-        m = effects[j].mean()
-        effects[j] -= m
-        effects[0] += m
-    del n
-    return effects
-
-
 @dataclass(frozen=True)
 class Counterfactual:
     """Counterfactual flows and the implied regional balances.
@@ -352,20 +416,24 @@ class Counterfactual:
 
     @cached_property
     def balances(self) -> pd.DataFrame:
-        """In-, out- and net migration by region and year: baseline, counterfactual, change."""
-        f = self.flows
-        parts = {}
-        for label in ("baseline", "counterfactual"):
-            inflow = f.groupby(["destination", "year"])[label].sum().rename_axis(["region", "year"])
-            outflow = f.groupby(["origin", "year"])[label].sum().rename_axis(["region", "year"])
-            frame = pd.concat([inflow.rename("in"), outflow.rename("out")], axis=1).fillna(0.0)
-            frame["net"] = frame["in"] - frame["out"]
-            parts[label] = frame
+        """Arrivals, departures and net migration by region and year: baseline, counterfactual.
+
+        Columns ``arrivals_baseline``, ``departures_baseline``, ``net_baseline``, the same
+        with ``_counterfactual`` and ``_change`` (counterfactual - baseline), computed by
+        :func:`migflows.data.indices.balances` like every balance in migflows. The columns
+        were called ``in_*``/``out_*`` before; ``balances["in_change"]`` still works for one
+        release, with a FutureWarning.
+        """
+        columns = ("arrivals", "departures", "net")
+        parts = {
+            label: balances(self.flows, value=label)[list(columns)]
+            for label in ("baseline", "counterfactual")
+        }
         out = pd.concat(parts, axis=1)
         out.columns = [f"{col[1]}_{col[0]}" for col in out.columns]
-        for b in ("in", "out", "net"):
+        for b in columns:
             out[f"{b}_change"] = out[f"{b}_counterfactual"] - out[f"{b}_baseline"]
-        return out.sort_index()
+        return BalancesFrame(out.sort_index())
 
     def _repr_html_(self) -> str:
         return "<b>Counterfactual balances</b>" + self.balances.to_html(

@@ -74,20 +74,20 @@ from threadpoolctl import threadpool_limits
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
     ConvergenceError,
-    DataValidationError,
-    DroppedRowsWarning,
-    InvalidDistanceError,
     InvalidOptionError,
-    MissingColumnError,
-    MissingValueError,
     ModelSpecificationError,
-    NegativeFlowError,
-    PanelStructureError,
-    SelfFlowError,
     format_values,
 )
-from migflows.estimation.core.covariance import SmallSampleCorrection
+from migflows.estimation.core.covariance import SmallSampleCorrection, parse_covariance
 from migflows.estimation.core.results import RegressionResults, SandwichPieces
+from migflows.estimation.gravity.sim_design import (
+    SIMSpec,
+    check_sim_values,
+    sim_columns,
+    sim_design,
+    sim_frame,
+    sim_measures,
+)
 
 __all__ = ["FORMS", "SIMResults", "sim"]
 
@@ -110,21 +110,10 @@ _LABELS = {
 
 
 @dataclass(frozen=True)
-class _Spec:
-    form: str
-    cost: str
-    cost_var: str
-    o_var: str | None
-    d_var: str | None
-    origins: tuple[Any, ...]
-    destinations: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
 class SIMFit:
     """What :class:`SIMResults` keeps besides the covariance."""
 
-    spec: _Spec
+    spec: SIMSpec
     keys: pd.DataFrame
     y: np.ndarray
     mu: np.ndarray
@@ -152,6 +141,8 @@ class SIMResults(RegressionResults):
     >>> res.form, list(res.params.index)
     ('production', ['Intercept', 'orig::b', 'orig::c', 'orig::d', 'log(pop_d)', 'distance'])
     """
+
+    covariance_family = "sim"
 
     def __init__(self, *args: Any, sim_fit: SIMFit, **kwargs: Any) -> None:
         self._sim = sim_fit
@@ -234,7 +225,10 @@ class SIMResults(RegressionResults):
 
     @cached_property
     def fitted(self) -> pd.DataFrame:
-        """Keys with ``observed`` and ``fitted`` flows."""
+        """Fitted flows, one row per pair used (n rows, the layout of every ``fitted``).
+
+        Columns: ``origin``, ``destination``, ``observed`` and ``fitted`` (expected flow).
+        """
         out = self._sim.keys.copy()
         out["observed"] = self._sim.y
         out["fitted"] = self._sim.mu
@@ -242,9 +236,30 @@ class SIMResults(RegressionResults):
 
     @property
     def resid(self) -> pd.Series:
-        """Response residuals ``observed - fitted``."""
+        """Response residuals ``observed - fitted`` (n,), aligned with the rows of ``fitted``."""
         f = self.fitted
         return (f["observed"] - f["fitted"]).rename("resid")
+
+    @cached_property
+    def effects(self) -> dict[str, pd.Series]:
+        """Origin and destination balancing factors: ``{"origin": Series, "destination": …}``.
+
+        The coefficients of the reference-coded dummies (``orig::b`` …) indexed by level,
+        the reference level (first in sorted order) at 0; only the constrained sides of the
+        form (production: origin; attraction: destination; doubly: both; unconstrained:
+        none).
+        """
+        spec = self._sim.spec
+        params = self.params
+        out: dict[str, pd.Series] = {}
+        for side, prefix, levels, on in (
+            ("origin", "orig", spec.origins, spec.form in ("production", "doubly")),
+            ("destination", "dest", spec.destinations, spec.form in ("attraction", "doubly")),
+        ):
+            if on:
+                values = [0.0] + [float(params[f"{prefix}::{lv}"]) for lv in levels[1:]]
+                out[side] = pd.Series(values, index=pd.Index(levels, name=side), name=side)
+        return out
 
     def predict(
         self,
@@ -286,7 +301,7 @@ class SIMResults(RegressionResults):
             eta = np.log(self._sim.mu)
         else:
             spec = self._sim.spec
-            frame, _, _ = _frame(
+            frame, _, _ = sim_frame(
                 data,
                 columns.get("origin", "origin"),
                 columns.get("destination", "destination"),
@@ -295,8 +310,8 @@ class SIMResults(RegressionResults):
                 quiet=True,
             )
             names = {"o_var": spec.o_var, "d_var": spec.d_var}
-            cols = _columns(frame, data, None, spec.cost_var, names)
-            X = _design(frame, spec, cols, strict=False)
+            cols = sim_columns(frame, data, None, spec.cost_var, names)
+            X = sim_design(frame, spec, cols, strict=False)
             eta = X[self.params.index].to_numpy() @ self.params.to_numpy()
         return pd.Series(
             eta if kind == "link" else np.exp(eta), name="fitted" if kind == "response" else "eta"
@@ -360,7 +375,9 @@ def sim(
     intra : {"drop", "error"}
         Intra-zonal rows (origin == destination): drop with a warning, or raise.
     vcov : str or dict, default "iid"
-        Model-based (spint's) by default; ``"hetero"``, ``{"CRV1": "orig"}`` … also later via
+        Model-based (spint's) by default; ``"hetero"``, ``{"CRV1": "orig"}`` (or
+        ``"origin"``, ``"dest"``/``"destination"``, ``"pair"``) and their aliases
+        (``"robust"``, ``{"cluster": ...}`` …), validated before fitting; also later via
         ``res.vcov(...)``.
     ssc : SmallSampleCorrection, optional
         Default: none (spint reports no small-sample factor).
@@ -390,6 +407,7 @@ def sim(
     >>> list(res.params.index)
     ['Intercept', 'log(pop_o)', 'log(pop_d)', 'log(distance)']
     """
+    cov_spec = parse_covariance(vcov, family="sim")  # before any work: bad names fail fast
     if form not in FORMS:
         raise InvalidOptionError(
             f"form={form!r} is not allowed; use one of {format_values(FORMS)}."
@@ -413,16 +431,16 @@ def sim(
             f"{' and '.join(ends[e] for e in extra)} dummies absorb any mass at that end. "
             f"Drop the argument or use another form."
         )
-    frame, keys_cols, dropped = _frame(data, origin, destination, year, intra)
-    columns = _columns(frame, data, flow, cost_var, given)
+    frame, keys_cols, dropped = sim_frame(data, origin, destination, year, intra)
+    columns = sim_columns(frame, data, flow, cost_var, given)
     if "o_var" in columns and columns.get("o_var") == columns.get("d_var"):
         raise ModelSpecificationError(
             f"o_var and d_var both name the column {columns['o_var']!r}; the origin and "
             "destination masses must be different columns (on a FlowPanel a region attribute "
             "such as o_var='population', d_var='population' is taken at each end)."
         )
-    y = _check_values(frame, columns, cost)
-    spec = _Spec(
+    y = check_sim_values(frame, columns, cost)
+    spec = SIMSpec(
         form=form,
         cost=cost,
         cost_var=cost_var,
@@ -431,7 +449,7 @@ def sim(
         origins=tuple(sorted(pd.unique(frame["__o"]))),
         destinations=tuple(sorted(pd.unique(frame["__d"]))),
     )
-    X = _design(frame, spec, columns, strict=True)
+    X = sim_design(frame, spec, columns, strict=True)
     # Small dense problems run faster on single-threaded BLAS (see gravity_glm).
     with threadpool_limits(limits=1 if X.size <= 4_000_000 else None):
         model = sm.GLM(y, X.to_numpy(dtype=float), family=sm.families.Poisson())
@@ -448,7 +466,7 @@ def sim(
     Xa = X.to_numpy(dtype=float)
     mu = np.exp(Xa @ params)
     n, k = Xa.shape
-    stats = _measures(
+    stats = sim_measures(
         y,
         mu,
         float(res.deviance),
@@ -478,205 +496,10 @@ def sim(
         list(X.columns),
         params,
         pieces,
-        vcov,
+        cov_spec,
         ssc=ssc or SmallSampleCorrection.none(),
         use_t=False,
         model=_LABELS[form],
         depvar=flow,
         sim_fit=fit,
     )
-
-
-# ---------------------------------------------------------------------------- helpers
-def _columns(
-    frame: pd.DataFrame,
-    data: FlowPanel | pd.DataFrame,
-    flow: str | None,
-    cost_var: str,
-    given: Mapping[str, str | None],
-) -> dict[str, str]:
-    panel = isinstance(data, FlowPanel)
-    wanted = {"flow": flow, "cost_var": cost_var, **given}
-    return {arg: _column(frame, arg, col, panel) for arg, col in wanted.items() if col is not None}
-
-
-def _frame(
-    data: FlowPanel | pd.DataFrame,
-    origin: str,
-    destination: str,
-    year: int | None,
-    intra: str,
-    *,
-    quiet: bool = False,
-) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
-    """The rows to fit with ``__o``/``__d`` key columns; drops other years and intra flows."""
-    if isinstance(data, FlowPanel):
-        frame = data.pairs
-        origin, destination = "origin", "destination"
-    elif isinstance(data, pd.DataFrame):
-        frame = data.reset_index(drop=True)
-        absent = {
-            a: c
-            for a, c in (("origin", origin), ("destination", destination))
-            if c not in frame.columns
-        }
-        if absent:
-            detail = ", ".join(f"{a}={c!r}" for a, c in absent.items())
-            raise MissingColumnError(
-                f"Column(s) {detail} not in the data (columns: "
-                f"{format_values(list(map(str, frame.columns)), limit=15)}); pass the names "
-                f"with origin=, destination=."
-            )
-    else:
-        raise InvalidOptionError(
-            f"data must be a FlowPanel or a pandas DataFrame, got {type(data).__name__}."
-        )
-    keys_cols = [origin, destination]
-    if "year" in frame.columns:
-        years = sorted(pd.unique(frame["year"]))
-        if year is not None:
-            if year not in years:
-                raise InvalidOptionError(
-                    f"year={year!r} is not in the data (years: {format_values(years, limit=12)})."
-                )
-            frame = frame[frame["year"] == year].reset_index(drop=True)
-        elif len(years) > 1:
-            raise PanelStructureError(
-                f"sim() fits one cross-section but the data hold {len(years)} years "
-                f"({format_values(years, limit=12)}); pass year=, e.g. year={years[-1]}."
-            )
-        keys_cols.append("year")
-    elif year is not None:
-        raise InvalidOptionError(f"year={year!r} given but the data have no 'year' column.")
-    frame = frame.assign(__o=frame[origin], __d=frame[destination])
-    self_rows = (frame["__o"] == frame["__d"]).to_numpy()
-    dropped = frame.loc[self_rows, keys_cols].assign(reason="intra-zonal")
-    if self_rows.any():
-        if intra == "error":
-            raise SelfFlowError(
-                f"{int(self_rows.sum())} intra-zonal row(s) (origin == destination), e.g. "
-                f"{format_values(frame.loc[self_rows, origin].unique())}; spatial interaction "
-                f"models exclude them: drop them or pass intra='drop'."
-            )
-        if not quiet:
-            warnings.warn(
-                f"Dropped {int(self_rows.sum())} intra-zonal row(s) (origin == destination) of "
-                f"{len(frame)}; see results.dropped.",
-                DroppedRowsWarning,
-                stacklevel=3,
-            )
-        frame = frame[~self_rows].reset_index(drop=True)
-    return frame, keys_cols, dropped.reset_index(drop=True)
-
-
-def _column(frame: pd.DataFrame, arg: str, col: str, panel: bool) -> str:
-    """Return the column behind argument ``arg``.
-
-    On a FlowPanel ``o_var="population"`` is ``population_o`` (``d_var``: ``population_d``).
-    """
-    if col in frame.columns:
-        return col
-    suffix = {"o_var": "_o", "d_var": "_d"}.get(arg)
-    if panel and suffix and f"{col}{suffix}" in frame.columns:
-        return f"{col}{suffix}"
-    shown = [c for c in map(str, frame.columns) if not c.startswith("__")]
-    hint = "; on a FlowPanel o_var/d_var may name a region attribute" if suffix else ""
-    raise MissingColumnError(
-        f"{arg}={col!r} is not a column of the data (columns: {format_values(shown, limit=15)})"
-        f"{hint}."
-    )
-
-
-def _check_values(frame: pd.DataFrame, columns: dict[str, str], cost: str) -> np.ndarray:
-    for arg, col in columns.items():
-        values = pd.to_numeric(frame[col], errors="coerce")
-        if values.isna().any():
-            bad = frame.loc[values.isna(), ["__o", "__d"]]
-            raise MissingValueError(
-                f"{arg}={col!r} has {int(values.isna().sum())} missing or non-numeric value(s), "
-                f"e.g. {format_values(map(tuple, bad.to_numpy()))}; fill or drop those pairs."
-            )
-    y = frame[columns["flow"]].to_numpy(dtype=float)
-    if (y < 0).any():
-        raise NegativeFlowError(
-            f"flow={columns['flow']!r} has {int((y < 0).sum())} negative value(s)."
-        )
-    c = frame[columns["cost_var"]].to_numpy(dtype=float)
-    if cost == "pow" and (c <= 0).any():
-        raise InvalidDistanceError(
-            f"cost='pow' takes log({columns['cost_var']}) but {int((c <= 0).sum())} value(s) "
-            f"are not positive; use cost='exp' or fix the costs."
-        )
-    for arg in ("o_var", "d_var"):
-        if arg in columns:
-            v = frame[columns[arg]].to_numpy(dtype=float)
-            if (v <= 0).any():
-                raise DataValidationError(
-                    f"{arg}={columns[arg]!r} enters in logs but {int((v <= 0).sum())} value(s) "
-                    f"are not positive."
-                )
-    return y
-
-
-def _design(
-    frame: pd.DataFrame, spec: _Spec, columns: dict[str, str], *, strict: bool
-) -> pd.DataFrame:
-    """Build the design in spint's parameterisation (constant, reference-coded dummies …)."""
-    cols: dict[str, np.ndarray] = {"Intercept": np.ones(len(frame))}
-    if spec.form in ("production", "doubly"):
-        cols.update(_dummies(frame["__o"], spec.origins, "orig", strict))
-    if spec.form in ("attraction", "doubly"):
-        cols.update(_dummies(frame["__d"], spec.destinations, "dest", strict))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if spec.form in ("unconstrained", "attraction"):
-            col = columns["o_var"]
-            cols[f"log({col})"] = np.log(frame[col].to_numpy(dtype=float))
-        if spec.form in ("unconstrained", "production"):
-            col = columns["d_var"]
-            cols[f"log({col})"] = np.log(frame[col].to_numpy(dtype=float))
-        c = frame[columns["cost_var"]].to_numpy(dtype=float)
-        name = f"log({spec.cost_var})" if spec.cost == "pow" else spec.cost_var
-        cols[name] = np.log(c) if spec.cost == "pow" else c
-    return pd.DataFrame(cols)
-
-
-def _dummies(
-    keys: pd.Series, levels: tuple[Any, ...], prefix: str, strict: bool
-) -> dict[str, np.ndarray]:
-    values = keys.to_numpy()
-    out = {f"{prefix}::{lv}": (values == lv).astype(float) for lv in levels[1:]}
-    if not strict:
-        unknown = ~np.isin(values, np.asarray(levels, dtype=object))
-        if unknown.any():
-            for name in out:
-                out[name] = np.where(unknown, np.nan, out[name])
-    return out
-
-
-def _measures(
-    y: np.ndarray,
-    mu: np.ndarray,
-    deviance: float,
-    null_deviance: float,
-    llf: float,
-    llnull: float,
-    n: int,
-    k: int,
-) -> dict[str, Any]:
-    d2 = 1.0 - deviance / null_deviance
-    pseudo = 1.0 - llf / llnull
-    return {
-        "nobs": n,
-        "n_params": k,
-        "srmse": float(np.sqrt(np.sum((y - mu) ** 2) / n) / (np.sum(y) / n)),
-        "ssi": float(np.mean(2.0 * np.minimum(y, mu) / (y + mu))),
-        "d2": d2,
-        "adj_d2": 1.0 - (n - 1) / (n - k) * (1.0 - d2),
-        "pseudo_rsquared": pseudo,
-        "adj_pseudo_rsquared": 1.0 - (llf - k) / llnull,
-        "aic": -2.0 * llf + 2.0 * k,
-        "deviance": deviance,
-        "null_deviance": null_deviance,
-        "llf": llf,
-        "llnull": llnull,
-    }

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from migflows.errors import InvalidOptionError
-from migflows.reports.commands._input import add_input_options, read_input
+from migflows.estimation.gravity.api import ESTIMATORS
+from migflows.reports.commands.inputs import add_input_options, read_input
 
 FORMATS = ("text", "markdown", "latex", "html", "csv", "json")
 
@@ -35,7 +36,7 @@ def register(subparsers: Any) -> None:
     grav.add_argument("formula", help="fixest-style formula (quote it)")
     grav.add_argument(
         "--estimator",
-        choices=("ppml", "ols", "negbin", "gpml"),
+        choices=tuple(ESTIMATORS),  # the estimator registry, not a list kept here
         default="ppml",
         help="estimator (default: ppml)",
     )
