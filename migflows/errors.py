@@ -208,7 +208,7 @@ class IdentificationError(FixedEffectError, EstimationError):
 
 
 class LeanResultsError(MigflowsError, AttributeError):
-    """A lean result (``lean=True``) was asked for something of the sample's size it did not keep."""
+    """A lean result (``lean=True``) was asked for an n-sized quantity it did not keep."""
 
 
 class MigflowsWarning(UserWarning):

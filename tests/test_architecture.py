@@ -73,9 +73,13 @@ def _imports(
             out += [(a.name, node.lineno, []) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
             out.append((_resolve(module, node), node.lineno, [a.name for a in node.names]))
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module":
-            if node.args and isinstance(node.args[0], ast.Constant):
-                out.append((str(node.args[0].value), node.lineno, []))
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", None) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            out.append((str(node.args[0].value), node.lineno, []))
     return [o for o in out if o[0] == "migflows" or o[0].startswith("migflows.")]
 
 

@@ -26,13 +26,21 @@ Logs of zero or negative values are missing (NaN).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from migflows.errors import UnknownVariableError, format_values
+from migflows.data import validation as v
+from migflows.errors import (
+    DroppedRowsWarning,
+    MissingValueError,
+    UnknownVariableError,
+    format_values,
+)
 
 ALIASES: dict[str, str] = {"pop": "population", "unemp": "unemployment", "dist": "distance"}
 
@@ -173,3 +181,46 @@ def _unknown_message(name: str, ctx: CovariateContext) -> str:
 
 
 CovariateFunction = Callable[[pd.DataFrame], pd.Series]
+
+
+def covariate_table(
+    ctx: CovariateContext,
+    names: Iterable[str],
+    index: pd.Index,
+    missing: Literal["keep", "error", "drop"] = "keep",
+) -> pd.DataFrame:
+    """Covariates ``names`` for the keys of ``ctx``, with the missing-value policy applied.
+
+    ``missing="keep"`` leaves NaN, ``"error"`` raises :class:`MissingValueError` naming the
+    first region-years, ``"drop"`` drops the rows with a :class:`DroppedRowsWarning` (and
+    lists them in the returned frame's ``attrs["dropped"]``). The body of
+    :meth:`FlowPanel.covariates`.
+    """
+    v.check_option("missing", missing, ("keep", "error", "drop"))
+    names = list(names)
+    out = pd.DataFrame({n: compute(n, ctx) for n in names}, index=index)
+    if missing == "keep" or not len(out):
+        return out
+    bad = out.isna().any(axis=1)
+    if bad.any():
+        counts = out.isna().sum()
+        detail = ", ".join(f"{c}: {int(k)}" for c, k in counts.items() if k)
+        where = ctx.keys.loc[bad.to_numpy(), ["origin", "destination", "year"]]
+        if missing == "error":
+            raise MissingValueError(
+                f"{int(bad.sum())} of {len(out)} observations lack a covariate ({detail}), "
+                f"e.g. "
+                f"{format_values(map(tuple, where.to_numpy()))}. Check "
+                f"panel.coverage() for the region-years without data, pick other years, or "
+                f"use missing='drop'."
+            )
+        warnings.warn(
+            f"Dropped {int(bad.sum())} of {len(out)} observations with missing covariates "
+            f"({detail}); the rows are in the returned frame's attrs['dropped'].",
+            DroppedRowsWarning,
+            stacklevel=3,
+        )
+        kept = out[~bad]
+        kept.attrs["dropped"] = where.assign(reason="missing covariate")
+        return kept
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -10,13 +9,11 @@ import numpy as np
 import pandas as pd
 
 from migflows.data import validation as v
-from migflows.data.covariates import CovariateContext, compute
+from migflows.data.covariates import CovariateContext, covariate_table
 from migflows.data.panel_inputs import validate_panel_inputs
 from migflows.errors import (
-    DroppedRowsWarning,
     InvalidOptionError,
     MissingRegionError,
-    MissingValueError,
     format_values,
 )
 
@@ -194,20 +191,10 @@ class FlowPanel:
         return panel.complete() if fill_zeros else panel
 
     def _replace(self, **changes: Any) -> FlowPanel:
-        state: dict[str, Any] = {
-            "flows": self._flows,
-            "regions": self._regions,
-            "distances": self._distances,
-            "coords": self._coords,
-            "intra": self._intra,
-            "dropped": self._dropped,
-            "pair_vars": self._pair_vars,
-            "aggregates": self._aggregates,
-            "meta": self._meta,
-        }
+        parts = ("regions", "distances", "coords", "intra", "dropped", "pair_vars", "aggregates")
+        state: dict[str, Any] = {name: getattr(self, f"_{name}") for name in (*parts, "meta")}
         state.update(changes)
-        flows = state.pop("flows")
-        return type(self)(flows, **state)
+        return type(self)(state.pop("flows", self._flows), **state)
 
     # ------------------------------------------------------------------ views
     @property
@@ -334,35 +321,7 @@ class FlowPanel:
         >>> X.shape
         (760, 3)
         """
-        v.check_option("missing", missing, ("keep", "error", "drop"))
-        names = list(names)
-        ctx = self._context()
-        out = pd.DataFrame({n: compute(n, ctx) for n in names}, index=self._flows.index)
-        if missing == "keep" or not len(out):
-            return out
-        bad = out.isna().any(axis=1)
-        if bad.any():
-            counts = out.isna().sum()
-            detail = ", ".join(f"{c}: {int(k)}" for c, k in counts.items() if k)
-            where = self._flows.loc[bad, ["origin", "destination", "year"]]
-            if missing == "error":
-                raise MissingValueError(
-                    f"{int(bad.sum())} of {len(out)} observations lack a covariate ({detail}), "
-                    f"e.g. "
-                    f"{format_values(map(tuple, where.to_numpy()))}. Check "
-                    f"panel.coverage() for the region-years without data, pick other years, or "
-                    f"use missing='drop'."
-                )
-            warnings.warn(
-                f"Dropped {int(bad.sum())} of {len(out)} observations with missing covariates "
-                f"({detail}); the rows are in the returned frame's attrs['dropped'].",
-                DroppedRowsWarning,
-                stacklevel=2,
-            )
-            kept = out[~bad]
-            kept.attrs["dropped"] = where.assign(reason="missing covariate")
-            return kept
-        return out
+        return covariate_table(self._context(), names, self._flows.index, missing)
 
     def _context(self) -> CovariateContext:
         return CovariateContext(
@@ -382,15 +341,9 @@ class FlowPanel:
         >>> float(migflows.load_kazakhstan().coverage().loc["population", 2021])
         1.0
         """
-        if self._regions is None:
-            return pd.DataFrame(index=pd.Index([], name="attribute"))
-        keys = self.region_keys
-        idx = pd.MultiIndex.from_product([keys, self.years], names=["region", "year"])
-        table = self._regions.reindex(idx)
-        share = table.notna().groupby(level="year").mean().T
-        share.index.name = "attribute"
-        share.columns.name = "year"
-        return share
+        from migflows.data.panel_indices import attribute_coverage
+
+        return attribute_coverage(self)
 
     def assign(
         self, **variables: pd.Series | np.ndarray | Callable[[pd.DataFrame], Any]
@@ -552,19 +505,9 @@ class FlowPanel:
         >>> int(b.loc[("astana_city", 2023), "net"]) > 0
         True
         """
-        from migflows.data.indices import balances
+        from migflows.data.panel_indices import panel_balances
 
-        flows = pd.concat([self._flows, self._intra], ignore_index=True)
-        pop = self.population()
-        if pop is None:
-            return balances(flows)
-        # Rates need population; years without it for every region get NaN rates.
-        covered = set(self.complete_years("population"))
-        parts = [
-            balances(sub, pop) if year in covered else balances(sub)
-            for year, sub in flows.groupby("year")
-        ]
-        return pd.concat(parts).sort_index()
+        return panel_balances(self)
 
     def indices(
         self,
@@ -633,26 +576,9 @@ class FlowPanel:
 
     # ------------------------------------------------------------------ display
     def _summary_rows(self) -> list[tuple[str, str]]:
-        zeros = float((self._flows["flow"] == 0).mean()) if self.nobs else 0.0
-        rows = [
-            ("regions", str(len(self.region_keys))),
-            ("years", ", ".join(map(str, self.years))),
-            (
-                "observations",
-                f"{self.nobs:,}" + (" (balanced)" if self.is_balanced else " (unbalanced)"),
-            ),
-            ("total flow", f"{self._flows['flow'].sum():,.0f}"),
-            ("zero flows", f"{zeros:.1%}"),
-            ("attributes", ", ".join(self.attributes) or "none"),
-            ("distances", "yes" if self._distances is not None else "no"),
-        ]
-        if len(self._intra):
-            rows.append(("intra-regional rows", f"{len(self._intra):,}"))
-        if len(self._dropped):
-            rows.append(("dropped rows", f"{len(self._dropped):,} (see .dropped)"))
-        if "boundaries" in self._meta:
-            rows.append(("boundaries", str(self._meta["boundaries"])))
-        return rows
+        from migflows.data.panel_indices import summary_rows
+
+        return summary_rows(self)
 
     def __repr__(self) -> str:
         body = "\n".join(f"  {k:<20}{val}" for k, val in self._summary_rows())

@@ -1,4 +1,8 @@
-"""System-level indices of a FlowPanel by year (the body of :meth:`FlowPanel.indices`)."""
+"""What a FlowPanel computes from its own views: indices, balances, coverage, summary.
+
+The bodies of :meth:`FlowPanel.indices`, :meth:`~FlowPanel.balances`,
+:meth:`~FlowPanel.coverage` and its repr, kept here so that the class stays a short facade.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from migflows.errors import MissingValueError
 if TYPE_CHECKING:
     from migflows.data.panel import FlowPanel
 
-__all__ = ["system_indices"]
+__all__ = ["attribute_coverage", "panel_balances", "summary_rows", "system_indices"]
 
 INDEX_FAMILIES = ("intensity", "impact", "connectivity", "distance")
 
@@ -66,3 +70,57 @@ def system_indices(panel: FlowPanel, which: Iterable[str] = INDEX_FAMILIES) -> p
         frame = table.to_frame().T if isinstance(table, pd.Series) else table
         parts.append(frame.add_prefix(f"{name}_"))
     return pd.concat(parts, axis=1)
+
+
+def summary_rows(panel: FlowPanel) -> list[tuple[str, str]]:
+    """The facts a FlowPanel's repr shows: regions, years, observations, totals, gaps."""
+    flows = panel.flows
+    zeros = float((flows["flow"] == 0).mean()) if panel.nobs else 0.0
+    rows = [
+        ("regions", str(len(panel.region_keys))),
+        ("years", ", ".join(map(str, panel.years))),
+        (
+            "observations",
+            f"{panel.nobs:,}" + (" (balanced)" if panel.is_balanced else " (unbalanced)"),
+        ),
+        ("total flow", f"{flows['flow'].sum():,.0f}"),
+        ("zero flows", f"{zeros:.1%}"),
+        ("attributes", ", ".join(panel.attributes) or "none"),
+        ("distances", "yes" if panel.distances is not None else "no"),
+    ]
+    if len(panel.intra):
+        rows.append(("intra-regional rows", f"{len(panel.intra):,}"))
+    if len(panel.dropped):
+        rows.append(("dropped rows", f"{len(panel.dropped):,} (see .dropped)"))
+    if "boundaries" in panel.meta:
+        rows.append(("boundaries", str(panel.meta["boundaries"])))
+    return rows
+
+
+def panel_balances(panel: FlowPanel) -> pd.DataFrame:
+    """Balances by region and year, intra-regional moves included (see FlowPanel.balances).
+
+    Rates need population; years without it for every region get NaN rates.
+    """
+    flows = pd.concat([panel.flows, panel.intra], ignore_index=True)
+    pop = panel.population()
+    if pop is None:
+        return ix.balances(flows)
+    covered = set(panel.complete_years("population"))
+    parts = [
+        ix.balances(sub, pop) if year in covered else ix.balances(sub)
+        for year, sub in flows.groupby("year")
+    ]
+    return pd.concat(parts).sort_index()
+
+
+def attribute_coverage(panel: FlowPanel) -> pd.DataFrame:
+    """Share of regions with a value, by attribute (rows) and flow year (columns)."""
+    regions = panel.regions
+    if regions is None:
+        return pd.DataFrame(index=pd.Index([], name="attribute"))
+    idx = pd.MultiIndex.from_product([panel.region_keys, panel.years], names=["region", "year"])
+    share = regions.reindex(idx).notna().groupby(level="year").mean().T
+    share.index.name = "attribute"
+    share.columns.name = "year"
+    return share

@@ -72,13 +72,13 @@ import numpy as np
 import pandas as pd
 
 from migflows.data.panel import FlowPanel
-from migflows.estimation.bayes.model import (
+from migflows.estimation.bayes.inputs import (
     DEFAULT_GROUPS,
     DEFAULT_PRIORS,
-    BayesGravityModel,
     Family,
     Parameterization,
 )
+from migflows.estimation.bayes.model import BayesGravityModel
 from migflows.estimation.core.seeds import pop_legacy_seed
 from migflows.models.formula import parse_formula
 

@@ -13,25 +13,35 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
-    EstimationError,
     FixedEffectError,
     InvalidOptionError,
     MigflowsWarning,
-    ModelSpecificationError,
-    NegativeFlowError,
     UnknownVariableError,
     format_values,
 )
+from migflows.estimation.bayes.inputs import (
+    DEFAULT_GROUPS,
+    DEFAULT_PRIORS,
+    FAMILIES,
+    check_counts,
+    check_dims,
+    coef_prior,
+    dim_name,
+    pooled_effects,
+    random_slope,
+    resolve_priors,
+    scaling,
+)
 from migflows.estimation.core.identification import identify
 from migflows.estimation.core.seeds import as_generator, check_random_seed, pop_legacy_seed
-from migflows.models.design import FE_ALIASES, build_design, evaluate_rhs
+from migflows.models.design import build_design, evaluate_rhs
 from migflows.models.formula import Formula
 
 if TYPE_CHECKING:
@@ -41,30 +51,6 @@ if TYPE_CHECKING:
     from migflows.estimation.bayes.results import BayesGravityResults
 
 __all__ = ["DEFAULT_PRIORS", "BayesGravityModel"]
-
-Family = Literal["poisson", "negbin"]
-FAMILIES = ("poisson", "negbin")
-Parameterization = Literal["centered", "noncentered"]
-DEFAULT_GROUPS = ("orig", "dest")
-DEFAULT_PRIORS: dict[str, float] = {
-    "coef": 2.5,
-    "intercept": 2.5,
-    "fixed": 2.5,
-    "group_sd": 1.0,
-    "alpha": 1.0,
-    "slope_sd": 1.0,
-}
-"""Prior scales: see the module docstring; ``coef`` may also be a mapping per regressor."""
-RESERVED_DIMS = ("obs", "coef", "chain", "draw")
-
-
-def _canonical(effect: str) -> str:
-    """``origin^year`` and ``orig^year`` name the same effect."""
-    return "^".join(FE_ALIASES.get(p, p) for p in effect.split("^"))
-
-
-def _dim_name(effect: str) -> str:
-    return re.sub(r"\W", "_", effect.replace("^", "_"))
 
 
 @dataclass(frozen=True)
@@ -146,20 +132,20 @@ class BayesGravityModel:
         self.design = design
         self.offset_name = offset if isinstance(offset, str) else None
         self.effects: tuple[str, ...] = formula.fixed_effect_names
-        self.pooled = _pooled(self.effects, group_effects)
-        self.dims = {e: _dim_name(e) for e in self.effects}
-        _check_dims(self.dims)
-        self.priors = _priors(priors)
+        self.pooled = pooled_effects(self.effects, group_effects)
+        self.dims = {e: dim_name(e) for e in self.effects}
+        check_dims(self.dims)
+        self.priors = resolve_priors(priors)
         self.obs_name = re.sub(r"\W", "_", formula.depvar).strip("_") or "y"
         y = design.y.to_numpy(dtype=float)
-        _check_counts(y, formula.depvar)
+        check_counts(y, formula.depvar)
         self.y = y.astype(np.int64)
         X = design.X
         self.intercept_in_params = "Intercept" in X.columns
         self.has_intercept = bool(self.effects) or formula.intercept or self.intercept_in_params
         X = X.drop(columns=["Intercept"], errors="ignore")
         self.coef_names = [str(c) for c in X.columns]
-        self.x_mean, self.x_scale = _scaling(X, centre=self.has_intercept)
+        self.x_mean, self.x_scale = scaling(X, centre=self.has_intercept)
         self.levels = {e: sorted(pd.unique(design.fe_labels[e].astype(str))) for e in self.effects}
         for e, lv in self.levels.items():
             if len(lv) < 2:
@@ -167,7 +153,7 @@ class BayesGravityModel:
                     f"Effect {e!r} has a single level ({format_values(lv)}) in the estimation "
                     f"sample; the intercept already carries it: remove {e!r} from the formula."
                 )
-        self.random_slope = _random_slope(random_slopes, self.coef_names, self.effects)
+        self.random_slope = random_slope(random_slopes, self.coef_names, self.effects)
         self.train = self._inputs(X, design.fe_labels, design.offset)
         self._check_absorbed()
         self.model = self._build()
@@ -278,7 +264,7 @@ class BayesGravityModel:
             eta: Any = 0.0
             if k:
                 X = pm.Data("X", tr.X, dims=("obs", "coef"))
-                coef_sd = np.array([_coef_prior(pri["coef"], n) for n in self.coef_names])
+                coef_sd = np.array([coef_prior(pri["coef"], n) for n in self.coef_names])
                 b_std = pm.Normal("beta_std", 0.0, coef_sd, dims="coef")
                 pm.Deterministic("beta", b_std / self.x_scale.to_numpy(), dims="coef")
                 eta = pt.dot(X, b_std)
@@ -459,125 +445,6 @@ class BayesGravityModel:
 
 
 # ---------------------------------------------------------------------- validation helpers
-def _pooled(effects: tuple[str, ...], group_effects: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(group_effects, str):
-        group_effects = (group_effects,)
-    by_canon = {_canonical(e): e for e in effects}
-    default = tuple(group_effects) == DEFAULT_GROUPS
-    out: list[str] = []
-    for g in group_effects:
-        match = by_canon.get(_canonical(str(g)))
-        if match is None:
-            if default:
-                continue
-            raise FixedEffectError(
-                f"group_effects names {g!r}, which is not an effect of the formula (effects: "
-                f"{format_values(effects) or 'none'}); add it after '|' or leave it out."
-            )
-        if match not in out:
-            out.append(match)
-    return tuple(e for e in effects if e in out)
-
-
-def _check_dims(dims: Mapping[str, str]) -> None:
-    clash = [e for e, d in dims.items() if d in RESERVED_DIMS]
-    names = list(dims.values())
-    dup = {d for d in names if names.count(d) > 1}
-    if clash or dup:
-        raise FixedEffectError(
-            f"Effect name(s) {format_values(clash or sorted(dup))} cannot be used as model "
-            f"dimensions (reserved: {format_values(RESERVED_DIMS)}, or two effects map to the "
-            f"same name); rename the column."
-        )
-
-
-def _priors(priors: Mapping[str, Any] | None) -> dict[str, Any]:
-    out: dict[str, Any] = dict(DEFAULT_PRIORS)
-    for key, value in (priors or {}).items():
-        if key not in DEFAULT_PRIORS:
-            raise InvalidOptionError(
-                f"Unknown prior {key!r}; the prior scales are {format_values(DEFAULT_PRIORS)}."
-            )
-        values = value.values() if isinstance(value, Mapping) and key == "coef" else [value]
-        for v in values:
-            if not isinstance(v, (int, float, np.floating)) or not np.isfinite(v) or v <= 0:
-                raise InvalidOptionError(
-                    f"Prior scale {key}={value!r} must be a positive number"
-                    + (" or a mapping regressor -> positive number." if key == "coef" else ".")
-                )
-        out[key] = dict(value) if isinstance(value, Mapping) else float(value)
-    return out
-
-
-def _coef_prior(coef: float | Mapping[str, float], name: str) -> float:
-    if isinstance(coef, Mapping):
-        return float(coef.get(name, DEFAULT_PRIORS["coef"]))
-    return float(coef)
-
-
-def _check_counts(y: np.ndarray, name: str) -> None:
-    if (y < 0).any():
-        raise NegativeFlowError(
-            f"{int((y < 0).sum())} value(s) of {name!r} are negative; a count likelihood "
-            f"needs flows >= 0."
-        )
-    frac = np.abs(y - np.round(y)) > 1e-9
-    if frac.any():
-        raise ModelSpecificationError(
-            f"{int(frac.sum())} value(s) of {name!r} are not whole numbers (e.g. "
-            f"{format_values(y[frac][:3])}); the Poisson and negative binomial likelihoods "
-            f"need counts: round them, or use migflows.gravity (PPML) for non-integer flows."
-        )
-    if not y.any():
-        raise EstimationError(f"Every value of {name!r} is zero; there is nothing to fit.")
-
-
-def _scaling(X: pd.DataFrame, *, centre: bool = True) -> tuple[pd.Series, pd.Series]:
-    """Means and sds (ddof 0) that standardize the regressors.
-
-    Without an intercept the regressors are only scaled (centring would add an intercept the
-    formula excludes), and a constant regressor is allowed (scale 1).
-    """
-    mean = X.mean(axis=0).astype(float)
-    scale = X.std(axis=0, ddof=0).astype(float)
-    flat = [str(c) for c in X.columns if not scale[c] > 1e-12 * max(1.0, abs(mean[c]))]
-    if flat and centre:
-        raise ModelSpecificationError(
-            f"Regressor(s) {format_values(flat)} are constant in the estimation sample; the "
-            f"intercept absorbs them: remove them from the formula."
-        )
-    if not centre:
-        mean = mean * 0.0
-        scale[flat] = 1.0
-    return mean.rename("mean"), scale.rename("sd")
-
-
-def _random_slope(
-    random_slopes: Mapping[str, str] | None, coef: list[str], effects: tuple[str, ...]
-) -> tuple[str, str] | None:
-    if not random_slopes:
-        return None
-    if len(random_slopes) > 1:
-        raise ModelSpecificationError(
-            f"random_slopes takes one regressor, got {len(random_slopes)} "
-            f"({format_values(random_slopes)})."
-        )
-    ((x, g),) = random_slopes.items()
-    if x not in coef:
-        raise UnknownVariableError(
-            f"random_slopes names {x!r}, which is not a regressor of the formula "
-            f"({format_values(coef)})."
-        )
-    by_canon = {_canonical(e): e for e in effects}
-    match = by_canon.get(_canonical(str(g)))
-    if match is None:
-        raise FixedEffectError(
-            f"random_slopes groups {x!r} by {g!r}, which is not an effect of the formula "
-            f"(effects: {format_values(effects) or 'none'}); add it after '|'."
-        )
-    return x, match
-
-
 def _seeds(random_seed: int | np.random.Generator | None, k: int) -> list[int | None]:
     if check_random_seed(random_seed) is None:
         return [None] * k

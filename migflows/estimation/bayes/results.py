@@ -44,50 +44,66 @@ class PosteriorModel(Protocol):
     """
 
     @property
-    def coef_names(self) -> Any: ...
+    def coef_names(self) -> Any:
+        """Read by the results."""
 
     @property
-    def design(self) -> Any: ...
+    def design(self) -> Any:
+        """Read by the results."""
 
     @property
-    def dims(self) -> Any: ...
+    def dims(self) -> Any:
+        """Read by the results."""
 
     @property
-    def effects(self) -> tuple[str, ...]: ...
+    def effects(self) -> tuple[str, ...]:
+        """Read by the results."""
 
     @property
-    def family(self) -> Any: ...
+    def family(self) -> Any:
+        """Read by the results."""
 
     @property
-    def formula(self) -> Any: ...
+    def formula(self) -> Any:
+        """Read by the results."""
 
     @property
-    def intercept_in_params(self) -> Any: ...
+    def intercept_in_params(self) -> Any:
+        """Read by the results."""
 
     @property
-    def levels(self) -> Any: ...
+    def levels(self) -> Any:
+        """Read by the results."""
 
     @property
-    def nobs(self) -> int: ...
+    def nobs(self) -> int:
+        """Read by the results."""
 
     @property
-    def obs_name(self) -> Any: ...
+    def obs_name(self) -> Any:
+        """Read by the results."""
 
     @property
-    def pooled(self) -> tuple[str, ...]: ...
+    def pooled(self) -> tuple[str, ...]:
+        """Read by the results."""
 
     @property
-    def x_mean(self) -> Any: ...
+    def x_mean(self) -> Any:
+        """Read by the results."""
 
     @property
-    def x_scale(self) -> Any: ...
+    def x_scale(self) -> Any:
+        """Read by the results."""
 
     @property
-    def y(self) -> Any: ...
+    def y(self) -> Any:
+        """Read by the results."""
 
-    def new_inputs(self, data: Any) -> Any: ...
+    def new_inputs(self, data: Any) -> Any:
+        """Read by the results."""
 
-    def predictive(self, *args: Any, **kwargs: Any) -> Any: ...
+    def predictive(self, *args: Any, **kwargs: Any) -> Any:
+        """Read by the results."""
 
 
 class BayesGravityResults:

@@ -70,7 +70,7 @@ class LogLinkFamily(Protocol):
 
     @property
     def name(self) -> str:
-        """``"poisson"``, ``"negbin"``, ``"gamma"`` …"""
+        """The family name: ``"poisson"``, ``"negbin"`` or ``"gamma"``."""
         ...
 
     def weights(self, mu: NDArray[np.float64]) -> NDArray[np.float64]:

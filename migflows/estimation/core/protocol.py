@@ -43,7 +43,8 @@ Inference = Literal["frequentist", "bayesian"]
 class SummaryProtocol(Protocol):
     """A printable summary that renders in Jupyter (``str`` and ``_repr_html_``)."""
 
-    def _repr_html_(self) -> str: ...
+    def _repr_html_(self) -> str:
+        """HTML for Jupyter."""
 
 
 @runtime_checkable
@@ -80,50 +81,67 @@ class ResultsProtocol(Protocol):
     """
 
     @property
-    def params(self) -> pd.Series: ...
+    def params(self) -> pd.Series:
+        """Estimates (posterior means for Bayesian results)."""
 
     @property
-    def std_errors(self) -> pd.Series: ...
+    def std_errors(self) -> pd.Series:
+        """Standard errors (posterior standard deviations)."""
 
     @property
-    def tstats(self) -> pd.Series: ...
+    def tstats(self) -> pd.Series:
+        """``params / std_errors`` (NaN for Bayesian results)."""
 
     @property
-    def pvalues(self) -> pd.Series: ...
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values (NaN for Bayesian results)."""
 
     @property
-    def cov(self) -> pd.DataFrame: ...
+    def cov(self) -> pd.DataFrame:
+        """Covariance of ``params``."""
 
     @property
-    def nobs(self) -> int: ...
+    def nobs(self) -> int:
+        """Observations used."""
 
     @property
-    def vcov_type(self) -> str: ...
+    def vcov_type(self) -> str:
+        """Label of the covariance, for display only."""
 
     @property
-    def inference(self) -> Inference: ...
+    def inference(self) -> Inference:
+        """``"frequentist"`` or ``"bayesian"``: how to read the uncertainty members."""
 
     @property
-    def fixed_effects(self) -> tuple[str, ...]: ...
+    def fixed_effects(self) -> tuple[str, ...]:
+        """Absorbed (or estimated) effects as written in the formula."""
 
     @property
-    def pooled_effects(self) -> tuple[str, ...]: ...
+    def pooled_effects(self) -> tuple[str, ...]:
+        """The subset of ``fixed_effects`` estimated with partial pooling."""
 
     @property
-    def stats(self) -> Mapping[str, Any]: ...
+    def stats(self) -> Mapping[str, Any]:
+        """Fit statistics by name."""
 
     @property
-    def summary(self) -> Any: ...
+    def summary(self) -> Any:
+        """A printable summary table."""
 
     @property
-    def fitted(self) -> pd.DataFrame: ...
+    def fitted(self) -> pd.DataFrame:
+        """Observed and fitted values of the estimation sample."""
 
     @property
-    def resid(self) -> pd.Series: ...
+    def resid(self) -> pd.Series:
+        """Response residuals ``observed - fitted``."""
 
     @property
-    def effects(self) -> Mapping[str, Any]: ...
+    def effects(self) -> Mapping[str, Any]:
+        """Estimated effects by name, each indexed by level."""
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame: ...
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Interval bounds ``lower``/``upper`` at ``level``."""
 
-    def to_frame(self, level: float = 0.95) -> pd.DataFrame: ...
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """Every per-coefficient quantity in one table."""
