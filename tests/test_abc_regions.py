@@ -8,6 +8,7 @@ interacted model and of the test.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -66,9 +67,7 @@ def test_interacted_model_matches_linearmodels(abc: ABCRegionsResult) -> None:
         for x in X:
             ours = f"period::{p}:{x}"
             assert abc.model.params[ours] == pytest.approx(ref.params[f"{p}_{x}"], rel=1e-6)
-            assert abc.model.std_errors[ours] == pytest.approx(
-                ref.std_errors[f"{p}_{x}"], rel=1e-4
-            )
+            assert abc.model.std_errors[ours] == pytest.approx(ref.std_errors[f"{p}_{x}"], rel=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -126,10 +125,9 @@ def test_findings_table(abc: ABCRegionsResult) -> None:
     assert list(f.columns) == ["paper", "ours", "expected_sign", "verdict"]
     # no number of the paper is stored: the paper column is qualitative
     assert not f["paper"].str.contains(r"\d").any()
-    assert all(
-        v.startswith(("holds", "does not hold", "sign as the paper")) or "; " in v
-        for v in f["verdict"]
-    )
+    verdicts = ("holds", "does not hold", "sign as the paper")
+    assert f.loc["conventional forces hold", "verdict"].startswith("income: ")
+    assert all(v.startswith(verdicts) for v in f["verdict"].iloc[1:])
     # the verdicts follow the estimates
     unc = abc.tests.loc[("Driscoll-Kraay", "uncertainty")]
     expected = "holds" if unc["estimate"] > 0 and unc["pvalue"] < 0.05 else None
@@ -138,7 +136,8 @@ def test_findings_table(abc: ABCRegionsResult) -> None:
             expected
         )
     assert len(abc.caveats) == 4 and "Income, not wages" in abc.caveats[0]
-    assert "Wald" in str(abc) and "Caveats" in abc._repr_html_() or "<ul>" in abc._repr_html_()
+    assert "Period-difference tests" in str(abc) and "Caveats:" in str(abc)
+    assert "Income, not wages" in abc._repr_html_()
 
 
 def test_unit_root_pretests_on_each_series(abc: ABCRegionsResult) -> None:
@@ -169,3 +168,24 @@ def test_options_are_checked() -> None:
         abc_regions(periods={"all": (2000, 2014)})
     with pytest.raises(MissingColumnError, match="'net_rate' is not in data"):
         abc_regions(pd.DataFrame({"x": [1.0]}))
+
+
+def test_report_section_reads_the_study(tmp_path: Path) -> None:
+    from migflows.reports.html import build_report
+    from migflows.studies.report_models import ReportModels
+
+    kz = migflows.load_kazakhstan()
+    results = ReportModels(kz)
+    path = build_report(
+        kz, tmp_path / "r.html", sections=["abc_2000_2014"], progress=False, results=results
+    )
+    page = path.read_text(encoding="utf-8")
+    assert "An–Becker–Cheng on 2000–2014" in page
+    assert "Wald tests of each period difference" in page
+    assert "Income, not wages" in page and "Net, not in/out" in page
+    assert "the crisis weakens the income-gap effect" in page
+    assert "an_becker_cheng_2000_2014" in repr(results)  # the section asked the study
+    other = build_report(
+        kz, tmp_path / "o.html", sections=["abc_2000_2014"], progress=False, dataset="other"
+    )
+    assert "embedded Kazakhstan one" in other.read_text(encoding="utf-8")

@@ -314,7 +314,7 @@ def _findings(
             "conventional forces hold",
             f"income {b_inc:+.3g} (p {p_inc:.3g}); unemployment {b_un:+.3g} (p {p_un:.3g})",
             "+ / -",
-            _verdict(b_inc, p_inc, 1) + "; " + _verdict(b_un, p_un, -1),
+            f"income: {_verdict(b_inc, p_inc, 1)}; unemployment: {_verdict(b_un, p_un, -1)}",
         )
     )
     crisis = next(n for n in intensity.params.index if str(n) != "Intercept")
@@ -431,7 +431,12 @@ def abc_regions(
     if data is None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", MigflowsWarning)
-            frame = load_kazakhstan_regions(window=window, relative_to=relative_to, periods=periods)
+            frame = load_kazakhstan_regions(
+                years=range(2000, min(2022, max(hi for _, hi in periods.values())) + 1),
+                window=window,
+                relative_to=relative_to,
+                periods=periods,
+            )
         notes = [str(w.message) for w in caught]
     else:
         frame, notes = data.copy(), []
@@ -487,6 +492,17 @@ def abc_regions(
     last_year = max(hi for _, hi in periods.values())
     in_span = frame[frame.index.get_level_values(1) <= last_year]
     unit_roots = pretest(in_span, [dependent, *regressors], tests)
+    gaps = sorted(
+        str(r.variable)
+        for r in unit_roots.itertuples()
+        if isinstance(r.years, str) and int(r.years[:4]) > min(lo for lo, _ in periods.values())
+    )
+    if gaps:
+        notes.append(
+            f"Unit-root tests need consecutive years: {', '.join(dict.fromkeys(gaps))} "
+            "start(s) later than the first period (each unit's last run of years is tested; "
+            "for net_rate that run begins after the 2008 break)."
+        )
     spec = _specification(dependent, weights, window, periods, tests)
     return ABCRegionsResult(
         model=model,
