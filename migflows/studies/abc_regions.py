@@ -419,8 +419,14 @@ def abc_regions(
 
     Examples
     --------
-    >>> res = abc_regions()  # doctest: +SKIP
-    >>> res.findings  # doctest: +SKIP
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     res = abc_regions()
+    >>> res.coverage["n_years"].tolist(), res.model.nobs
+    ([7, 6], 206)
+    >>> int(res.tests.loc[("Driscoll-Kraay", "uncertainty"), "df"])
+    1
     """
     periods = dict(ABC_PERIODS if periods is None else periods)
     if len(periods) < 2:
