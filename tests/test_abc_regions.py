@@ -1,8 +1,9 @@
 """An–Becker–Cheng on the regional panel 2000–2014 and the period-difference Wald tests.
 
-The reference is linearmodels' ``PanelOLS`` fitted directly on dummies built here (boom and
-crisis copies of each regressor) and its own ``wald_test``: an independent construction of the
-interacted model and of the test.
+References: R (lm with region and year dummies, sandwich's vcovPL / vcovCL, car's
+linearHypothesis) stored in tests/fixtures/abc_regions/ with the scripts that made them; and
+linearmodels' ``PanelOLS`` fitted directly on boom and crisis copies of each regressor with its
+own ``wald_test``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from migflows.studies.abc_regions import (
 )
 
 X = ["log_rel_income", "unemployment_gap", "uncertainty"]
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "abc_regions"
+# fixture covariance -> the same covariance in migflows without small-sample factors
+R_COVS = {"dk_HC0_lag2": {"driscoll_kraay": 2}, "cl_HC0": {"cluster": "entity"}}
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +105,37 @@ def test_period_difference_wald_matches_linearmodels(
     joint = abc.tests.loc[(kind, "log_rel_income & uncertainty (joint)")]
     assert joint["wald"] == pytest.approx(expected.stat, rel=1e-6)
     assert joint["df"] == 2
+
+
+def test_sample_is_the_fixture_sample(abc: ABCRegionsResult) -> None:
+    d = pd.read_csv(FIXTURES / "abc_sample.csv").set_index(["region", "year"])
+    ours = abc.data.sort_index()
+    assert list(d.index) == list(ours.index)
+    np.testing.assert_allclose(d["net_rate"], ours["net_rate"], rtol=1e-12)
+    np.testing.assert_allclose(
+        d["crisis_uncertainty"], ours["uncertainty"] * (ours["period"] == "crisis"), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("r_cov", list(R_COVS))
+def test_model_and_wald_tests_match_r(abc: ABCRegionsResult, r_cov: str) -> None:
+    coefs = pd.read_csv(FIXTURES / "abc_coefficients.csv")
+    coefs = coefs[coefs["cov"] == r_cov].set_index("term")
+    walds = pd.read_csv(FIXTURES / "abc_wald.csv")
+    walds = walds[walds["cov"] == r_cov].set_index("hypothesis")
+    res = abc.model.vcov(R_COVS[r_cov], debiased=False, count_effects=False)
+    for term, row in coefs.iterrows():
+        period, x = str(term).split("_", 1)
+        name = f"period::{period}:{x}"
+        assert res.params[name] == pytest.approx(row["estimate"], rel=1e-6)
+        assert res.std_errors[name] == pytest.approx(row["std_error"], rel=1e-4)
+    for hyp, row in walds.iterrows():
+        terms = ["log_rel_income", "uncertainty"] if hyp == "joint" else str(hyp)
+        t = period_difference_test(res, terms)
+        # the statistic is a ratio of covariance entries: the standard-error tolerance applies
+        assert t.statistic == pytest.approx(row["chisq"], rel=1e-4)
+        assert t.pvalue == pytest.approx(row["pvalue"], rel=1e-4)
+        assert t.df == row["df"]
 
 
 def test_difference_is_crisis_minus_boom(abc: ABCRegionsResult) -> None:
