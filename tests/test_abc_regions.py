@@ -157,7 +157,7 @@ def test_missing_coefficient_is_named(abc: ABCRegionsResult) -> None:
 def test_findings_table(abc: ABCRegionsResult) -> None:
     f = abc.findings
     assert list(f.index) == list(PAPER_FINDINGS)
-    assert list(f.columns) == ["paper", "ours", "expected_sign", "verdict"]
+    assert list(f.columns) == ["paper", "measure", "ours", "expected_sign", "verdict"]
     # no number of the paper is stored: the paper column is qualitative
     assert not f["paper"].str.contains(r"\d").any()
     verdicts = ("holds", "does not hold", "sign as the paper")

@@ -36,6 +36,7 @@ from migflows.studies.abc_models import pretest
 
 __all__ = [
     "CAVEATS",
+    "FINDING_MEASURES",
     "PAPER_FINDINGS",
     "ABCRegionsResult",
     "PeriodDifference",
@@ -50,6 +51,15 @@ PAPER_FINDINGS: dict[str, str] = {
     "the crisis weakens the income-gap effect": "income-gap slope smaller in the crisis",
     "the crisis reduces the deterrent of relative uncertainty": (
         "uncertainty slope less negative in the crisis"
+    ),
+}
+#: How each finding is measured here.
+FINDING_MEASURES: dict[str, str] = {
+    "conventional forces hold": "boom slopes of log_rel_income and unemployment_gap",
+    "the crisis deters migration": "|net_rate| on a crisis dummy, region effects, Driscoll-Kraay",
+    "the crisis weakens the income-gap effect": "Wald: crisis - boom slope of log_rel_income",
+    "the crisis reduces the deterrent of relative uncertainty": (
+        "Wald: crisis - boom slope of uncertainty"
     ),
 }
 CAVEATS: tuple[str, ...] = (
@@ -335,6 +345,7 @@ def _findings(
                      _verdict(est, pv, expected)))  # fmt: skip
     out = pd.DataFrame(rows, columns=["finding", "ours", "expected_sign", "verdict"])
     out.insert(1, "paper", out["finding"].map(PAPER_FINDINGS))
+    out.insert(2, "measure", out["finding"].map(FINDING_MEASURES))
     return out.set_index("finding")
 
 
