@@ -29,7 +29,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from migflows.errors import DataQualityWarning, InvalidOptionError, format_values
+from migflows.errors import (
+    DataQualityWarning,
+    DataValidationError,
+    InvalidOptionError,
+    format_values,
+)
 
 __all__ = [
     "ABC_PERIODS",
@@ -201,6 +206,14 @@ def load_kazakhstan_regions(
         )
     periods = dict(ABC_PERIODS if periods is None else periods)
     long = _long()
+    dup = long.duplicated(["region", "year", "variable"])
+    if dup.any():  # the build guarantees one value per cell; a second would be averaged away
+        first = long[dup].iloc[0]
+        raise DataValidationError(
+            f"{int(dup.sum())} duplicate region-year values in the embedded series (first: "
+            f"{first['variable']} {first['region']} {first['year']}); rebuild the dataset with "
+            "scripts/build_kazakhstan_data.py."
+        )
     wide = long.pivot_table(index=["region", "year"], columns="variable", values="value")
     wide = wide.reindex(columns=[*ATTRIBUTES, *SERIES])
     flags = long[long["flag"] != ""].set_index(["region", "year"])["flag"]
