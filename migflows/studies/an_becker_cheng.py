@@ -9,7 +9,9 @@ Panel (rate-regression) presets
 -------------------------------
 :func:`an_becker_cheng`
     An, Becker & Cheng (2016): migration rates on wage gaps, unemployment and relative
-    uncertainty, boom versus crisis, WLS, stationarity pre-tests.
+    uncertainty, boom versus crisis, WLS, stationarity pre-tests. By default on the regional
+    panel 2000-2014 (:mod:`migflows.studies.abc_regions`); on a FlowPanel, the OD-based
+    version (:mod:`migflows.studies.abc_models`).
 
 Gravity presets live in :mod:`migflows.studies.gravity`; :mod:`migflows.presets` exposes
 both.

@@ -19,7 +19,9 @@ Studies
 :func:`run_forecasts`
     A rolling-origin backtest of the forecasting methods and their ensemble forecast.
 :func:`migflows.studies.an_becker_cheng.an_becker_cheng`
-    The An–Becker–Cheng preset on the embedded data.
+    The OD-based An–Becker–Cheng preset on the embedded flows (``an_becker_cheng``) and the
+    regional study on the real period 2000–2014 (``an_becker_cheng_2000_2014``,
+    :func:`migflows.studies.abc_regions.abc_regions`).
 
 A study that cannot run on the data raises :class:`StudyNotApplicable` saying what is missing.
 
