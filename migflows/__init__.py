@@ -26,6 +26,7 @@ from migflows.data import (
     FlowPanel,
     kazakhstan_regions,
     load_kazakhstan,
+    load_kazakhstan_regions,
     read_od_matrix,
 )
 
@@ -78,6 +79,7 @@ __all__ = [
     "kazakhstan_regions",
     "kpss_by_region",
     "load_kazakhstan",
+    "load_kazakhstan_regions",
     "panel",
     "presets",
     "read_od_matrix",

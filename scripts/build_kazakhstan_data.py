@@ -1,6 +1,7 @@
 """Build the embedded Kazakhstan dataset from the source tables in ../shared/data/external.
 
-Writes ``flows.csv``, ``region_attributes.csv``, ``regions.csv``, ``boundaries.csv`` and
+Writes ``flows.csv``, ``region_attributes.csv``, ``region_series.csv`` (the annual 2000-2024
+series of ``scripts/kazakhstan_series.py``), ``regions.csv``, ``boundaries.csv`` and
 ``sources.csv`` into ``migflows/data/datasets/kazakhstan`` (or ``--out``). The column contract is
 ``SCHEMA.md`` in that folder; every choice made here is explained in ``DATASHEET.md``.
 
@@ -32,6 +33,10 @@ if str(ROOT) not in sys.path:  # the script runs from a checkout, migflows need 
     sys.path.insert(0, str(ROOT))
 
 from migflows.errors import DataValidationError, SharedDataMissingError  # noqa: E402
+
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kazakhstan_series import SERIES_FOLDERS, SERIES_SOURCES, build_series  # noqa: E402
 
 OUT_DEFAULT = ROOT / "migflows" / "data" / "datasets" / "kazakhstan"
 FLOAT_FORMAT = "%.10g"
@@ -165,10 +170,11 @@ def resolve_external(shared: str | os.PathLike[str] | None) -> Path:
     if shared is None:
         shared = os.environ.get("MIGFLOWS_SHARED") or (ROOT.parent / "shared")
     external = Path(shared) / "data" / "external"
-    missing = [external / f for f in FOLDERS.values() if not (external / f).is_dir()]
+    folders = [*FOLDERS.values(), *SERIES_FOLDERS.values()]
+    missing = [external / f for f in folders if not (external / f).is_dir()]
     if missing:
         raise SharedDataMissingError(
-            f"source folder {missing[0]} is absent ({len(missing)} of {len(FOLDERS)} source "
+            f"source folder {missing[0]} is absent ({len(missing)} of {len(folders)} source "
             f"folders missing); pass --shared DIR or set MIGFLOWS_SHARED to the folder that "
             f"holds data/external/{missing[0].name}"
         )
@@ -747,13 +753,16 @@ def build(ext: Path) -> tuple[dict[str, pd.DataFrame], dict[str, object]]:
             "(region, year, variable, territory)"
         )
     checks["attribute_rows_by_quality"] = attrs["quality"].value_counts().sort_index().to_dict()
+    series, series_checks = build_series(ext)
+    checks.update(series_checks)
     tables = {
         "flows": flows,
         "region_attributes": attrs,
+        "region_series": series,
         "regions": build_regions(ext),
         "boundaries": build_boundaries(),
         "sources": pd.DataFrame(
-            SOURCES,
+            [*SOURCES, *SERIES_SOURCES],
             columns=["source", "title", "publisher", "url_or_repo", "commit", "licence", "notes"],
         ).sort_values("source", ignore_index=True),
     }

@@ -18,7 +18,7 @@ from conftest import ROOT, SHARED, external
 
 DATA = ROOT / "migflows" / "data" / "datasets" / "kazakhstan"
 SCRIPT = ROOT / "scripts" / "build_kazakhstan_data.py"
-CSVS = ("flows", "region_attributes", "regions", "boundaries", "sources")
+CSVS = ("flows", "region_attributes", "region_series", "regions", "boundaries", "sources")
 CURRENT = {
     "abai", "akmola", "aktobe", "almaty_city", "almaty_region", "astana_city", "atyrau",
     "east_kazakhstan", "karaganda", "kostanay", "kyzylorda", "mangystau", "north_kazakhstan",
@@ -34,6 +34,12 @@ SOURCE_FOLDERS = (
     "kz_regional_panel_2013_2023_datathon",
     "kz_region_crosssection_2022_opendatakz",
     "kz_admin_centres_geonames",
+    "kz_net_migration_derived_bns_2000_2022",
+    "kz_births_deaths_natural_increase_bns_2000_2024",
+    "kz_employees_labour_force_by_region_bns_2001_2024",
+    "kz_regional_cpi_subsistence_min_bns_1993_2024",
+    "kz_grp_per_capita_bns_2000_2007_kazdata",
+    "kz_housing_prices_household_expenditure_bns_2001_2023",
 )
 # National OD totals published with the source (PROVENANCE.md of kz_od_migration_bns_islambekov).
 OD_TOTALS = {

@@ -30,8 +30,9 @@ def kz() -> migflows.FlowPanel:
 
 
 @pytest.fixture(scope="module")
-def abc() -> ABCResult:
-    return an_becker_cheng()
+def abc(kz: migflows.FlowPanel) -> ABCResult:
+    # the OD-based version on the embedded flows (the default is now the regional 2000-2014 one)
+    return an_becker_cheng(kz, periods=KAZAKHSTAN_PERIODS, window=2)
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,7 @@ ALL_SECTIONS = [
     "gravity",
     "bayes",
     "panel",
+    "abc_2000_2014",
     "forecast",
     "methods",
 ]
@@ -241,6 +242,7 @@ def test_registered_section_plugs_in(
         "gravity",
         "bayes",
         "panel",
+        "abc_2000_2014",
         "forecast",
         "methods",
     ]

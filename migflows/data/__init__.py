@@ -6,6 +6,7 @@ from migflows.data.io import read_od_matrix
 from migflows.data.kazakhstan import kazakhstan_tables, load_kazakhstan
 from migflows.data.panel import FlowPanel
 from migflows.data.quality import QualityReport, check_quality
+from migflows.data.regional_panel import kazakhstan_series, load_kazakhstan_regions
 from migflows.data.regions import kazakhstan_regions, match_kazakhstan
 
 __all__ = [
@@ -18,8 +19,10 @@ __all__ = [
     "harmonize",
     "kazakhstan_crosswalk",
     "kazakhstan_regions",
+    "kazakhstan_series",
     "kazakhstan_tables",
     "load_kazakhstan",
+    "load_kazakhstan_regions",
     "match_kazakhstan",
     "read_od_matrix",
 ]

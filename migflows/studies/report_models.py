@@ -19,7 +19,9 @@ Studies
 :func:`run_forecasts`
     A rolling-origin backtest of the forecasting methods and their ensemble forecast.
 :func:`migflows.studies.an_becker_cheng.an_becker_cheng`
-    The An–Becker–Cheng preset on the embedded data.
+    The OD-based An–Becker–Cheng preset on the embedded flows (``an_becker_cheng``) and the
+    regional study on the real period 2000–2014 (``an_becker_cheng_2000_2014``,
+    :func:`migflows.studies.abc_regions.abc_regions`).
 
 A study that cannot run on the data raises :class:`StudyNotApplicable` saying what is missing.
 
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from migflows.estimation.gravity.results import Counterfactual, GravityResults
     from migflows.estimation.panel import PanelResults, TestStatistic
     from migflows.studies.abc_models import ABCResult
+    from migflows.studies.abc_regions import ABCRegionsResult
 
 __all__ = [
     "BAYES_FORMULA",
@@ -502,7 +505,10 @@ class ReportModels:
         self.fast = bool(fast)
 
     def __repr__(self) -> str:
-        studies = ("gravity", "bayes", "unit_roots", "rates", "an_becker_cheng", "forecasts")
+        studies = (
+            "gravity", "bayes", "unit_roots", "rates", "an_becker_cheng",
+            "an_becker_cheng_2000_2014", "forecasts",
+        )  # fmt: skip
         done = [k for k in studies if k in vars(self)]
         return f"ReportModels(seed={self.seed}, fast={self.fast}, fitted={done})"
 
@@ -535,10 +541,20 @@ class ReportModels:
 
     @cached_property
     def an_becker_cheng(self) -> ABCResult:
-        """The An–Becker–Cheng preset on the embedded data (its periods need those years)."""
-        from migflows.studies.an_becker_cheng import an_becker_cheng
+        """The OD-based An–Becker–Cheng preset on the embedded flows (early vs late years)."""
+        from migflows.data.kazakhstan import load_kazakhstan
+        from migflows.studies.an_becker_cheng import KAZAKHSTAN_PERIODS, an_becker_cheng
 
-        return self._quiet(an_becker_cheng)
+        return self._quiet(
+            lambda: an_becker_cheng(load_kazakhstan(), periods=KAZAKHSTAN_PERIODS, window=2)
+        )
+
+    @cached_property
+    def an_becker_cheng_2000_2014(self) -> ABCRegionsResult:
+        """The regional An–Becker–Cheng study on the real period (2000–2007 vs 2009–2014)."""
+        from migflows.studies.abc_regions import abc_regions
+
+        return self._quiet(abc_regions)
 
     @cached_property
     def forecasts(self) -> ForecastStudy:

@@ -68,6 +68,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "gravity",
     "bayes",
     "panel",
+    "abc_2000_2014",
     "forecast",
     "appendix",
 )
