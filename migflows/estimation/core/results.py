@@ -49,6 +49,7 @@ from migflows.estimation.core.covariance import (
     resolve_clusters,
     sandwich,
 )
+from migflows.estimation.core.hypothesis import HypothesisMixin
 from migflows.estimation.core.protocol import Inference
 
 __all__ = ["RegressionResults", "SandwichPieces", "SummaryTable", "solve_fixef"]
@@ -165,7 +166,7 @@ class SummaryTable:
         )
 
 
-class RegressionResults:
+class RegressionResults(HypothesisMixin):
     """Immutable regression results with switchable covariance.
 
     Parameters
@@ -350,6 +351,11 @@ class RegressionResults:
     def df_t(self) -> int:
         """Degrees of freedom of t tests (``N - K``, or ``min(G) - 1`` when clustered)."""
         return self._cov.df_t
+
+    @property
+    def use_t(self) -> bool:
+        """Whether tests and intervals use Student t / F with ``df_t`` degrees of freedom."""
+        return self._use_t
 
     @property
     def vcov_type(self) -> CovarianceLabel:
