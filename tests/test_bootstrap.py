@@ -23,6 +23,8 @@ from migflows.estimation.core.bootstrap import (
     score_bootstrap,
     wild_cluster_bootstrap,
 )
+from migflows.estimation.core.cluster_adjusted import LinearPieces
+from migflows.estimation.core.covariance import sandwich
 from migflows.estimation.core.demean import demean
 from migflows.estimation.gravity.ppml import fit_ppml
 
@@ -136,15 +138,17 @@ def _crv1_t(Xt: np.ndarray, u: np.ndarray, hessian: np.ndarray, k_fe: int) -> fl
 
 
 def _cr3_se(Xt: np.ndarray, u: np.ndarray) -> float:
-    Hi = np.linalg.inv(Xt.T @ Xt)
-    meat = np.zeros((Xt.shape[1], Xt.shape[1]))
-    for g in range(G):
-        rows = np.equal(ORIG, g)
-        Xg = Xt[rows]
-        adj = np.linalg.solve(np.eye(rows.sum()) - Xg @ Hi @ Xg.T, u[rows])
-        s = Xg.T @ adj
-        meat += np.outer(s, s)
-    return float(np.sqrt((Hi @ meat @ Hi)[0, 0]))
+    cov = sandwich(
+        Xt.T @ Xt,
+        Xt * u[:, None],
+        {"CR3": "orig"},
+        nobs=len(u),
+        k=Xt.shape[1],
+        fe_codes=FE,
+        clusters=pd.DataFrame({"orig": ORIG}),
+        linear=LinearPieces(Xt, u),
+    )
+    return float(np.sqrt(cov.cov[0, 0]))
 
 
 def rejection_rates(replications: int, seed: int = 20261201) -> pd.Series:
@@ -217,3 +221,66 @@ def test_rejection_rates_at_20_clusters():
         assert 0.03 <= rates[method] <= 0.07, rates
     for method in ("OLS CRV1", "PPML CRV1"):
         assert rates[method] > 0.07, rates
+
+
+# ----------------------------------------------------------------------- CR2 / CR3 vs R
+R_REF = pd.read_csv(FIX / "inference" / "r_reference.csv", keep_default_na=False)
+
+
+def _r(quantity: str) -> pd.Series:
+    rows = R_REF[R_REF["quantity"] == quantity]
+    return pd.Series(rows["value"].to_numpy(float), index=rows["term"].to_numpy())
+
+
+@pytest.fixture(scope="module")
+def positive() -> pd.DataFrame:
+    return pd.read_csv(FIX / "ppml" / "gravity_panel.csv")
+
+
+@pytest.mark.parametrize(
+    ("fe", "kind", "quantity"),
+    [
+        ("orig + dest + year", "CR2", "se_CR2_odt"),
+        ("dest + year", "CR2", "se_CR2_dt"),
+        ("dest + year", "CR3", "se_CR3_dt"),
+    ],
+)
+def test_cr2_cr3_match_clubsandwich(positive, fe, kind, quantity):
+    with pytest.warns(DroppedRowsWarning):
+        res = migflows.gravity(
+            f"flow ~ log_dist + log_wage_ratio + contig | {fe}",
+            positive,
+            estimator="ols",
+        )
+    ref = _r(quantity)
+    adjusted = res.vcov({kind: "orig"})
+    assert adjusted.covariance.kind == kind and adjusted.df_t == 17
+    # 1e-6: the fixed-effect blocks of the hat matrix come from iterative demeaning (1e-12)
+    np.testing.assert_allclose(adjusted.std_errors[ref.index], ref.to_numpy(), rtol=1e-6)
+    assert res.vcov({"bell-mccaffrey": "orig"}).vcov_type == "CR2 (orig)"
+
+
+def test_cr2_refuses_ppml_and_two_way(positive):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SeparationWarning)
+        res = migflows.gravity("flow ~ log_dist | orig + dest", positive)
+    with pytest.raises(InvalidOptionError, match="applies to unweighted least squares only"):
+        res.vcov({"CR2": "orig"})
+    with pytest.raises(InvalidOptionError, match="give one distinct cluster variable"):
+        res.vcov({"CR3": "orig+dest"})
+
+
+def test_wald_with_crv1_matches_car_linear_hypothesis(positive):
+    from migflows.estimation.core.covariance import SmallSampleCorrection
+
+    with pytest.warns(DroppedRowsWarning):
+        res = migflows.gravity(
+            "flow ~ log_dist + log_wage_ratio + contig | orig + dest + year",
+            positive,
+            estimator="ols",
+            vcov={"CRV1": "orig"},
+            ssc=SmallSampleCorrection(k_fixef="full", redundant="pairwise"),
+        )
+    test = res.wald_test(formula="log_dist = -1, contig = 0", distribution="chi2")
+    # sandwich::vcovCL(type = "HC1") counts every dummy in K, as k_fixef="full" does
+    assert test.stat == pytest.approx(float(_r("wald_chisq_CRV1").iloc[0]), rel=1e-6)

@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from migflows.errors import InvalidOptionError
+from migflows.estimation.core.cluster_adjusted import LinearPieces
 from migflows.estimation.core.covariance import (
     CovarianceEstimate,
     CovarianceLabel,
@@ -73,6 +74,8 @@ class SandwichPieces:
         Candidate cluster variables on the estimation sample (e.g. orig, dest, pair).
     iid_scale : float
         Dispersion used by ``"iid"`` (1 for Poisson).
+    linear : LinearPieces, optional
+        Least-squares design and residuals, for the CR2/CR3 covariances.
     """
 
     hessian: NDArray[np.float64]
@@ -81,6 +84,7 @@ class SandwichPieces:
     fe_codes: NDArray[np.int64] | None = None
     clusters: pd.DataFrame | None = field(default=None, repr=False)
     iid_scale: float = 1.0
+    linear: LinearPieces | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -285,6 +289,7 @@ class RegressionResults(HypothesisMixin):
             ssc=ssc,
             iid_scale=pieces.iid_scale,
             family=family,
+            linear=pieces.linear,
         )
 
     def vcov(
