@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Literal, cast
@@ -14,7 +14,6 @@ import pandas as pd
 from migflows.data.indices import BalancesFrame, balances
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
-    EstimationError,
     InvalidOptionError,
     LeanResultsError,
     MissingRegionError,
@@ -22,17 +21,10 @@ from migflows.errors import (
     UnknownVariableError,
     format_values,
 )
-from migflows.estimation.core.bootstrap import (
-    BootstrapTest,
-    score_bootstrap,
-    wild_cluster_bootstrap,
-)
-from migflows.estimation.core.covariance_registry import resolve_clusters
-from migflows.estimation.core.demean import demean
-from migflows.estimation.core.hypothesis import restriction_matrix
+from migflows.estimation.core.bootstrap import BootstrapTest
 from migflows.estimation.core.results import RegressionResults, SandwichPieces, solve_fixef
 from migflows.estimation.core.seeds import RandomSeed
-from migflows.estimation.gravity.ppml import fit_ppml
+from migflows.estimation.gravity.few_clusters import gravity_bootstrap
 from migflows.estimation.gravity.sample import subset_design
 from migflows.models.design import Design, evaluate_rhs
 
@@ -295,105 +287,21 @@ class GravityResults(RegressionResults):
         ('score (restricted)', True)
         """
         self._require_full("wild_bootstrap()")
-        pieces = self._pieces
-        if pieces is None or pieces.clusters is None:
-            raise InvalidOptionError("this result keeps no cluster variables to bootstrap")
-        if cluster is None:
-            names = self.covariance.clusters
-            if not names:
-                raise InvalidOptionError(
-                    f"the covariance is {self.vcov_type}, not clustered; pass cluster='orig' "
-                    "(or 'dest', 'orig+dest', 'pair')"
-                )
-        else:
-            names = tuple(c.strip() for c in str(cluster).replace("^", "+").split("+"))
-        crv = self.vcov({"CRV1": "+".join(names)})
-        cols = list(resolve_clusters(crv.covariance.clusters, pieces.clusters.columns))
-        codes = np.column_stack([pd.factorize(pieces.clusters[c])[0] for c in cols])
-        R, q = restriction_matrix(restriction, [str(n) for n in self.params.index])
-        if R.shape[0] != 1:
-            raise InvalidOptionError(
-                f"the bootstrap tests one restriction at a time; got {R.shape[0]} in "
-                f"{restriction!r}"
-            )
-        common: dict[str, Any] = {
-            "cluster_names": cols,
-            "weights": weights,
-            "reps": reps,
-            "level": level,
-            "factors": crv.covariance.factors,
-            "random_seed": random_seed,
-            "restriction": restriction,
-        }
-        if self.estimator == "ols":
-            design = self._fit.design
-            y = design.y.to_numpy(dtype=float)
-            X = design.X[list(self.params.index)].to_numpy(dtype=float)
-            w = np.ones_like(y) if design.weights is None else design.weights.to_numpy(float)
-            codes_fe = design.fe.to_numpy()
-            both = np.column_stack([y, X])
-            if codes_fe.shape[1]:
-                both = demean(both, codes_fe, weights=w, tol=1e-12).x
-            both = both * np.sqrt(w)[:, None]
-            return wild_cluster_bootstrap(
-                both[:, 1:],
-                both[:, 0],
-                codes,
-                R[0],
-                float(q[0]),
-                fe_codes=codes_fe,
-                fe_weights=w,
-                **common,
-            )
-        restricted = self._restricted_ppml(R[0]) if self.estimator == "ppml" else None
-        return score_bootstrap(
-            pieces.hessian,
-            pieces.scores,
-            self.params.to_numpy(),
-            codes,
-            R[0],
-            float(q[0]),
-            restricted_fit=restricted,
-            **common,
+        return gravity_bootstrap(
+            self.estimator,
+            self._fit.design,
+            self.params,
+            self._pieces,
+            self.covariance.clusters,
+            self.vcov_type,
+            self.vcov,
+            restriction,
+            cluster=cluster,
+            weights=weights,
+            reps=reps,
+            level=level,
+            random_seed=random_seed,
         )
-
-    def _restricted_ppml(self, r: np.ndarray) -> Callable[[float], tuple[np.ndarray, np.ndarray]]:
-        """``q0 -> (Hessian, scores)`` of this PPML refitted under ``r' beta = q0``.
-
-        The restriction is substituted out: with ``j`` the largest entry of ``r``, the model
-        is refitted on ``x_l - r_l / r_j x_j`` with ``q0 / r_j x_j`` in the offset.
-        """
-        design = self._fit.design
-        y = design.y.to_numpy(dtype=float)
-        X = design.X[list(self.params.index)].to_numpy(dtype=float)
-        w = np.ones_like(y) if design.weights is None else design.weights.to_numpy(float)
-        off = np.zeros_like(y) if design.offset is None else design.offset.to_numpy(float)
-        codes = design.fe.to_numpy()
-        j = int(np.argmax(np.abs(r)))
-        others = [i for i in range(len(r)) if i != j]
-        Xr = X[:, others] - np.outer(X[:, j], r[others] / r[j])
-
-        def refit(q0: float) -> tuple[np.ndarray, np.ndarray]:
-            fit = fit_ppml(
-                y,
-                Xr if others else None,
-                codes if codes.shape[1] else None,
-                weights=w,
-                offset=off + (q0 / r[j]) * X[:, j],
-                separation=(),
-                drop_singletons=False,
-                tol=1e-10,
-            )
-            if not fit.sample.all():
-                raise EstimationError(
-                    f"the PPML refitted under the null drops {int((~fit.sample).sum())} rows; "
-                    "the score bootstrap needs the same sample"
-                )
-            mu = fit.mu
-            Xt = demean(X, codes, weights=w * mu, tol=1e-12).x if codes.shape[1] else X
-            return (Xt * (w * mu)[:, None]).T @ Xt, Xt * (w * (y - mu))[:, None]
-
-        return refit
 
     # ------------------------------------------------------------------ prediction
     def predict(
