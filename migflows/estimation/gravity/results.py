@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 import pandas as pd
@@ -21,11 +21,10 @@ from migflows.errors import (
     UnknownVariableError,
     format_values,
 )
-from migflows.estimation.core.bootstrap import BootstrapTest
 from migflows.estimation.core.results import RegressionResults, SandwichPieces, solve_fixef
-from migflows.estimation.core.seeds import RandomSeed
-from migflows.estimation.gravity.few_clusters import gravity_bootstrap
+from migflows.estimation.gravity.inference import GravityInferenceMixin
 from migflows.estimation.gravity.sample import subset_design
+from migflows.estimation.gravity.uncertainty import prediction_se
 from migflows.models.design import Design, evaluate_rhs
 
 Changes = Mapping[str, Mapping[str, float] | Mapping[str, Mapping[int, float]]]
@@ -62,7 +61,7 @@ class GravityFit:
         )
 
 
-class GravityResults(RegressionResults):
+class GravityResults(GravityInferenceMixin, RegressionResults):
     """Results of :func:`migflows.gravity`.
 
     Besides the shared vocabulary (``params``, ``std_errors``, ``tstats``, ``pvalues``,
@@ -241,79 +240,43 @@ class GravityResults(RegressionResults):
             out[name] = pd.Series(effects[j], index=first.to_numpy(), name=name)
         return out
 
-    # ------------------------------------------------------------------ few-cluster inference
-    def wild_bootstrap(
-        self,
-        restriction: str,
-        *,
-        cluster: str | None = None,
-        weights: str = "rademacher",
-        reps: int = 9999,
-        level: float = 0.95,
-        random_seed: RandomSeed = None,
-    ) -> BootstrapTest:
-        """Wild cluster bootstrap test and interval for one restriction (few clusters).
-
-        Log-OLS uses the restricted wild cluster bootstrap (WCR); PPML the restricted score
-        bootstrap of Kline & Santos (the model refitted under the null, the interval by test
-        inversion, one refit per candidate value); NB2 and GPML the unrestricted score
-        bootstrap (see :mod:`migflows.estimation.core.bootstrap`).
-
-        Parameters
-        ----------
-        restriction : str
-            One restriction, e.g. ``"log_dist = -1"`` or ``"log_wage_ratio - contig"``.
-        cluster : str, optional
-            ``"orig"``, ``"dest"``, ``"orig+dest"`` …; default the clusters of the current
-            covariance. With two, the weights are drawn on the first.
-        weights : {"rademacher", "webb"}
-        reps : int, default 9999
-            Draws (all ``2**G`` sign patterns when that is fewer, Rademacher only).
-        level : float, default 0.95
-        random_seed : int, Generator or None
-
-        Returns
-        -------
-        BootstrapTest
-            ``stat``, ``pval``, ``lower``, ``upper`` (interval for the combination).
-
-        Examples
-        --------
-        >>> import migflows
-        >>> kz = migflows.load_kazakhstan(years=[2021])
-        >>> res = migflows.gravity("flow ~ log_dist | orig + dest", kz, vcov={"CRV1": "orig"})
-        >>> boot = res.wild_bootstrap("log_dist = -1", reps=999, random_seed=1)
-        >>> boot.method, boot.lower < float(res.params["log_dist"]) < boot.upper
-        ('score (restricted)', True)
-        """
-        self._require_full("wild_bootstrap()")
-        return gravity_bootstrap(
-            self.estimator,
-            self._fit.design,
-            self.params,
-            self._pieces,
-            self.covariance.clusters,
-            self.vcov_type,
-            self.vcov,
-            restriction,
-            cluster=cluster,
-            weights=weights,
-            reps=reps,
-            level=level,
-            random_seed=random_seed,
-        )
-
     # ------------------------------------------------------------------ prediction
+    @overload
+    def predict(
+        self,
+        data: FlowPanel | pd.DataFrame | None = ...,
+        *,
+        kind: Literal["response", "link"] = ...,
+        se: Literal[False] = ...,
+        level: float = ...,
+    ) -> pd.Series: ...
+
+    @overload
+    def predict(
+        self,
+        data: FlowPanel | pd.DataFrame | None = ...,
+        *,
+        kind: Literal["response", "link"] = ...,
+        se: Literal[True],
+        level: float = ...,
+    ) -> pd.DataFrame: ...
+
     def predict(
         self,
         data: FlowPanel | pd.DataFrame | None = None,
         *,
         kind: Literal["response", "link"] = "response",
-    ) -> pd.Series:
+        se: bool = False,
+        level: float = 0.95,
+    ) -> pd.Series | pd.DataFrame:
         """Predicted flows (or the linear predictor) in sample or for new data.
 
         New data need every regressor and fixed-effect level of the model; rows whose
-        fixed-effect level was not estimated get NaN.
+        fixed-effect level was not estimated get NaN. With ``se=True`` (estimation sample
+        only, PPML and log-OLS): a frame of the flows' keys with ``fitted``, ``std_error``
+        (delta method on the response scale, fixed effects included, under the current
+        covariance) and the ``level`` interval ``lower``/``upper``
+        (:mod:`migflows.estimation.gravity.uncertainty`).
 
         Examples
         --------
@@ -326,6 +289,14 @@ class GravityResults(RegressionResults):
         if kind not in ("response", "link"):
             raise InvalidOptionError(f"kind={kind!r} is not allowed; use 'response' or 'link'.")
         self._require_full("predict()")
+        if se:
+            if data is not None or kind != "response":
+                raise InvalidOptionError(
+                    "se=True gives standard errors of the fitted flows of the estimation "
+                    "sample (data=None, kind='response')"
+                )
+            out = prediction_se(self._joint, self._fit.mu, link=self._fit.link, level=level)
+            return pd.concat([self._fit.design.keys.reset_index(drop=True), out], axis=1)
         design = self._fit.design
         if data is None:
             eta = self._fit.eta
@@ -380,6 +351,42 @@ class GravityResults(RegressionResults):
             )
         return pd.DataFrame(rows).set_index("parameter")
 
+    def _counterfactual_shift(self, changes: Changes) -> np.ndarray:
+        """Change of every regressor of every flow under ``changes`` (n, k)."""
+        self._require_full("counterfactual()")
+        data = self._fit.data
+        if not isinstance(data, FlowPanel):
+            raise ModelSpecificationError(
+                "counterfactual() needs a model fitted on a FlowPanel (it changes region "
+                "attributes and recomputes the covariates)."
+            )
+        regions = data.regions
+        if regions is None:
+            raise UnknownVariableError("The panel has no region attributes to change.")
+        new = regions.copy()
+        for attr, by_region in changes.items():
+            if attr not in new.columns:
+                raise UnknownVariableError(
+                    f"Attribute {attr!r} is not in the panel (available: "
+                    f"{format_values(list(new.columns), limit=12)})."
+                )
+            for region, factor in by_region.items():
+                mask = new.index.get_level_values("region") == region
+                if not mask.any():
+                    raise MissingRegionError(f"Region {region!r} is not in the panel.")
+                if isinstance(factor, Mapping):
+                    for year, f in factor.items():
+                        sel = mask & (new.index.get_level_values("year") == int(year))
+                        new.loc[sel, attr] = new.loc[sel, attr] * float(f)
+                else:
+                    new.loc[mask, attr] = new.loc[mask, attr] * float(factor)
+        changed = data._replace(regions=new)
+        design = self._fit.design
+        X_new, _, _ = evaluate_rhs(design.formula, changed, periods=self._fit.periods)
+        X_new = X_new.iloc[design.rows].reset_index(drop=True)[self.params.index]
+        X_old = design.X[self.params.index]
+        return X_new.to_numpy(dtype=float) - X_old.to_numpy(dtype=float)
+
     def counterfactual(self, changes: Changes) -> Counterfactual:
         """Predicted flows and balances after changing region attributes (partial equilibrium).
 
@@ -417,39 +424,8 @@ class GravityResults(RegressionResults):
         >>> bool(np.allclose(change["counterfactual"], change["baseline"] * 1.10 ** b))
         True
         """
-        self._require_full("counterfactual()")
-        data = self._fit.data
-        if not isinstance(data, FlowPanel):
-            raise ModelSpecificationError(
-                "counterfactual() needs a model fitted on a FlowPanel (it changes region "
-                "attributes and recomputes the covariates)."
-            )
-        regions = data.regions
-        if regions is None:
-            raise UnknownVariableError("The panel has no region attributes to change.")
-        new = regions.copy()
-        for attr, by_region in changes.items():
-            if attr not in new.columns:
-                raise UnknownVariableError(
-                    f"Attribute {attr!r} is not in the panel (available: "
-                    f"{format_values(list(new.columns), limit=12)})."
-                )
-            for region, factor in by_region.items():
-                mask = new.index.get_level_values("region") == region
-                if not mask.any():
-                    raise MissingRegionError(f"Region {region!r} is not in the panel.")
-                if isinstance(factor, Mapping):
-                    for year, f in factor.items():
-                        sel = mask & (new.index.get_level_values("year") == int(year))
-                        new.loc[sel, attr] = new.loc[sel, attr] * float(f)
-                else:
-                    new.loc[mask, attr] = new.loc[mask, attr] * float(factor)
-        changed = data._replace(regions=new)
-        design = self._fit.design
-        X_new, _, _ = evaluate_rhs(design.formula, changed, periods=self._fit.periods)
-        X_new = X_new.iloc[design.rows].reset_index(drop=True)[self.params.index]
-        X_old = design.X[self.params.index]
-        delta = (X_new.to_numpy() - X_old.to_numpy()) @ self.params.to_numpy()
+        shift = self._counterfactual_shift(changes)
+        delta = shift @ self.params.to_numpy()
         if self._fit.link == "identity":
             raise ModelSpecificationError(
                 "counterfactual() needs a log-link model (PPML, negative binomial, gamma PML); "
@@ -457,7 +433,7 @@ class GravityResults(RegressionResults):
             )
         base = self._fit.mu
         cf = base * np.exp(np.nan_to_num(delta))
-        flows = design.keys.copy()
+        flows = self._fit.design.keys.copy()
         flows["baseline"] = base
         flows["counterfactual"] = cf
         flows["change"] = cf - base
