@@ -107,3 +107,20 @@ def test_prediction_se_errors(small, kz):
     res_kz = migflows.gravity("flow ~ log_dist | orig + dest", kz)
     with pytest.raises(InvalidOptionError, match="method='bootstrap' is not allowed"):
         res_kz.predicted_balances(method="bootstrap")
+
+
+def test_elasticity_standard_errors(kz):
+    res = migflows.gravity(
+        "flow ~ log_wage_ratio + log_dist + unemp_diff | orig + dest + year",
+        kz,
+        vcov={"CRV1": "orig"},
+    )
+    el = res.elasticities()
+    np.testing.assert_allclose(el["std_error"], res.std_errors, rtol=1e-12)
+    b, se = float(res.params["unemp_diff"]), float(res.std_errors["unemp_diff"])
+    row = el.loc["unemp_diff"]
+    assert row["percent_effect_se"] == pytest.approx(100 * np.exp(b) * se, rel=1e-12)
+    lo, hi = res.conf_int().loc["unemp_diff"]
+    assert row["percent_effect_lower"] == pytest.approx(100 * np.expm1(lo), rel=1e-12)
+    assert row["percent_effect_upper"] == pytest.approx(100 * np.expm1(hi), rel=1e-12)
+    assert np.isnan(el.loc["log_dist", "percent_effect_se"])

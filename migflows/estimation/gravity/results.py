@@ -324,7 +324,10 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         With a log link, the coefficient of a regressor entered in logs (``log_*`` or
         ``log(x)``) is an elasticity; of a regressor in levels, a semi-elasticity (percent
         change per unit); ``percent_effect`` is ``100 (exp(b) - 1)`` for a unit change, and
-        ``elasticity_at_mean`` is ``b * mean(x)`` for levels.
+        ``elasticity_at_mean`` is ``b * mean(x)`` for levels. Standard errors (delta
+        method) and intervals under the current covariance: ``std_error``, ``lower``,
+        ``upper`` of the coefficient, ``percent_effect_se`` and its interval
+        ``percent_effect_lower``/``_upper``, ``elasticity_at_mean_se``.
 
         Examples
         --------
@@ -336,10 +339,13 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         """
         self._require_full("elasticities()")
         X = self._fit.design.X
+        ci = self.conf_int()
         rows = []
         for name, b in self.params.items():
             logged = str(name).startswith(("log_", "log(")) or ":log_" in str(name)
             mean = float(X[name].mean()) if name in X else np.nan
+            se = float(self.std_errors[name])
+            lo, hi = float(ci.loc[name, "lower"]), float(ci.loc[name, "upper"])
             rows.append(
                 {
                     "parameter": name,
@@ -347,6 +353,15 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
                     "kind": "elasticity" if logged else "semi-elasticity",
                     "percent_effect": np.nan if logged else 100 * np.expm1(b),
                     "elasticity_at_mean": b if logged else b * mean,
+                    # uncertainty under the current covariance: delta method for the SEs,
+                    # the coefficient's interval mapped through the (monotone) transforms
+                    "std_error": se,
+                    "lower": lo,
+                    "upper": hi,
+                    "percent_effect_se": np.nan if logged else 100 * np.exp(b) * se,
+                    "percent_effect_lower": np.nan if logged else 100 * np.expm1(lo),
+                    "percent_effect_upper": np.nan if logged else 100 * np.expm1(hi),
+                    "elasticity_at_mean_se": se if logged else se * abs(mean),
                 }
             )
         return pd.DataFrame(rows).set_index("parameter")
