@@ -340,12 +340,12 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         self._require_full("elasticities()")
         X = self._fit.design.X
         ci = self.conf_int()
+        lows, highs, ses = ci["lower"].to_dict(), ci["upper"].to_dict(), self.std_errors.to_dict()
         rows = []
         for name, b in self.params.items():
             logged = str(name).startswith(("log_", "log(")) or ":log_" in str(name)
             mean = float(X[name].mean()) if name in X else np.nan
-            se = float(self.std_errors[name])
-            lo, hi = float(ci.loc[name, "lower"]), float(ci.loc[name, "upper"])
+            se, lo, hi = float(ses[name]), float(lows[name]), float(highs[name])
             rows.append(
                 {
                     "parameter": name,
