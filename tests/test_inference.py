@@ -176,3 +176,38 @@ def test_panel_wald_matches_linearmodels(panel):
     one = res.t_test("log_wage_ratio - 1").iloc[0]
     assert one["estimate"] == pytest.approx(float(res.params["log_wage_ratio"]) - 1, rel=1e-12)
     assert one["std_error"] == pytest.approx(float(res.std_errors["log_wage_ratio"]), rel=1e-12)
+
+
+# ------------------------------------------------------------------------- posterior versions
+def test_posterior_wald_and_t_test():
+    from arviz_base import from_dict
+
+    from migflows.estimation.bayes.api import bayes_gravity
+    from migflows.estimation.bayes.results import BayesGravityResults
+
+    kz = migflows.load_kazakhstan(years=[2021])
+    model = bayes_gravity("flow ~ log_dist + log_wage_ratio | orig + dest", kz, sample=False)
+    rng = np.random.default_rng(0)
+    beta = np.stack(
+        [-1.2 + 0.05 * rng.standard_normal((4, 1000)), 0.5 + 0.2 * rng.standard_normal((4, 1000))],
+        axis=-1,
+    )
+    idata = from_dict(
+        {"posterior": {"beta": beta}},
+        dims={"beta": ["coef"]},
+        coords={"coef": ["log_dist", "log_wage_ratio"]},
+    )
+    res = BayesGravityResults(model, idata)
+    flat = beta.reshape(-1, 2)
+    combo = flat[:, 0] + flat[:, 1]
+    out = res.t_test("log_dist + log_wage_ratio = 0").iloc[0]
+    assert out["estimate"] == pytest.approx(combo.mean(), rel=1e-12)
+    assert out["std_error"] == pytest.approx(combo.std(ddof=1), rel=1e-12)
+    assert out["lower"] == pytest.approx(np.quantile(combo, 0.025), rel=1e-12)
+    assert out["prob_positive"] == pytest.approx((combo > 0).mean(), abs=1e-12)
+    far = res.wald_test(formula="log_dist = 0, log_wage_ratio = 0")
+    near = res.wald_test(formula="log_dist = -1.2, log_wage_ratio = 0.5")
+    assert far.covariance == "posterior" and far.df == 2
+    assert far.pval == 0.0 and near.pval > 0.9  # tail probability of the null value
+    d = flat.mean(axis=0) - [0.0, 0.0]
+    assert far.stat == pytest.approx(float(d @ np.linalg.solve(np.cov(flat.T), d)), rel=1e-10)
