@@ -1,7 +1,7 @@
 """Linear hypotheses (Wald tests, linear combinations) on every regression results class.
 
 References: ``tests/fixtures/inference/python_reference.json``, made by
-``tests/fixtures/inference/make_reference.py`` (pyfixest ``fepois(...).wald_test``,
+``tests/fixtures/inference/make_inference_reference.py`` (pyfixest ``fepois(...).wald_test``,
 statsmodels ``OLS.wald_test``/``t_test``, linearmodels ``PanelOLS.wald_test``).
 """
 

@@ -1,7 +1,7 @@
 """Uncertainty of predicted flows, balances and counterfactual changes (delta method, simulation).
 
 References: statsmodels ``GLM(...).get_prediction().se_mean`` with dummy fixed effects
-(``tests/fixtures/inference/python_reference.json``, script ``make_reference.py``); the
+(``tests/fixtures/inference/python_reference.json``, script ``make_inference_reference.py``); the
 joint covariance's slope block against the result's own covariance; and the accounting
 identity that national net migration is zero.
 """

@@ -7,7 +7,7 @@ Examples
 >>> require_exogenous(parse_formula("y ~ w | fe | x ~ z"), "gravity()")
 Traceback (most recent call last):
 ...
-migflows.errors.ModelSpecificationError: gravity() does not estimate instrumental-variable models (the formula has '| x ~ z'); use migflows.panel(..., iv='2sls') for 2SLS/LIML, or drop the IV part
+migflows.errors.ModelSpecificationError: gravity() does not estimate instrumental-variable models (the formula has '| x ~ z'); use migflows.panel(..., iv='2sls') for 2SLS/LIML, migflows.estimation.gravity.control_function(...) for PPML, or drop the IV part
 """  # noqa: E501
 
 from __future__ import annotations
@@ -25,6 +25,6 @@ def require_exogenous(formula: Formula, family: str) -> None:
         instr = " + ".join(str(t) for t in formula.instruments)
         raise ModelSpecificationError(
             f"{family} does not estimate instrumental-variable models (the formula has "
-            f"'| {endog} ~ {instr}'); use migflows.panel(..., iv='2sls') for 2SLS/LIML, or "
-            "drop the IV part"
+            f"'| {endog} ~ {instr}'); use migflows.panel(..., iv='2sls') for 2SLS/LIML, "
+            "migflows.estimation.gravity.control_function(...) for PPML, or drop the IV part"
         )
