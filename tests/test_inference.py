@@ -211,3 +211,28 @@ def test_posterior_wald_and_t_test():
     assert far.pval == 0.0 and near.pval > 0.9  # tail probability of the null value
     d = flat.mean(axis=0) - [0.0, 0.0]
     assert far.stat == pytest.approx(float(d @ np.linalg.solve(np.cov(flat.T), d)), rel=1e-10)
+
+
+# ------------------------------------------------------------------------- tables
+def test_table_shows_wald_bootstrap_and_first_stage_rows():
+    kz = migflows.load_kazakhstan(years=[2020, 2021])
+    reg = migflows.gravity(
+        "flow ~ log_wage_ratio + log_dist | orig + dest + year", kz, vcov={"CRV1": "orig"}
+    )
+    wald = reg.wald_test(formula="log_dist = -1")
+    boot = reg.wild_bootstrap("log_dist = -1", reps=199, random_seed=1)
+    out = migflows.reports.table(
+        {"PPML": reg, "again": reg},
+        tests={"Wald: log_dist = -1": {"PPML": wald}, "Bootstrap p [95% CI]": {"PPML": boot}},
+    )
+    assert out.loc["Wald: log_dist = -1", "PPML"] == f"{wald.stat:.3f} (p = {wald.pval:.3f})"
+    assert out.loc["Bootstrap p [95% CI]", "PPML"] == (
+        f"p = {boot.pval:.3f} [{boot.lower:.3f}, {boot.upper:.3f}]"
+    )
+    assert out.loc["Wald: log_dist = -1", "again"] == ""
+    with pytest.raises(InvalidOptionError, match="names model\\(s\\) \\['other'\\]"):
+        migflows.reports.table({"PPML": reg}, tests={"row": {"other": wald}})
+    df = pd.read_csv(FIX / "inference" / "iv_panel.csv")
+    iv = migflows.panel("y ~ w | entity | x ~ z1 + z2", df, entity="region", time="year")
+    shown = migflows.reports.table({"IV": iv}, stats=("nobs", "First-stage F (x)"))
+    assert shown.loc["First-stage F (x)", "IV"] == f"{iv.first_stage.loc['x', 'f.stat']:.3f}"

@@ -59,12 +59,34 @@ class ControlFunctionResults(RegressionResults):
     """
 
     def __init__(
-        self, *args: Any, first_stage: dict[str, Any], draws: pd.DataFrame, **kwargs: Any
+        self,
+        *args: Any,
+        first_stage: dict[str, Any],
+        draws: pd.DataFrame,
+        observed: np.ndarray,
+        mu: np.ndarray,
+        **kwargs: Any,
     ) -> None:
         object.__setattr__(self, "_frozen", False)
         self._first_stage = first_stage
         self._draws = draws
+        self._obs_mu = (observed, mu)
         super().__init__(*args, **kwargs)
+
+    @property
+    def fitted(self) -> pd.DataFrame:
+        """Observed and fitted flows of the second stage."""
+        return pd.DataFrame({"observed": self._obs_mu[0], "fitted": self._obs_mu[1]})
+
+    @property
+    def resid(self) -> pd.Series:
+        """Response residuals ``observed - fitted``."""
+        return pd.Series(self._obs_mu[0] - self._obs_mu[1], name="resid")
+
+    @property
+    def effects(self) -> dict[str, pd.Series]:
+        """Fixed-effect estimates are not kept (they are absorbed in both stages)."""
+        return {}
 
     @property
     def first_stage(self) -> dict[str, Any]:
@@ -85,7 +107,7 @@ class ControlFunctionResults(RegressionResults):
 
 def _two_step(
     y: np.ndarray, X: np.ndarray, endog: np.ndarray, Zi: np.ndarray, codes: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, float]:
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """First-stage OLS (absorbed effects) then PPML with the residual; returns both."""
     first = np.column_stack([X, Zi])
     if codes.shape[1]:
@@ -115,7 +137,7 @@ def _two_step(
             drop_singletons=False,
             tol=1e-10,
         )
-    return fit.coef, coef, f_stat
+    return fit.coef, coef, f_stat, fit.mu
 
 
 def control_function(
@@ -173,7 +195,7 @@ def control_function(
             f"cannot resample by {cluster!r}: available {list(design.clusters.columns)}"
         )
     groups = design.clusters[cluster].to_numpy()
-    coef, first, f_stat = _two_step(y, X, endog, Zi, codes)
+    coef, first, f_stat, mu = _two_step(y, X, endog, Zi, codes)
     names = [*exog_names, endog_name, "control_function"]
     rng = as_generator(random_seed)
     members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
@@ -201,7 +223,7 @@ def control_function(
             if codes.shape[1]
             else codes[rows]
         )
-        b, _, _ = _two_step(y[rows], X[rows], endog[rows], Zi[rows], sub_codes)
+        b, _, _, _ = _two_step(y[rows], X[rows], endog[rows], Zi[rows], sub_codes)
         draws.append(b)
     D = pd.DataFrame(draws, columns=names)
     cov = np.atleast_2d(np.cov(D.to_numpy(), rowvar=False))
@@ -227,6 +249,8 @@ def control_function(
         len(y),
         first_stage=first_stage,
         draws=D,
+        observed=y,
+        mu=mu,
         model="Control-function PPML",
         depvar=str(parsed.depvar),
     )

@@ -115,6 +115,34 @@ class IVResults(RegressionResults):
         return self._lm
 
     @property
+    def fitted(self) -> pd.DataFrame:
+        """Observed and fitted values of the estimation sample."""
+        fitted = self._lm.fitted_values.iloc[:, 0]
+        return pd.DataFrame({"observed": fitted + self._lm.resids, "fitted": fitted})
+
+    @property
+    def resid(self) -> pd.Series:
+        """Residuals ``observed - fitted``."""
+        return self._lm.resids.rename("resid")
+
+    @property
+    def effects(self) -> dict[str, pd.Series]:
+        """Estimated entity/time effects: the dummy coefficients (first level is the base)."""
+        out = {}
+        for prefix, name in (("fe0_", "entity"), ("fe1_", "time")):
+            keys = [k for k in self._lm.params.index if str(k).startswith(prefix)]
+            if keys:
+                out[name] = pd.Series(
+                    self._lm.params[keys].to_numpy(), index=[k[len(prefix) :] for k in keys]
+                )
+        return out
+
+    @property
+    def fixed_effects(self) -> tuple[str, ...]:
+        """Absorbed effects (as dummies): ``entity`` and/or ``time``."""
+        return tuple(self.effects)
+
+    @property
     def first_stage(self) -> pd.DataFrame:
         """First-stage diagnostics of linearmodels, one row per endogenous regressor.
 
