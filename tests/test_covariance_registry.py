@@ -76,7 +76,7 @@ def test_aliases_of_every_library_map_to_one_canonical_name(vcov, family, kind, 
 
 
 def test_registered_kinds_and_their_families():
-    assert [k.name for k in covariance_kinds("gravity")] == ["iid", "hetero", "CRV1"]
+    assert [k.name for k in covariance_kinds("gravity")] == ["iid", "hetero", "CRV1", "CR2", "CR3"]
     assert [k.name for k in covariance_kinds("sim")] == ["iid", "hetero", "CRV1"]
     assert [k.name for k in covariance_kinds("panel")] == [
         "iid",

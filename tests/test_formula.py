@@ -86,7 +86,7 @@ def test_whitespace_is_irrelevant():
         ("y ~ a^b", "only allowed among fixed effects"),
         ("y ~ log(x", "expected '\\)' to close log\\("),
         ("y ~ 2", "a bare number '2'"),
-        ("y ~ x | f | g", "a second '\\|'"),
+        ("y ~ x | f | g", "expected '~' between the endogenous regressors and the instruments"),
         ("y ~ x | 1", "a constant is not a fixed effect"),
         ("y ~ x | a^a", "repeats a variable"),
         ("y ~ i(g, x, y)", "i\\(\\) takes a factor"),
@@ -176,3 +176,19 @@ def test_arbitrary_text_parses_or_raises_named_error(text):
     except FormulaSyntaxError:
         return
     assert parse_formula(str(f)) == f
+
+
+def test_instrumental_variable_part():
+    f = parse_formula("y ~ w + lag(v, 1) | entity | x ~ z1 + lag(x, 1)")
+    assert [str(t) for t in f.endogenous] == ["x"]
+    assert [str(t) for t in f.instruments] == ["z1", "lag(x, 1)"]
+    assert f.fixed_effect_names == ("entity",)
+    assert str(f) == "y ~ w + lag(v, 1) | entity | x ~ z1 + lag(x, 1)"
+    assert parse_formula(str(f)) == f
+    g = parse_formula("y ~ w | x ~ z")  # no fixed effects
+    assert g.fixed_effects == () and [str(t) for t in g.endogenous] == ["x"]
+    assert "z" in g.variables
+    with pytest.raises(FormulaSyntaxError, match="only 1 instrument"):
+        parse_formula("y ~ w | x1 + x2 ~ z")
+    with pytest.raises(FormulaSyntaxError, match="unexpected '\\|'"):
+        parse_formula("y ~ w | x ~ z | fe")

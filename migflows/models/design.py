@@ -424,8 +424,9 @@ def _clusters(
     out = {}
     names = ["orig", "dest", "pair", "year"] if src.panel is not None else []
     if src.frame is not None:
-        names = [n for n in ("origin", "destination", "year") if n in src.frame.columns]
-        if {"origin", "destination"} <= set(src.frame.columns):
+        cols = set(src.frame.columns)
+        names = [n for n in ("origin", "destination", "year") if n in cols]
+        if {"origin", "destination"} <= cols or {"orig", "dest"} <= cols:
             names += ["orig", "dest", "pair"]
     for name in [*names, *extra]:
         try:

@@ -2,7 +2,7 @@
 
 The grammar follows R ``fixest`` / pyfixest for the parts migration models need::
 
-    formula  := depvar "~" rhs [ "|" fixef ( "+" fixef )* ]
+    formula  := depvar "~" rhs [ "|" fixef ( "+" fixef )* ] [ "|" rhs "~" rhs ]  (IV last)
     rhs      := "1" | "0" | term ( ("+" | "-") term )*
     term     := name | call | "i(" factor [ "," var ] [ "," "ref" "=" value ] ")"
     call     := name "(" arg ( "," arg )* ")"        e.g. log(x), lag(x, 2)
@@ -174,6 +174,9 @@ class Formula:
         (``orig^year`` -> ``("orig", "year")``).
     intercept : bool
         False when the formula says ``0`` or ``-1``; irrelevant with fixed effects.
+    endogenous, instruments : tuple of Term
+        The instrumental-variable part ``| endog ~ instruments`` (fixest syntax, last part:
+        ``y ~ exog | fe | endog ~ z`` or ``y ~ exog | endog ~ z``); empty without one.
     raw : str
         The formula as the user wrote it (not part of equality).
 
@@ -191,6 +194,8 @@ class Formula:
     fixed_effects: tuple[tuple[str, ...], ...] = ()
     intercept: bool = True
     raw: str = field(default="", compare=False)
+    endogenous: tuple[Term, ...] = ()
+    instruments: tuple[Term, ...] = ()
 
     @property
     def term_names(self) -> tuple[str, ...]:
@@ -210,6 +215,8 @@ class Formula:
             seen.update(dict.fromkeys(t.variables))
         for fe in self.fixed_effects:
             seen.update(dict.fromkeys(fe))
+        for t in (*self.endogenous, *self.instruments):
+            seen.update(dict.fromkeys(t.variables))
         return tuple(seen)
 
     @property
@@ -227,6 +234,9 @@ class Formula:
         out = f"{self.depvar} ~ {rhs}"
         if self.fixed_effects:
             out += " | " + " + ".join(self.fixed_effect_names)
+        if self.endogenous:
+            out += " | " + " + ".join(str(t) for t in self.endogenous)
+            out += " ~ " + " + ".join(str(t) for t in self.instruments)
         return out
 
 
@@ -316,16 +326,49 @@ class _Parser:
         self.expect_op("~", "after the dependent variable")
         terms, intercept = self.parse_rhs()
         fixed_effects: tuple[tuple[str, ...], ...] = ()
+        endog: tuple[Term, ...] = ()
+        instr: tuple[Term, ...] = ()
         if self.at_op("|"):
             self.advance()
-            fixed_effects = self.parse_fixef()
-            if self.at_op("|"):
-                raise self.error(
-                    "a second '|' (instrumental-variable parts are not supported)", self.tok.pos
-                )
+            if self.iv_ahead():
+                endog, instr = self.parse_iv()
+            else:
+                fixed_effects = self.parse_fixef()
+                if self.at_op("|"):
+                    self.advance()
+                    endog, instr = self.parse_iv()
         if self.tok.kind != "end":
             raise self.error(f"unexpected {self.tok.text!r}", self.tok.pos)
-        return Formula(depvar, terms, fixed_effects, intercept, raw=self.formula)
+        return Formula(depvar, terms, fixed_effects, intercept, self.formula, endog, instr)
+
+    def iv_ahead(self) -> bool:
+        """Whether the part after this '|' is ``endog ~ instruments`` (has a '~')."""
+        for t in self.tokens[self.i :]:
+            if t.kind == "op" and t.text == "|":
+                return False
+            if t.kind == "op" and t.text == "~":
+                return True
+        return False
+
+    def parse_iv(self) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
+        start = self.tok.pos
+        endog, _ = self.parse_rhs()
+        self.expect_op("~", "between the endogenous regressors and the instruments")
+        instr, _ = self.parse_rhs()
+        if not endog or not instr:
+            raise self.error(
+                "the IV part needs endogenous regressors and instruments",
+                start,
+                "Write it as '| endog ~ z1 + z2'.",
+            )
+        if len(instr) < len(endog):
+            raise self.error(
+                f"{len(endog)} endogenous regressor(s) but only {len(instr)} instrument(s): "
+                "the model is not identified",
+                start,
+                "Give at least as many instruments as endogenous regressors.",
+            )
+        return endog, instr
 
     def parse_depvar(self) -> str:
         t = self.tok

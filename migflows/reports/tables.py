@@ -240,6 +240,7 @@ def table(
     level: float = 0.95,
     digits: int = 3,
     stats: Sequence[str] = ("nobs", "pseudo_rsquared", "rsquared", "alpha", "loglik", "vcov"),
+    tests: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame | str:
     """Lay out several models side by side.
 
@@ -264,7 +265,11 @@ def table(
         Decimals.
     stats : sequence of str
         Statistics rows, read from each result (attribute or ``stats`` entry); rows that no
-        model has are left out.
+        model has are left out. An IV result's ``"First-stage F (x)"`` is such an entry.
+    tests : mapping, optional
+        Rows of test results computed beforehand: row label -> {model title: result of
+        ``res.wald_test(...)`` (shown as ``stat (p = ...)``), of ``res.wild_bootstrap(...)``
+        (``p = ... [lower, upper]``) or a number}. Models without an entry stay blank.
 
     Returns
     -------
@@ -293,6 +298,7 @@ def table(
         level=level,
         digits=digits,
         stats=stats,
+        tests=tests,
     )
     if format == "df":
         frame = out.to_frame()
@@ -315,6 +321,7 @@ def _layout(
     level: float,
     digits: int,
     stats: Sequence[str],
+    tests: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RegressionTable:
     if uncertainty not in ("std_errors", "conf_int", "tstats"):
         raise InvalidOptionError(
@@ -361,6 +368,14 @@ def _layout(
             continue
         label = labels.get(key, STAT_LABELS.get(key, key))
         rows[label] = {col: _stat_text(v, digits) for col, v in values.items()}
+        stat_labels.append(label)
+    for label, by_model in (tests or {}).items():
+        unknown = [m for m in by_model if m not in named]
+        if unknown:
+            raise InvalidOptionError(
+                f"tests row {label!r} names model(s) {unknown}; the models are {list(named)}"
+            )
+        rows[label] = {col: _test_text(by_model.get(col), digits) for col in named}
         stat_labels.append(label)
     cells = pd.DataFrame.from_dict(rows, orient="index")[list(named)]
     bayes = any(r.inference == "bayesian" for r in named.values())
@@ -445,6 +460,18 @@ def _uncertainty_text(res: Any, name: str, kind: str, level: float, fmt: str) ->
         return f"[{fmt.format(lo)}, {fmt.format(hi)}]"
     source = res.std_errors if kind == "std_errors" else res.tstats
     return f"({fmt.format(float(source[name]))})"
+
+
+def _test_text(value: Any, digits: int) -> str:
+    """A test cell: Wald ``stat (p = ..)``, bootstrap ``p = .. [lower, upper]``, or a number."""
+    if value is None:
+        return ""
+    f = f"{{:.{digits}f}}"
+    if hasattr(value, "lower") and hasattr(value, "pval"):
+        return f"p = {f.format(value.pval)} [{f.format(value.lower)}, {f.format(value.upper)}]"
+    if hasattr(value, "stat") and hasattr(value, "pval"):
+        return f"{f.format(value.stat)} (p = {f.format(value.pval)})"
+    return _stat_text(value, digits)
 
 
 def _stat_text(value: Any, digits: int) -> str:

@@ -80,6 +80,7 @@ from migflows.estimation.bayes.inputs import (
 )
 from migflows.estimation.bayes.model import BayesGravityModel
 from migflows.estimation.core.seeds import pop_legacy_seed
+from migflows.models.exogenous import require_exogenous
 from migflows.models.formula import parse_formula
 
 if TYPE_CHECKING:
@@ -236,6 +237,7 @@ def bayes_gravity(
     sample_kwargs = dict(sample_kwargs)
     random_seed = pop_legacy_seed(random_seed, sample_kwargs, function="bayes_gravity")
     parsed = parse_formula(formula)
+    require_exogenous(parsed, "bayes_gravity()")
     built = BayesGravityModel(
         parsed,
         data,

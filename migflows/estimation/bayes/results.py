@@ -28,6 +28,7 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError
+from migflows.estimation.core.posterior_hypothesis import PosteriorHypothesisMixin
 from migflows.estimation.core.results import SummaryTable
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class PosteriorModel(Protocol):
         """Read by the results."""
 
 
-class BayesGravityResults:
+class BayesGravityResults(PosteriorHypothesisMixin):
     """Posterior of a Bayesian gravity model (:func:`migflows.bayes_gravity`).
 
     Immutable: every attribute is computed from the sampled ``DataTree`` (:attr:`idata`).

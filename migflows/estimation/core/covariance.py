@@ -324,6 +324,7 @@ class SandwichInputs:
     clusters: pd.DataFrame | NDArray | None = field(repr=False)
     ssc: SmallSampleCorrection
     iid_scale: float = 1.0
+    linear: Any = field(default=None, repr=False)
 
     def df_k(self, cluster_codes: NDArray[np.int64] | None = None) -> int:
         """``K`` of the small-sample factor: slopes plus the counted fixed-effect levels."""
@@ -416,6 +417,7 @@ def sandwich(
     ssc: SmallSampleCorrection | None = None,
     iid_scale: float = 1.0,
     family: str = "gravity",
+    linear: Any = None,
 ) -> CovarianceEstimate:
     """Covariance of an M-estimator from its Hessian and scores.
 
@@ -440,6 +442,8 @@ def sandwich(
         Dispersion for ``"iid"``: 1 for Poisson, the residual variance for OLS.
     family : str, default "gravity"
         Family whose registered covariance functions are used (``"gravity"``, ``"sim"``).
+    linear : LinearPieces, optional
+        Partialled-out regressors and residuals of a least-squares fit (CR2/CR3).
 
     Returns
     -------
@@ -475,7 +479,7 @@ def sandwich(
             "or with the fixed effects"
         ) from err
     fe = None if fe_codes is None else np.asarray(fe_codes, dtype=np.int64).reshape(nobs, -1)
-    inputs = SandwichInputs(bread, scores, nobs, k, fe, clusters, ssc, iid_scale)
+    inputs = SandwichInputs(bread, scores, nobs, k, fe, clusters, ssc, iid_scale, linear)
     return covariance_method(spec.kind, family)(inputs, spec)
 
 

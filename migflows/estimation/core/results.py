@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from migflows.errors import InvalidOptionError
+from migflows.estimation.core.cluster_adjusted import LinearPieces
 from migflows.estimation.core.covariance import (
     CovarianceEstimate,
     CovarianceLabel,
@@ -49,6 +50,7 @@ from migflows.estimation.core.covariance import (
     resolve_clusters,
     sandwich,
 )
+from migflows.estimation.core.hypothesis import HypothesisMixin
 from migflows.estimation.core.protocol import Inference
 
 __all__ = ["RegressionResults", "SandwichPieces", "SummaryTable", "solve_fixef"]
@@ -72,6 +74,8 @@ class SandwichPieces:
         Candidate cluster variables on the estimation sample (e.g. orig, dest, pair).
     iid_scale : float
         Dispersion used by ``"iid"`` (1 for Poisson).
+    linear : LinearPieces, optional
+        Least-squares design and residuals, for the CR2/CR3 covariances.
     """
 
     hessian: NDArray[np.float64]
@@ -80,6 +84,7 @@ class SandwichPieces:
     fe_codes: NDArray[np.int64] | None = None
     clusters: pd.DataFrame | None = field(default=None, repr=False)
     iid_scale: float = 1.0
+    linear: LinearPieces | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,7 @@ class SummaryTable:
         )
 
 
-class RegressionResults:
+class RegressionResults(HypothesisMixin):
     """Immutable regression results with switchable covariance.
 
     Parameters
@@ -284,6 +289,7 @@ class RegressionResults:
             ssc=ssc,
             iid_scale=pieces.iid_scale,
             family=family,
+            linear=pieces.linear,
         )
 
     def vcov(
@@ -350,6 +356,11 @@ class RegressionResults:
     def df_t(self) -> int:
         """Degrees of freedom of t tests (``N - K``, or ``min(G) - 1`` when clustered)."""
         return self._cov.df_t
+
+    @property
+    def use_t(self) -> bool:
+        """Whether tests and intervals use Student t / F with ``df_t`` degrees of freedom."""
+        return self._use_t
 
     @property
     def vcov_type(self) -> CovarianceLabel:

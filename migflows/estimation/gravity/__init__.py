@@ -5,7 +5,8 @@ through the estimator registry (:mod:`migflows.estimation.gravity.registry`).
 """
 
 from migflows.estimation.gravity.api import gravity
+from migflows.estimation.gravity.control_function import control_function
 from migflows.estimation.gravity.results import GravityResults
 from migflows.estimation.gravity.sim import SIMResults, sim
 
-__all__ = ["GravityResults", "SIMResults", "gravity", "sim"]
+__all__ = ["GravityResults", "SIMResults", "control_function", "gravity", "sim"]

@@ -54,6 +54,7 @@ from migflows.estimation.gravity.registry import (
 )
 from migflows.estimation.gravity.results import GravityResults
 from migflows.models.design import Design, build_design
+from migflows.models.exogenous import require_exogenous
 from migflows.models.formula import parse_formula
 
 __all__ = ["ESTIMATORS", "Estimator", "GravitySpec", "cast_results", "gravity"]
@@ -146,8 +147,10 @@ def gravity(
     if zeros not in ("drop", "log1p"):
         raise InvalidOptionError(f"zeros={zeros!r} is not allowed; use 'drop' or 'log1p'.")
     vcov = parse_covariance(vcov, family="gravity")  # refuse bad names before any work
+    parsed = parse_formula(formula)
+    require_exogenous(parsed, "gravity()")
     spec = GravitySpec(
-        formula=parse_formula(formula),
+        formula=parsed,
         estimator=estimator,
         vcov=vcov,
         weights=weights,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, cast
 
 import numpy as np
@@ -30,6 +31,7 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import CollinearityWarning, InvalidOptionError
+from migflows.estimation.core.cluster_adjusted import LinearPieces
 from migflows.estimation.core.demean import Demeaner, demean
 from migflows.estimation.core.identification import IDENTIFICATION_TOL, identify
 from migflows.estimation.core.results import SandwichPieces
@@ -192,7 +194,10 @@ def fit_ols(spec: GravitySpec, design: Design, data: FlowPanel | pd.DataFrame) -
         "sigma": float(np.sqrt(sigma2)),
         "zeros": zeros,
     }
-    pieces = _pieces(hessian, scores, sigma2, codes, design.clusters)
+    pieces = replace(
+        _pieces(hessian, scores, sigma2, codes, design.clusters),
+        linear=LinearPieces(Xk, resid) if design.weights is None else None,
+    )
     gfit = GravityFit(
         "ols",
         design,

@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,9 @@ from migflows.errors import (
     format_values,
 )
 from migflows.estimation.core.results import RegressionResults, SandwichPieces, solve_fixef
+from migflows.estimation.gravity.inference import GravityInferenceMixin
 from migflows.estimation.gravity.sample import subset_design
+from migflows.estimation.gravity.uncertainty import prediction_se
 from migflows.models.design import Design, evaluate_rhs
 
 Changes = Mapping[str, Mapping[str, float] | Mapping[str, Mapping[int, float]]]
@@ -59,7 +61,7 @@ class GravityFit:
         )
 
 
-class GravityResults(RegressionResults):
+class GravityResults(GravityInferenceMixin, RegressionResults):
     """Results of :func:`migflows.gravity`.
 
     Besides the shared vocabulary (``params``, ``std_errors``, ``tstats``, ``pvalues``,
@@ -239,16 +241,42 @@ class GravityResults(RegressionResults):
         return out
 
     # ------------------------------------------------------------------ prediction
+    @overload
+    def predict(
+        self,
+        data: FlowPanel | pd.DataFrame | None = ...,
+        *,
+        kind: Literal["response", "link"] = ...,
+        se: Literal[False] = ...,
+        level: float = ...,
+    ) -> pd.Series: ...
+
+    @overload
+    def predict(
+        self,
+        data: FlowPanel | pd.DataFrame | None = ...,
+        *,
+        kind: Literal["response", "link"] = ...,
+        se: Literal[True],
+        level: float = ...,
+    ) -> pd.DataFrame: ...
+
     def predict(
         self,
         data: FlowPanel | pd.DataFrame | None = None,
         *,
         kind: Literal["response", "link"] = "response",
-    ) -> pd.Series:
+        se: bool = False,
+        level: float = 0.95,
+    ) -> pd.Series | pd.DataFrame:
         """Predicted flows (or the linear predictor) in sample or for new data.
 
         New data need every regressor and fixed-effect level of the model; rows whose
-        fixed-effect level was not estimated get NaN.
+        fixed-effect level was not estimated get NaN. With ``se=True`` (estimation sample
+        only, PPML and log-OLS): a frame of the flows' keys with ``fitted``, ``std_error``
+        (delta method on the response scale, fixed effects included, under the current
+        covariance) and the ``level`` interval ``lower``/``upper``
+        (:mod:`migflows.estimation.gravity.uncertainty`).
 
         Examples
         --------
@@ -261,6 +289,14 @@ class GravityResults(RegressionResults):
         if kind not in ("response", "link"):
             raise InvalidOptionError(f"kind={kind!r} is not allowed; use 'response' or 'link'.")
         self._require_full("predict()")
+        if se:
+            if data is not None or kind != "response":
+                raise InvalidOptionError(
+                    "se=True gives standard errors of the fitted flows of the estimation "
+                    "sample (data=None, kind='response')"
+                )
+            out = prediction_se(self._joint, self._fit.mu, link=self._fit.link, level=level)
+            return pd.concat([self._fit.design.keys.reset_index(drop=True), out], axis=1)
         design = self._fit.design
         if data is None:
             eta = self._fit.eta
@@ -288,7 +324,10 @@ class GravityResults(RegressionResults):
         With a log link, the coefficient of a regressor entered in logs (``log_*`` or
         ``log(x)``) is an elasticity; of a regressor in levels, a semi-elasticity (percent
         change per unit); ``percent_effect`` is ``100 (exp(b) - 1)`` for a unit change, and
-        ``elasticity_at_mean`` is ``b * mean(x)`` for levels.
+        ``elasticity_at_mean`` is ``b * mean(x)`` for levels. Standard errors (delta
+        method) and intervals under the current covariance: ``std_error``, ``lower``,
+        ``upper`` of the coefficient, ``percent_effect_se`` and its interval
+        ``percent_effect_lower``/``_upper``, ``elasticity_at_mean_se``.
 
         Examples
         --------
@@ -300,10 +339,13 @@ class GravityResults(RegressionResults):
         """
         self._require_full("elasticities()")
         X = self._fit.design.X
+        ci = self.conf_int()
+        lows, highs, ses = ci["lower"].to_dict(), ci["upper"].to_dict(), self.std_errors.to_dict()
         rows = []
         for name, b in self.params.items():
             logged = str(name).startswith(("log_", "log(")) or ":log_" in str(name)
             mean = float(X[name].mean()) if name in X else np.nan
+            se, lo, hi = float(ses[name]), float(lows[name]), float(highs[name])
             rows.append(
                 {
                     "parameter": name,
@@ -311,9 +353,54 @@ class GravityResults(RegressionResults):
                     "kind": "elasticity" if logged else "semi-elasticity",
                     "percent_effect": np.nan if logged else 100 * np.expm1(b),
                     "elasticity_at_mean": b if logged else b * mean,
+                    # uncertainty under the current covariance: delta method for the SEs,
+                    # the coefficient's interval mapped through the (monotone) transforms
+                    "std_error": se,
+                    "lower": lo,
+                    "upper": hi,
+                    "percent_effect_se": np.nan if logged else 100 * np.exp(b) * se,
+                    "percent_effect_lower": np.nan if logged else 100 * np.expm1(lo),
+                    "percent_effect_upper": np.nan if logged else 100 * np.expm1(hi),
+                    "elasticity_at_mean_se": se if logged else se * abs(mean),
                 }
             )
         return pd.DataFrame(rows).set_index("parameter")
+
+    def _counterfactual_shift(self, changes: Changes) -> np.ndarray:
+        """Change of every regressor of every flow under ``changes`` (n, k)."""
+        self._require_full("counterfactual()")
+        data = self._fit.data
+        if not isinstance(data, FlowPanel):
+            raise ModelSpecificationError(
+                "counterfactual() needs a model fitted on a FlowPanel (it changes region "
+                "attributes and recomputes the covariates)."
+            )
+        regions = data.regions
+        if regions is None:
+            raise UnknownVariableError("The panel has no region attributes to change.")
+        new = regions.copy()
+        for attr, by_region in changes.items():
+            if attr not in new.columns:
+                raise UnknownVariableError(
+                    f"Attribute {attr!r} is not in the panel (available: "
+                    f"{format_values(list(new.columns), limit=12)})."
+                )
+            for region, factor in by_region.items():
+                mask = new.index.get_level_values("region") == region
+                if not mask.any():
+                    raise MissingRegionError(f"Region {region!r} is not in the panel.")
+                if isinstance(factor, Mapping):
+                    for year, f in factor.items():
+                        sel = mask & (new.index.get_level_values("year") == int(year))
+                        new.loc[sel, attr] = new.loc[sel, attr] * float(f)
+                else:
+                    new.loc[mask, attr] = new.loc[mask, attr] * float(factor)
+        changed = data._replace(regions=new)
+        design = self._fit.design
+        X_new, _, _ = evaluate_rhs(design.formula, changed, periods=self._fit.periods)
+        X_new = X_new.iloc[design.rows].reset_index(drop=True)[self.params.index]
+        X_old = design.X[self.params.index]
+        return X_new.to_numpy(dtype=float) - X_old.to_numpy(dtype=float)
 
     def counterfactual(self, changes: Changes) -> Counterfactual:
         """Predicted flows and balances after changing region attributes (partial equilibrium).
@@ -352,39 +439,8 @@ class GravityResults(RegressionResults):
         >>> bool(np.allclose(change["counterfactual"], change["baseline"] * 1.10 ** b))
         True
         """
-        self._require_full("counterfactual()")
-        data = self._fit.data
-        if not isinstance(data, FlowPanel):
-            raise ModelSpecificationError(
-                "counterfactual() needs a model fitted on a FlowPanel (it changes region "
-                "attributes and recomputes the covariates)."
-            )
-        regions = data.regions
-        if regions is None:
-            raise UnknownVariableError("The panel has no region attributes to change.")
-        new = regions.copy()
-        for attr, by_region in changes.items():
-            if attr not in new.columns:
-                raise UnknownVariableError(
-                    f"Attribute {attr!r} is not in the panel (available: "
-                    f"{format_values(list(new.columns), limit=12)})."
-                )
-            for region, factor in by_region.items():
-                mask = new.index.get_level_values("region") == region
-                if not mask.any():
-                    raise MissingRegionError(f"Region {region!r} is not in the panel.")
-                if isinstance(factor, Mapping):
-                    for year, f in factor.items():
-                        sel = mask & (new.index.get_level_values("year") == int(year))
-                        new.loc[sel, attr] = new.loc[sel, attr] * float(f)
-                else:
-                    new.loc[mask, attr] = new.loc[mask, attr] * float(factor)
-        changed = data._replace(regions=new)
-        design = self._fit.design
-        X_new, _, _ = evaluate_rhs(design.formula, changed, periods=self._fit.periods)
-        X_new = X_new.iloc[design.rows].reset_index(drop=True)[self.params.index]
-        X_old = design.X[self.params.index]
-        delta = (X_new.to_numpy() - X_old.to_numpy()) @ self.params.to_numpy()
+        shift = self._counterfactual_shift(changes)
+        delta = shift @ self.params.to_numpy()
         if self._fit.link == "identity":
             raise ModelSpecificationError(
                 "counterfactual() needs a log-link model (PPML, negative binomial, gamma PML); "
@@ -392,7 +448,7 @@ class GravityResults(RegressionResults):
             )
         base = self._fit.mu
         cf = base * np.exp(np.nan_to_num(delta))
-        flows = design.keys.copy()
+        flows = self._fit.design.keys.copy()
         flows["baseline"] = base
         flows["counterfactual"] = cf
         flows["change"] = cf - base

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pandas as pd
 from linearmodels.panel import (
@@ -67,6 +67,7 @@ from migflows.errors import (
 from migflows.estimation.core.covariance import CovarianceSpec, parse_covariance
 from migflows.estimation.panel.covariance import linearmodels_covariance
 from migflows.estimation.panel.design import PanelDesign, build_panel_design
+from migflows.estimation.panel.iv import fit_iv
 from migflows.estimation.panel.results import (
     HausmanWarning,
     PanelResults,
@@ -221,6 +222,7 @@ def panel(
     vcov: str | Mapping[str, Any] | CovarianceSpec = "robust",
     debiased: bool = True,
     count_effects: bool | None = None,
+    iv: str = "2sls",
     periods: Mapping[str, tuple[int, int]] | None = None,
     window: int | None = None,
     uncertainty_of: tuple[str, ...] | None = None,
@@ -264,6 +266,12 @@ def panel(
         the module docstring for the mapping to ``plm``.
     debiased : bool, default True
         Small-sample factor ``n / (n - K)`` and t-distribution p-values.
+    iv : {"2sls", "liml"}, default "2sls"
+        Estimator of a formula with an instrumental-variable part
+        (``"y ~ exog | entity | endog ~ z1 + z2"``, fixest syntax), by linearmodels'
+        ``IV2SLS`` / ``IVLIML`` with the effects as dummies; the result
+        (:class:`~migflows.estimation.panel.iv.IVResults`) has ``first_stage``
+        diagnostics. ``estimator`` must be ``"fe"`` or ``"pooled"``.
     count_effects : bool, optional
         Fixed effects only: count absorbed effects in ``K`` (default: linearmodels' rule, not
         counted when a single effect is nested in the clusters).
@@ -318,6 +326,24 @@ def panel(
         )
     cov_spec = parse_covariance(vcov, family="panel")  # refuse bad names before any work
     parsed = parse_formula(formula)
+    if parsed.endogenous:  # instrumental variables: 2SLS / LIML (panel/iv.py)
+        # an IVResults (documented under iv=); typed as the usual result for the callers
+        return cast(
+            PanelResults,
+            fit_iv(
+                parsed,
+                data,
+                method=iv,
+                estimator=estimator,
+                vcov=cov_spec,
+                debiased=debiased,
+                entity=entity,
+                time=time,
+                level=level,
+                weights=weights,
+                periods=periods,
+            ),
+        )
     if not parsed.terms:
         raise ModelSpecificationError(
             f"formula {formula!r} has no regressors; add at least one (e.g. 'y ~ x | entity')."

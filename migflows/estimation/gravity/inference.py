@@ -1,0 +1,198 @@
+"""Inference methods of gravity results: few-cluster bootstrap and uncertainty of flows.
+
+A mixin of :class:`~migflows.estimation.gravity.results.GravityResults` (kept apart so that
+module stays small): ``wild_bootstrap`` (:mod:`migflows.estimation.gravity.few_clusters`),
+``predicted_balances`` and ``counterfactual_uncertainty``
+(:mod:`migflows.estimation.gravity.uncertainty`).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import numpy as np
+import pandas as pd
+
+from migflows.errors import InvalidOptionError, ModelSpecificationError
+from migflows.estimation.core.bootstrap import BootstrapTest
+from migflows.estimation.core.seeds import RandomSeed
+from migflows.estimation.gravity.few_clusters import gravity_bootstrap
+from migflows.estimation.gravity.uncertainty import (
+    FullCovariance,
+    flow_uncertainty,
+    full_covariance,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    Changes = Mapping[str, Mapping[str, float] | Mapping[str, Mapping[int, float]]]
+
+__all__ = ["GravityInferenceMixin"]
+
+
+class GravityInferenceMixin:
+    """Bootstrap tests and intervals of predicted balances and counterfactual changes."""
+
+    def wild_bootstrap(
+        self,
+        restriction: str,
+        *,
+        cluster: str | None = None,
+        weights: str = "rademacher",
+        reps: int = 9999,
+        level: float = 0.95,
+        random_seed: RandomSeed = None,
+    ) -> BootstrapTest:
+        """Wild cluster bootstrap test and interval for one restriction (few clusters).
+
+        Log-OLS uses the restricted wild cluster bootstrap (WCR); PPML the restricted score
+        bootstrap of Kline & Santos (the model refitted under the null, the interval by test
+        inversion, one refit per candidate value); NB2 and GPML the unrestricted score
+        bootstrap (see :mod:`migflows.estimation.core.bootstrap`).
+
+        Parameters
+        ----------
+        restriction : str
+            One restriction, e.g. ``"log_dist = -1"`` or ``"log_wage_ratio - contig"``.
+        cluster : str, optional
+            ``"orig"``, ``"dest"``, ``"orig+dest"`` …; default the clusters of the current
+            covariance. With two, the weights are drawn on the first.
+        weights : {"rademacher", "webb"}
+        reps : int, default 9999
+            Draws (all ``2**G`` sign patterns when that is fewer, Rademacher only).
+        level : float, default 0.95
+        random_seed : int, Generator or None
+
+        Returns
+        -------
+        BootstrapTest
+            ``stat``, ``pval``, ``lower``, ``upper`` (interval for the combination).
+
+        Examples
+        --------
+        >>> import migflows
+        >>> kz = migflows.load_kazakhstan(years=[2021])
+        >>> res = migflows.gravity("flow ~ log_dist | orig + dest", kz, vcov={"CRV1": "orig"})
+        >>> boot = res.wild_bootstrap("log_dist = -1", reps=999, random_seed=1)
+        >>> boot.method, boot.lower < float(res.params["log_dist"]) < boot.upper
+        ('score (restricted)', True)
+        """
+        res = cast(Any, self)
+        res._require_full("wild_bootstrap()")
+        return gravity_bootstrap(
+            res.estimator,
+            res._fit.design,
+            res.params,
+            res._pieces,
+            res.covariance.clusters,
+            res.vcov_type,
+            res.vcov,
+            restriction,
+            cluster=cluster,
+            weights=weights,
+            reps=reps,
+            level=level,
+            random_seed=random_seed,
+        )
+
+    @cached_property
+    def _joint(self) -> FullCovariance:
+        res = cast(Any, self)
+        res._require_full("standard errors of predictions")
+        if res.estimator not in ("ppml", "ols") or res._pieces is None:
+            raise InvalidOptionError(
+                f"standard errors of predictions are available for PPML and log-OLS, not "
+                f"estimator={res.estimator!r}"
+            )
+        return full_covariance(
+            res._fit.design,
+            res.params,
+            res.cov.to_numpy(),
+            res._pieces,
+            res.covariance.spec,
+            mu=res._fit.mu,
+            fe_part=res._fit.fe_part,
+            link=res._fit.link,
+        )
+
+    def predicted_balances(
+        self,
+        *,
+        method: Literal["delta", "simulation"] = "delta",
+        level: float = 0.95,
+        n_sims: int = 1000,
+        random_seed: RandomSeed = None,
+    ) -> pd.DataFrame:
+        """Arrivals, departures and net migration of the fitted flows with intervals.
+
+        By region and year; the delta method or parametric simulation of slopes and fixed
+        effects (see :func:`migflows.estimation.gravity.uncertainty.aggregate_uncertainty`).
+        National net migration is zero in every draw, so the net intervals are consistent
+        with a zero national change.
+
+        Examples
+        --------
+        >>> import migflows
+        >>> kz = migflows.load_kazakhstan(years=[2021])
+        >>> res = migflows.gravity("flow ~ log_dist | orig + dest", kz)
+        >>> bal = res.predicted_balances()
+        >>> bool(abs(bal["net"].sum()) < 1e-6), bool((bal["arrivals_se"] > 0).all())
+        (True, True)
+        """
+        res = cast(Any, self)
+        if res._fit.link != "log":
+            raise ModelSpecificationError("balances need fitted flows: use PPML (a log link)")
+        return flow_uncertainty(
+            res._joint,
+            res._fit.mu,
+            res._fit.eta,
+            res._fit.design.keys,
+            None,
+            method=method,
+            level=level,
+            n_sims=n_sims,
+            random_seed=random_seed,
+        )
+
+    def counterfactual_uncertainty(
+        self,
+        changes: Changes,
+        *,
+        method: Literal["delta", "simulation"] = "delta",
+        level: float = 0.95,
+        n_sims: int = 1000,
+        random_seed: RandomSeed = None,
+    ) -> pd.DataFrame:
+        """Changes in each region's arrivals, departures and net under ``changes``, with intervals.
+
+        The same changes as :meth:`counterfactual`; the change of every flow is
+        ``mu_i (exp(dx_i' b) - 1)`` and its uncertainty comes from the slopes and the fixed
+        effects jointly (delta method or parametric simulation). National net change is
+        zero in every draw.
+
+        Examples
+        --------
+        >>> import migflows
+        >>> kz = migflows.load_kazakhstan(years=[2020, 2021])
+        >>> res = migflows.gravity("flow ~ log_wage_ratio + log_dist | orig + dest + year", kz)
+        >>> out = res.counterfactual_uncertainty({"wage": {"turkistan": 1.10}})
+        >>> bool(abs(out["net"].groupby("year").sum()).max() < 1e-6)
+        True
+        """
+        res = cast(Any, self)
+        if res._fit.link != "log":
+            raise ModelSpecificationError("counterfactual changes need a log-link model (PPML)")
+        shift = np.nan_to_num(res._counterfactual_shift(changes))
+        return flow_uncertainty(
+            res._joint,
+            res._fit.mu,
+            res._fit.eta,
+            res._fit.design.keys,
+            shift,
+            method=method,
+            level=level,
+            n_sims=n_sims,
+            random_seed=random_seed,
+        )
