@@ -126,9 +126,9 @@ def test_report_is_one_self_contained_file(report: tuple[Path, str]) -> None:
     assert not re.search(r"""(src|href)\s*=\s*['"]?\s*(https?:)?//""", page, re.IGNORECASE)
     assert not re.search(r"<link\b|<script\b|@import|url\(", page, re.IGNORECASE)
     images = re.findall(r"<img [^>]*src='([^']{0,30})", page)
-    # totals, OD heatmap, flow map, net balances, attractiveness; gravity: coefficients, fit;
-    # forecast: fan charts
-    assert len(images) == 8
+    # totals, OD heatmap, flow map, net balances, net-rate map, attractiveness plot and map;
+    # gravity: coefficients, fit; forecast: fan charts
+    assert len(images) == 10
     assert all(src.startswith("data:image/png;base64,") for src in images)
 
 

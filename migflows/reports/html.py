@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from migflows.data.boundaries import Boundaries
 from migflows.data.panel import FlowPanel
 from migflows.errors import MigflowsError
 from migflows.reports.formatting import esc, items_html, kv_html, note_html
@@ -72,6 +73,7 @@ def build_report(
     title: str | None = None,
     dataset: str | None = None,
     results: ReportModels | None = None,
+    boundaries: Boundaries | None = None,
 ) -> Path:
     """Write a self-contained HTML report of a migration panel.
 
@@ -104,6 +106,10 @@ def build_report(
         to write several reports from one set of fits; default: fitted on ``panel`` with
         ``seed`` and ``fast``, each on first use by a selected section. The report never
         fits a model itself.
+    boundaries : Boundaries, optional
+        Region outlines for the choropleths and the flow map
+        (:func:`migflows.data.boundaries.read_boundaries`); default: the shipped Kazakhstan
+        outlines when they cover the panel's regions, else the maps are left out.
 
     Returns
     -------
@@ -138,6 +144,7 @@ def build_report(
         dataset=dataset,
         sections=[s.name for s in chosen],
         studies=results,
+        boundaries=boundaries,
     )
     started = time.perf_counter()
     bodies: list[str] = []
