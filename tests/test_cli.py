@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +136,32 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "invalid int value: 'many'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([])
+
+
+def test_top_level_help_imports_nothing_heavy() -> None:
+    # `migflows --help` must start at once: no command module, pandas, matplotlib or
+    # statsmodels (the time itself is measured in benchmarks/bench_cli_startup.py).
+    code = (
+        "import sys\n"
+        "from migflows.reports.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0\n"
+        "heavy = [m for m in ('pandas', 'matplotlib', 'statsmodels', 'scipy', "
+        "'migflows.reports.commands.fit') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert "forecast" in out.stdout and "fit a model" in out.stdout
+
+
+def test_lazy_and_full_parsers_list_the_same_commands() -> None:
+    full = build_parser().format_help()
+    lazy = build_parser(["--help"]).format_help()
+    assert full == lazy

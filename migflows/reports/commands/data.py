@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from migflows.reports.commands import COMMAND_HELP
 from migflows.reports.commands.inputs import add_input_options, read_input
 from migflows.reports.formatting import fmt_number
 
@@ -20,7 +21,7 @@ def register(subparsers: Any) -> None:
     """Add the ``data`` sub-command with ``check`` and ``show``."""
     parser = subparsers.add_parser(
         "data",
-        help="check a flow file or describe the embedded data",
+        help=COMMAND_HELP["data"],
         description="Work with flow data: 'check' validates a file, 'show' summarises the "
         "embedded Kazakhstan dataset.",
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from migflows.errors import InvalidOptionError
 from migflows.estimation.gravity.api import ESTIMATORS
+from migflows.reports.commands import COMMAND_HELP
 from migflows.reports.commands.inputs import add_input_options, read_input
 
 FORMATS = ("text", "markdown", "latex", "html", "csv", "json")
@@ -20,7 +21,7 @@ def register(subparsers: Any) -> None:
     """Add the ``fit`` sub-command (``fit gravity``)."""
     parser = subparsers.add_parser(
         "fit",
-        help="fit a model and print its results",
+        help=COMMAND_HELP["fit"],
         description="Fit a model on the embedded Kazakhstan data or on a flow file and print "
         "its results table.",
     )

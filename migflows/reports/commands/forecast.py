@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from migflows.reports.commands import COMMAND_HELP
 from migflows.reports.commands.inputs import add_input_options, read_input
 
 
@@ -17,7 +18,7 @@ def register(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "forecast",
-        help="forecast arrivals, departures and net balances by region",
+        help=COMMAND_HELP["forecast"],
         description="Forecast regional migration balances on the embedded Kazakhstan data or a "
         "flow file. Prints the point forecast and interval by region and year (net balance by "
         "default). Net balances add up to zero nationally. Exit status 0 on success, 2 on "

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from migflows.reports.commands import COMMAND_HELP
 from migflows.reports.commands.inputs import add_input_options, read_input
 
 DEFAULT_OUT = "migflows-report.html"
@@ -18,7 +19,7 @@ def register(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "report",
-        help="write a self-contained HTML report (default: the embedded Kazakhstan data)",
+        help=COMMAND_HELP["report"],
         description="Write one self-contained HTML file (figures embedded, no external "
         "resources) describing a migration panel: data overview and quality checks, flows, "
         "regional balances, descriptive indices and a methods appendix; model families add "
