@@ -17,7 +17,14 @@ from migflows.reports.cli import build_parser, main
 def csvs(tmp_path: Path) -> dict[str, Path]:
     files = {
         "bad": "origin,destination,year,flow\na,b,2020,10\nb,a,2020,-3\n",
-        "good": "origin,destination,year,flow\na,b,2020,10\nb,a,2020,3\na,c,2020,5\nc,a,2020,7\n",
+        "good": "origin,destination,year,flow\na,b,2020,10\nb,a,2020,3\na,c,2020,5\nc,a,2020,7\n"
+        "b,c,2020,1\nc,b,2020,2\n",
+        # every problem at once: negative, missing, fractional, duplicate, absent cell
+        "many": "origin,destination,year,flow\na,b,2020,10\nb,a,2020,-3\na,c,2020,2.5\n"
+        "a,c,2020,1\nc,b,2020,\n",
+        # valid, but a fractional flow and two absent cells (b,c) and (c,b)
+        "gappy": "origin,destination,year,flow\na,b,2020,10\nb,a,2020,3\na,c,2020,5.5\n"
+        "c,a,2020,7\n",
         # every pair has the same count both ways: the symmetry check flags the year
         "symmetric": "from,to,yr,n\na,b,2020,4\nb,a,2020,4\na,c,2020,6\nc,a,2020,6\n"
         "b,c,2020,9\nc,b,2020,9\n",
@@ -37,7 +44,34 @@ def test_data_check_invalid_file_exits_2(
     captured = capsys.readouterr()
     assert captured.err.startswith("migflows: error: NegativeFlowError: Column 'flow' has 1 ")
     assert "('b', 'a', 2020)" in captured.err
-    assert "Traceback" not in captured.err and captured.out == ""
+    assert "Traceback" not in captured.err
+    assert "not a valid flow panel" in captured.out and "negative flow" in captured.out
+
+
+def test_data_check_lists_every_problem_with_flags(
+    csvs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["data", "check", str(csvs["many"])]) == 2
+    captured = capsys.readouterr()
+    assert "3 error(s), 2 warning(s)" in captured.out
+    table = captured.out.split("Result:")[1]
+    for problem in ("missing flow", "negative flow", "fractional flow", "duplicate row"):
+        assert problem in table
+    assert "('b', 'c', 2020), ('c', 'a', 2020)" in table  # the two absent cells
+    assert "--missing drop" in table and "--duplicates sum" in table
+    assert "missing=" not in captured.out + captured.err  # no Python keyword advice
+    assert "pass --missing drop to drop them" in captured.err
+
+
+def test_data_check_warns_on_fractional_flows_and_absent_cells(
+    csvs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["data", "check", str(csvs["gappy"])]) == 1
+    out = capsys.readouterr().out
+    assert "valid flow panel" in out and "0 error(s), 2 warning(s)" in out
+    assert "('a', 'c', 2020, 5.5)" in out and "--fill-zeros" in out
+    assert main(["data", "check", str(csvs["gappy"]), "--fill-zeros"]) == 1
+    assert "zero flows          33.3%" in capsys.readouterr().out
 
 
 def test_data_check_ok_and_flagged(
@@ -45,12 +79,12 @@ def test_data_check_ok_and_flagged(
 ) -> None:
     assert main(["data", "check", str(csvs["good"])]) == 0
     out = capsys.readouterr().out
-    assert "valid flow panel" in out and "Result: OK, no year flagged" in out
+    assert "valid flow panel" in out and "Result: OK, no problem found" in out
     args = ["data", "check", str(csvs["symmetric"]), "--origin", "from", "--destination", "to"]
     assert main([*args, "--year-column", "yr", "--flow", "n"]) == 1
     out = capsys.readouterr().out
     assert "Result: data problems found" in out
-    assert "2020: 3 of 3 pairs have identical flows both ways" in out
+    assert "flagged year 2020" in out and "3 of 3 pairs have identical flows both ways" in out
 
 
 def test_data_check_matrix(csvs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -65,12 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    args.parser = parser  # handlers write the library's advice as this parser's flags
     import pandas as pd  # after parsing: --help and usage errors never load it
 
     try:
         return int(args.handler(args))
     except MigflowsError as err:
-        print(f"migflows: error: {type(err).__name__}: {err}", file=sys.stderr)
+        from migflows.reports.commands.advice import flag_advice
+
+        message = flag_advice(str(err), parser)
+        print(f"migflows: error: {type(err).__name__}: {message}", file=sys.stderr)
     except FileNotFoundError as err:
         print(f"migflows: error: {err}", file=sys.stderr)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
