@@ -195,16 +195,15 @@ def _relabel(table: pd.DataFrame) -> pd.DataFrame:
     def textual(axis: pd.Index) -> bool:
         return pd.api.types.is_object_dtype(axis) or pd.api.types.is_string_dtype(axis)
 
+    def levels(axis: pd.MultiIndex) -> list[Any]:
+        return [list(lvl.map(label)) if textual(lvl) else list(lvl) for lvl in axis.levels]
+
     if isinstance(table.index, pd.MultiIndex):
-        table.index = table.index.set_levels(
-            [lvl.map(label) if textual(lvl) else lvl for lvl in table.index.levels]
-        )
+        table.index = table.index.set_levels(levels(table.index))
     elif textual(table.index):
         table.index = table.index.map(label)
     if isinstance(table.columns, pd.MultiIndex):
-        table.columns = table.columns.set_levels(
-            [lvl.map(label) if textual(lvl) else lvl for lvl in table.columns.levels]
-        )
+        table.columns = table.columns.set_levels(levels(table.columns))
     table.index.names = names(table.index)
     table.columns.names = names(table.columns)
     return table
