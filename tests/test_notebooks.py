@@ -27,3 +27,23 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         if o.get("output_type") == "error"
     ]
     assert not errors
+    # Warning-free: nothing on stderr (no TqdmWarning, PyMC log lines, library deprecations)
+    # except migflows' own warnings, which state something true about the data.
+    stderr = [
+        o["text"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    ]
+    ours = ("MigflowsWarning", "DroppedRowsWarning", "DataQualityWarning", "CollinearityWarning",
+            "SeparationWarning")  # fmt: skip
+    foreign = [t for t in stderr if not any(name in t for name in ours)]
+    assert not foreign, foreign
+
+
+def test_notebooks_are_stored_with_outputs() -> None:
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert any(c.get("outputs") for c in code), f"{path.name}: run scripts/execute_notebooks.py"

@@ -10,11 +10,10 @@ from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from migflows.data.boundaries import Boundaries
 from migflows.data.panel import FlowPanel
 from migflows.errors import MigflowsError
+from migflows.estimation.core.progress import progress_bar
 from migflows.reports.formatting import esc, items_html, kv_html, note_html
 from migflows.reports.sections import (
     ReportContext,
@@ -39,6 +38,9 @@ h2{font-size:22px;margin:12px 0}
 h3{font-size:17px;margin:22px 0 8px}
 p{margin:6px 0 10px;max-width:880px}
 .tblwrap{overflow-x:auto;margin:6px 0 18px}
+@media print{.tblwrap{overflow:visible}table.tbl{font-size:9.5px}
+table.tbl th,table.tbl td{white-space:normal;padding:2px 5px}
+figure,table.tbl tr{break-inside:avoid}h2,h3,.caption{break-after:avoid}}
 table.tbl{border-collapse:collapse;font-size:12.5px;font-variant-numeric:tabular-nums}
 table.tbl th,table.tbl td{padding:3px 9px;border-bottom:1px solid #e8e8e8;text-align:right;
 white-space:nowrap}
@@ -148,7 +150,7 @@ def build_report(
     )
     started = time.perf_counter()
     bodies: list[str] = []
-    bar = tqdm(chosen, desc="report", unit="section", disable=not progress, file=sys.stderr)
+    bar = progress_bar(chosen, desc="report", unit="section", disable=not progress, file=sys.stderr)
     for section in bar:
         bar.set_postfix_str(section.name)
         bodies.append(_render(section, ctx))
