@@ -81,7 +81,7 @@ def interpret_models(
     sentences: list[str] = []
     flips: list[str] = []
     for term in terms:
-        pieces = []
+        pieces: list[str] = []
         signs = set()
         for name, res in models.items():
             if term not in res.params.index:
