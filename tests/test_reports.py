@@ -135,7 +135,8 @@ def test_report_is_one_self_contained_file(report: tuple[Path, str]) -> None:
 def test_report_has_every_section(report: tuple[Path, str]) -> None:
     _, page = report
     ids = re.findall(r"<section id='([^']+)'><h2>([^<]+)</h2>", page)
-    assert [i for i, _ in ids] == ALL_SECTIONS
+    # --fast leaves the Bayesian section out (listed under "Not in this report")
+    assert [i for i, _ in ids] == [s for s in ALL_SECTIONS if s != "bayes"]
     titles = dict(ids)
     assert titles["balances"] == "Balances by region and year"
     assert "Could not be produced" not in page and "could not be produced" not in page
@@ -393,3 +394,15 @@ def test_report_on_user_table_reads_as_a_document(tmp_path: Path) -> None:
     )
     found = page_defects(page, keys)
     assert found == {k: [] for k in found}
+
+
+def test_contents_list_only_the_sections_shown(report: tuple[Path, str]) -> None:
+    _, page = report
+    nav = re.search(r"<nav>(.*?)</nav>", page, flags=re.S)
+    assert nav is not None
+    listed = re.findall(r"href='#([\w-]+)'", nav.group(1))
+    shown = re.findall(r"<section id='([\w-]+)'>", page)
+    assert listed == shown
+    # --fast leaves the Bayesian section out: said once at the top, not listed
+    assert "bayes" not in listed
+    assert "Not in this report" in page and "--fast skips posterior sampling" in page

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from migflows.data.boundaries import Boundaries
 from migflows.data.panel import FlowPanel
+from migflows.data.progress import progress_bar
 from migflows.errors import MigflowsError
-from migflows.estimation.core.progress import progress_bar
 from migflows.reports.formatting import esc, items_html, kv_html, note_html
 from migflows.reports.sections import (
     ReportContext,
@@ -150,26 +150,41 @@ def build_report(
     )
     started = time.perf_counter()
     bodies: list[str] = []
+    shown: list[Section] = []
+    left_out: list[str] = []
     bar = progress_bar(chosen, desc="report", unit="section", disable=not progress, file=sys.stderr)
     for section in bar:
         bar.set_postfix_str(section.name)
-        bodies.append(_render(section, ctx))
+        body, why = _render(section, ctx)
+        if why is None:
+            bodies.append(body)
+            shown.append(section)
+        else:  # not in the Contents: the contents list only what the report holds
+            left_out.append(f"{section.title} — Section left out: {why}")
     bar.close()
+    if left_out:
+        bodies.insert(0, note_html_list("Not in this report", left_out))
     elapsed = time.perf_counter() - started
-    page = _page(ctx, chosen, bodies, title=title, elapsed=elapsed)
+    page = _page(ctx, shown, bodies, title=title, elapsed=elapsed)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
 
 
-def _render(section: Section, ctx: ReportContext) -> str:
+def note_html_list(title: str, items: list[str]) -> str:
+    """A note box with a title and a list of escaped items."""
+    return f"<div class='box note'>{esc(title)}:{items_html(items)}</div>"
+
+
+def _render(section: Section, ctx: ReportContext) -> tuple[str, str | None]:
+    """The section's HTML, and the reason when the section does not apply (else None)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             body = section.render(ctx)
         except StudyNotApplicable as why:  # a section's or a study's SectionSkipped
-            body = note_html(f"Section left out: {why}")
+            return "", str(why)
         except MigflowsError as err:
             body = note_html(
                 f"This section could not be produced: {type(err).__name__}: {err}", "error"
@@ -185,7 +200,8 @@ def _render(section: Section, ctx: ReportContext) -> str:
         notes = (
             f"<div class='box warn'>Warnings while computing this section:{items_html(seen)}</div>"
         )
-    return f"<section id='{esc(section.name)}'><h2>{esc(section.title)}</h2>{notes}{body}</section>"
+    html = f"<section id='{esc(section.name)}'><h2>{esc(section.title)}</h2>{notes}{body}</section>"
+    return html, None
 
 
 def _page(

@@ -12,7 +12,7 @@ Examples
 >>> class R:  # any object with params and pvalues
 ...     def __init__(self, b, p):
 ...         self.params, self.pvalues = pd.Series(b), pd.Series(p)
->>> text = interpret_models({"A": R({"log_dist": -1.2}, {"log_dist": 0.001}),
+>>> text = interpret_models({"A": R({"log_dist": -1.2}, {"log_dist": 0.0004}),
 ...                          "B": R({"log_dist": -0.9}, {"log_dist": 0.2})}, years=[2020, 2021])
 >>> text[0]  # doctest: +NORMALIZE_WHITESPACE
 'log distance (km): 10% more goes with 10.8% fewer moves in A (p < 0.001);

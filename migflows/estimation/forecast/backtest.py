@@ -417,7 +417,7 @@ def run_backtest(
     rows: list[pd.DataFrame] = []
     iterator: Any = chosen
     if progress:
-        from migflows.estimation.core.progress import progress_bar
+        from migflows.data.progress import progress_bar
 
         iterator = progress_bar(chosen, desc="backtest origins")
     for origin in iterator:

@@ -66,7 +66,7 @@ class MethodResult:
 def _progress(items: list[Any], progress: bool, desc: str) -> Iterator[Any]:
     if not progress:
         return iter(items)
-    from migflows.estimation.core.progress import progress_bar
+    from migflows.data.progress import progress_bar
 
     return iter(progress_bar(items, desc=desc, leave=False))
 

@@ -1,5 +1,7 @@
 """Progress bars that look right in a terminal and in Jupyter, without warnings.
 
+It sits in the lowest package layer (data) so that estimators and the report share it.
+
 ``tqdm.auto`` picks the notebook widget bar inside Jupyter, but when ``ipywidgets`` is not
 installed it warns ``TqdmWarning: IProgress not found`` in every cell that shows progress.
 :func:`progress_bar` uses the widget bar only when ``ipywidgets`` can be imported (install
