@@ -199,3 +199,38 @@ def test_lazy_and_full_parsers_list_the_same_commands() -> None:
     full = build_parser().format_help()
     lazy = build_parser(["--help"]).format_help()
     assert full == lazy
+
+
+def test_report_with_user_boundaries_and_pdf(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    import pandas as pd
+
+    keys = ["west", "centre", "east"]
+    rows = [(o, d, 2021, 10 + i + 2 * j) for i, o in enumerate(keys) for j, d in enumerate(keys)]
+    flows = pd.DataFrame(
+        [r for r in rows if r[0] != r[1]], columns=["origin", "destination", "year", "flow"]
+    )
+    flows.to_csv(tmp_path / "flows.csv", index=False)
+    coords = pd.DataFrame({"region": keys, "lat": [50.0, 50.0, 50.0], "lon": [0.5, 1.5, 2.5]})
+    coords.to_csv(tmp_path / "coords.csv", index=False)
+    square = [
+        {"type": "Feature", "properties": {"code": k},
+         "geometry": {"type": "Polygon",
+                      "coordinates": [[[i, 49.5], [i + 1, 49.5], [i + 1, 50.5], [i, 50.5]]]}}
+        for i, k in enumerate(keys)
+    ]  # fmt: skip
+    (tmp_path / "shapes.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": square})
+    )
+    out = tmp_path / "r.html"
+    args = ["report", "--data", str(tmp_path / "flows.csv"), "--coords", str(tmp_path / "coords.csv"),
+            "--boundaries", str(tmp_path / "shapes.geojson"), "--boundaries-key", "code",
+            "--sections", "flows,balances", "--out", str(out), "--no-progress"]  # fmt: skip
+    pdf_wanted = shutil.which("chromium") is not None
+    assert main([*args, *(["--pdf"] if pdf_wanted else [])]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "over the region outlines (Boundaries: shapes.geojson)" in page
+    if pdf_wanted:  # Debian chromium present: the PDF is printed beside the HTML
+        assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
