@@ -21,17 +21,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from migflows import errors
-from migflows.data import (
-    Crosswalk,
-    FlowPanel,
-    kazakhstan_regions,
-    load_kazakhstan,
-    load_kazakhstan_regions,
-    read_od_matrix,
-)
 
 if TYPE_CHECKING:
     from migflows import presets, reports
+    from migflows.data import (
+        Crosswalk,
+        FlowPanel,
+        kazakhstan_regions,
+        load_kazakhstan,
+        load_kazakhstan_regions,
+        read_od_matrix,
+    )
     from migflows.estimation.bayes.api import bayes_gravity
     from migflows.estimation.forecast.api import forecast
     from migflows.estimation.forecast.backtest import backtest
@@ -46,7 +46,14 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 # name -> (module, attribute or None for the module itself)
+# Everything is lazy, the data layer included: `migflows --help` must not pay for pandas.
 _LAZY: dict[str, tuple[str, str | None]] = {
+    "Crosswalk": ("migflows.data", "Crosswalk"),
+    "FlowPanel": ("migflows.data", "FlowPanel"),
+    "kazakhstan_regions": ("migflows.data", "kazakhstan_regions"),
+    "load_kazakhstan": ("migflows.data", "load_kazakhstan"),
+    "load_kazakhstan_regions": ("migflows.data", "load_kazakhstan_regions"),
+    "read_od_matrix": ("migflows.data", "read_od_matrix"),
     "gravity": ("migflows.estimation.gravity.api", "gravity"),
     "bayes_gravity": ("migflows.estimation.bayes.api", "bayes_gravity"),
     "panel": ("migflows.estimation.panel.api", "panel"),
@@ -61,6 +68,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "compare": ("migflows.reports.tables", "compare"),
     "presets": ("migflows.presets", None),
     "reports": ("migflows.reports", None),
+    "data": ("migflows.data", None),
+    "models": ("migflows.models", None),
+    "estimation": ("migflows.estimation", None),
+    "studies": ("migflows.studies", None),
 }
 
 __all__ = [

@@ -113,3 +113,65 @@ def test_forecast_command_matches_api(capsys: pytest.CaptureFixture[str], tmp_pa
     )
     assert main(["forecast", "--method", "ets"]) == 2
     assert "needs a regular annual series" in capsys.readouterr().err
+
+
+def test_forecast_level_as_percentage_and_header(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["forecast", "--method", "naive", "--horizon", "1", "--sims", "100", "--seed", "1"]
+    assert main([*base, "--level", "80"]) == 0
+    as_percent = capsys.readouterr().out
+    assert main([*base, "--level", "0.8"]) == 0
+    assert capsys.readouterr().out == as_percent
+    head, _, body = as_percent.partition("\n\n")
+    assert head == (
+        "net migration balance (persons per year) by region: naive forecast, 80% interval, "
+        "1 year(s) ahead of 2024"
+    )
+    assert "80% lower" in body and "Astana city" in body and "astana_city" not in body
+    with pytest.raises(SystemExit):
+        main([*base, "--level", "180"])
+    assert "give a percentage between 0 and 100" in capsys.readouterr().err
+
+
+def test_fit_panel_matches_api(capsys: pytest.CaptureFixture[str]) -> None:
+    formula = "net_rate ~ log(wage) + unemployment | entity + time"
+    assert main(["fit", "panel", formula, "--vcov", "CRV1:entity", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out)
+    assert "Dropped 42 of 120 rows" in captured.err  # said, not hidden
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = migflows.panel(formula, migflows.load_kazakhstan(), vcov={"CRV1": "entity"})
+    for name in res.params.index:
+        got = payload["coefficients"][name]
+        assert got["params"] == pytest.approx(res.params[name], abs=1e-9)
+        assert got["std_errors"] == pytest.approx(res.std_errors[name], abs=1e-9)
+    assert payload["nobs"] == res.nobs
+
+
+def test_fit_gravity_absorbed_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    formula = "flow ~ log_dist + log_pop_o | orig^year + dest^year"
+    assert main(["fit", "gravity", formula, "--years", "2021"]) == 2
+    err = capsys.readouterr().err
+    assert "--absorbed drop" in err and "absorbed='drop'" not in err
+    assert main(["fit", "gravity", formula, "--years", "2021", "--absorbed", "drop"]) == 0
+    assert "log_pop_o" in capsys.readouterr().err  # the warning names the dropped term
+
+
+@pytest.mark.slow
+def test_fit_bayes_runs_quietly(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    args = ["fit", "bayes", "flow ~ log_dist | orig + dest", "--years", "2021"]
+    with caplog.at_level(logging.INFO, logger="pymc"):
+        code = main([*args, "--draws", "50", "--tune", "50", "--chains", "1", "--format", "json"])
+    assert code == 0
+    # PyMC's INFO lines ("NUTS[nutpie]: ...", "Sampling: [flow]") stay out without --progress
+    assert not [r for r in caplog.records if r.name.startswith("pymc") and r.levelno < 30]
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out)
+    assert payload["nobs"] == 380 and "log_dist" in str(payload["coefficients"])
+    assert "NUTS" not in captured.err and "Sampling:" not in captured.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -27,3 +28,31 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         if o.get("output_type") == "error"
     ]
     assert not errors
+    # Warning-free: nothing on stderr (no TqdmWarning, PyMC log lines, library deprecations)
+    # except migflows' own warnings, which state something true about the data.
+    stderr = [
+        o["text"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    ]
+    foreign = [t for t in stderr if not re.search(r": (\w+Warning): ", t) or not _ours(t)]
+    assert not foreign, foreign
+
+
+def _ours(text: str) -> bool:
+    """Every warning in ``text`` is a subclass of migflows' MigflowsWarning."""
+    import migflows.errors as errors
+    import migflows.estimation.panel.results as panel_results
+
+    names = re.findall(r": (\w+Warning): ", text)
+    classes = [getattr(errors, n, None) or getattr(panel_results, n, None) for n in names]
+    return all(isinstance(c, type) and issubclass(c, errors.MigflowsWarning) for c in classes)
+
+
+def test_notebooks_are_stored_with_outputs() -> None:
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert any(c.get("outputs") for c in code), f"{path.name}: run scripts/execute_notebooks.py"

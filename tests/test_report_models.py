@@ -71,7 +71,9 @@ def test_forecast_section_numbers(tmp_path: Path) -> None:
     for region in ("astana_city", "turkistan"):
         assert f"{frame.loc[region].iloc[0]:,.0f}" in text
     assert abs(frame.iloc[:, 0].sum()) < 1e-6  # ensemble balances still add up to zero
-    assert "gravity" in text and "coverage_80" in text
+    assert (
+        "gravity" in text and "coverage of the 80% interval" in text and "coverage_80" not in text
+    )
 
 
 def test_bayes_section_skipped_when_fast(tmp_path: Path) -> None:

@@ -127,16 +127,17 @@ def test_report_is_one_self_contained_file(report: tuple[Path, str]) -> None:
     assert not re.search(r"""(src|href)\s*=\s*['"]?\s*(https?:)?//""", page, re.IGNORECASE)
     assert not re.search(r"<link\b|<script\b|@import|url\(", page, re.IGNORECASE)
     images = re.findall(r"<img [^>]*src='([^']{0,30})", page)
-    # totals, OD heatmap, flow map, net balances, attractiveness; gravity: coefficients, fit;
-    # forecast: fan charts
-    assert len(images) == 8
+    # totals, OD heatmap, flow map, net balances, net-rate map, attractiveness plot and map;
+    # gravity: coefficients, fit; forecast: fan charts
+    assert len(images) == 10
     assert all(src.startswith("data:image/png;base64,") for src in images)
 
 
 def test_report_has_every_section(report: tuple[Path, str]) -> None:
     _, page = report
     ids = re.findall(r"<section id='([^']+)'><h2>([^<]+)</h2>", page)
-    assert [i for i, _ in ids] == ALL_SECTIONS
+    # --fast leaves the Bayesian section out (listed under "Not in this report")
+    assert [i for i, _ in ids] == [s for s in ALL_SECTIONS if s != "bayes"]
     titles = dict(ids)
     assert titles["balances"] == "Balances by region and year"
     assert "Could not be produced" not in page and "could not be produced" not in page
@@ -349,3 +350,61 @@ def test_heatmap_and_other_plots(kz: migflows.FlowPanel) -> None:
     fig = national_totals_plot(kz, flagged={2023: "test"})
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights[4] == 472227 and len(heights) == 6
+
+
+# ------------------------------------------------------------------ defects a reader would see
+
+
+def page_defects(page: str, keys: list[str]) -> dict[str, list[str]]:
+    """What must not reach a reader: Python reprs, snake_case headers, keys, '-0.000'."""
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
+    text = re.sub(r"<style>.*?</style>|<code>.*?</code>", " ", text, flags=re.S)
+    headers = [h.strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", text, flags=re.S)]
+    plain = re.sub(r"<[^>]+>", " ", text)
+    # Names of sources, functions and presets are written as code in the methods; the
+    # sources table names the source ids it cites (one per row), so those may stay.
+    return {
+        "python repr": re.findall(r"\{'\w+': [^}]*\}|\[\'\w+\', \'|\(\'\w+\', \'", plain),
+        "minus zero": re.findall(r"(?<![\d.])-0\.0+(?![\d])|-0%", plain),
+        "snake_case header": [h for h in headers if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", h)],
+        "term name": re.findall(r"\w+::\w+:\w+", plain),
+        "region key": [k for k in keys if "_" in k and re.search(rf"\b{k}\b", plain)],
+        "scientific notation": re.findall(r"\b\d\.\d+e[-+]\d+\b", plain),
+    }
+
+
+def test_report_reads_as_a_document(report: tuple[Path, str], kz: migflows.FlowPanel) -> None:
+    _, page = report
+    found = page_defects(page, kz.region_keys)
+    assert found == {k: [] for k in found}
+
+
+def test_report_on_user_table_reads_as_a_document(tmp_path: Path) -> None:
+    keys = ["north_west", "south_east", "centre"]
+    rows = [
+        (o, d, y, 5 + 3 * i + j + (y - 2019))
+        for y in (2020, 2021, 2022)
+        for i, o in enumerate(keys)
+        for j, d in enumerate(keys)
+        if o != d
+    ]
+    panel = migflows.FlowPanel.from_frame(
+        pd.DataFrame(rows, columns=["origin", "destination", "year", "flow"])
+    )
+    page = build_report(panel, tmp_path / "u.html", progress=False, fast=True).read_text(
+        encoding="utf-8"
+    )
+    found = page_defects(page, keys)
+    assert found == {k: [] for k in found}
+
+
+def test_contents_list_only_the_sections_shown(report: tuple[Path, str]) -> None:
+    _, page = report
+    nav = re.search(r"<nav>(.*?)</nav>", page, flags=re.S)
+    assert nav is not None
+    listed = re.findall(r"href='#([\w-]+)'", nav.group(1))
+    shown = re.findall(r"<section id='([\w-]+)'>", page)
+    assert listed == shown
+    # --fast leaves the Bayesian section out: said once at the top, not listed
+    assert "bayes" not in listed
+    assert "Not in this report" in page and "--fast skips posterior sampling" in page

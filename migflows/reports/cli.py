@@ -19,9 +19,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-import pandas as pd
-
 from migflows.errors import MigflowsError
+from migflows.reports.commands import COMMAND_HELP
 
 #: Sub-command modules of :mod:`migflows.reports.commands`, in ``--help`` order.
 COMMANDS: tuple[str, ...] = ("report", "data", "fit", "forecast")
@@ -29,8 +28,13 @@ COMMANDS: tuple[str, ...] = ("report", "data", "fit", "forecast")
 EXIT_INVALID = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered sub-command."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``argv``, only the sub-command named there is built in full.
+
+    ``migflows --help`` then imports no command module (they pull in pandas, matplotlib and
+    the estimator registries), so the shell tool starts at once; the other sub-commands are
+    listed with their one-line help. Without ``argv`` every sub-command is built.
+    """
     from migflows import __version__
 
     parser = argparse.ArgumentParser(
@@ -43,9 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"migflows {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    wanted = None if argv is None else next((a for a in argv if a in COMMANDS), "")
     for name in COMMANDS:
-        module = importlib.import_module(f"migflows.reports.commands.{name}")
-        module.register(subparsers)
+        if wanted is None or wanted == name:
+            module = importlib.import_module(f"migflows.reports.commands.{name}")
+            module.register(subparsers)
+        else:
+            subparsers.add_parser(name, help=COMMAND_HELP[name])
     return parser
 
 
@@ -54,12 +62,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Usage errors exit through argparse (status 2); ``--help`` exits with 0.
     """
-    parser = build_parser()
-    args = parser.parse_args(None if argv is None else list(argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    args.parser = parser  # handlers write the library's advice as this parser's flags
+    import pandas as pd  # after parsing: --help and usage errors never load it
+
     try:
         return int(args.handler(args))
     except MigflowsError as err:
-        print(f"migflows: error: {type(err).__name__}: {err}", file=sys.stderr)
+        from migflows.reports.commands.advice import flag_advice
+
+        message = flag_advice(str(err), parser)
+        print(f"migflows: error: {type(err).__name__}: {message}", file=sys.stderr)
     except FileNotFoundError as err:
         print(f"migflows: error: {err}", file=sys.stderr)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:

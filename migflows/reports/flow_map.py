@@ -26,12 +26,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 
+from migflows.data.boundaries import Boundaries, boundaries_for, require
 from migflows.data.indices import balances
 from migflows.errors import InvalidOptionError, MissingRegionError, format_values
 
 if TYPE_CHECKING:
     from migflows.data.panel import FlowPanel
 
+from migflows.reports.maps import draw_outlines
 from migflows.reports.plot_style import (
     NEUTRAL,
     check_year,
@@ -53,8 +55,9 @@ def flow_map(
     labels: bool = True,
     curvature: float = 0.18,
     zoom: bool = True,
+    outlines: Boundaries | bool = True,
 ) -> Figure:
-    """Map the largest flows of one year as arrows between admin centres on lon/lat.
+    """Map the largest flows of one year as arrows between admin centres, over the regions.
 
     Parameters
     ----------
@@ -78,6 +81,11 @@ def flow_map(
         Magnify, in insets in a strip below the map, groups of regions less than 250 km
         apart that exchange a thick flow (at least a quarter of the largest drawn), whose
         arrows are too short to read at country scale; inset arrows carry their counts.
+    outlines : Boundaries or bool, default True
+        Region outlines drawn under the arrows: ``True`` uses the shipped Kazakhstan
+        boundaries when they cover the panel's regions (2022 or 2017 version) and draws none
+        otherwise; pass :func:`migflows.data.boundaries.read_boundaries` for other
+        countries, or ``False`` for none.
 
     Returns
     -------
@@ -128,8 +136,15 @@ def flow_map(
         groups = _zoom_groups(chosen, lon, lat, fmax) if zoom else []
         fig, ax = new_figure((11.0, 8.6 if groups else 7.2), ax)
         ax.set_aspect(1.0 / math.cos(math.radians(float(lat.mean()))))
-        ax.set_xlim(float(lon.min()) - 2.0, float(lon.max()) + 2.0)
-        bottom, upper = float(lat.min()) - 1.2, float(lat.max()) + 1.2
+        shapes = _outlines(outlines, keys)
+        if shapes is not None:
+            draw_outlines(ax, shapes)
+            x0, y0, x1, y1 = shapes.bounds()
+            ax.set_xlim(x0 - 0.5, x1 + 0.5)
+            bottom, upper = y0 - 0.5, y1 + 0.5
+        else:
+            ax.set_xlim(float(lon.min()) - 2.0, float(lon.max()) + 2.0)
+            bottom, upper = float(lat.min()) - 1.2, float(lat.max()) + 1.2
         if groups:  # room below the map for the magnified insets
             bottom -= _STRIP * (upper - bottom)
         ax.set_ylim(bottom, upper)
@@ -158,6 +173,15 @@ def flow_map(
 
 
 _ARROW_CMAP = mpl.colormaps["Greys"]
+
+
+def _outlines(outlines: Boundaries | bool, keys: list[str]) -> Boundaries | None:
+    if outlines is False:
+        return None
+    if outlines is True:
+        return boundaries_for(keys)
+    require(outlines, keys)
+    return outlines
 
 
 def _draw_arrows(

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from migflows.reports.labels import label
+
 __all__ = [
     "esc",
     "figure_html",
@@ -65,6 +67,8 @@ def fmt_number(value: Any, decimals: int = 0, *, percent: bool = False) -> str:
     '472,227'
     >>> fmt_number(0.1234, 1, percent=True)
     '12.3%'
+    >>> fmt_number(-0.00004, 3)
+    '0.000'
     """
     if value is None or value is pd.NA:
         return DASH
@@ -78,9 +82,9 @@ def fmt_number(value: Any, decimals: int = 0, *, percent: bool = False) -> str:
         return DASH
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
-    if percent:
-        return f"{100 * x:,.{decimals}f}%"
-    return f"{x:,.{decimals}f}"
+    text = f"{100 * x:,.{decimals}f}%" if percent else f"{x:,.{decimals}f}"
+    # a value that rounds to zero is written without a sign ("-0.000" reads as an error)
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
 
 
 def frame_html(
@@ -105,7 +109,9 @@ def frame_html(
     percent : sequence
         Columns holding shares, shown as percents.
     labels : mapping, optional
-        Display names for columns.
+        Display names for columns; the other headers and the index labels go through the
+        report's label map (:func:`migflows.reports.labels.label`: variable names with
+        units, region names instead of keys).
     index : bool, default True
         Show the index.
     caption : str, optional
@@ -118,7 +124,7 @@ def frame_html(
     str
         An escaped ``<table>`` inside a scrollable wrapper.
     """
-    table = frame.copy()
+    table = _relabel(frame.copy())
     # One header row: the column-axis name (e.g. "year") joins the index name in the corner.
     if index and table.index.nlevels == 1 and table.columns.nlevels == 1:
         names = [n for n in (table.index.name, table.columns.name) if n is not None]
@@ -142,7 +148,8 @@ def frame_html(
             else:
                 d = 0 if whole and column not in percent else decimals
             formatters[column] = _formatter(d, column in percent)
-    rename = {c: labels.get(c, str(c)) for c in table.columns} if labels else None
+    labels = labels or {}
+    rename = {c: labels.get(c, c if isinstance(c, tuple) else str(label(c))) for c in table.columns}
     if rename:
         formatters = {rename[c]: f for c, f in formatters.items()}
         table = table.rename(columns=rename)
@@ -179,6 +186,29 @@ def frame_html(
 _TABLE_COUNTER = 0
 
 
+def _relabel(table: pd.DataFrame) -> pd.DataFrame:
+    """Index labels and axis names through the label map (column labels are done later)."""
+
+    def names(axis: pd.Index) -> list[Any]:
+        return [label(n) for n in axis.names]
+
+    def textual(axis: pd.Index) -> bool:
+        return pd.api.types.is_object_dtype(axis) or pd.api.types.is_string_dtype(axis)
+
+    def levels(axis: pd.MultiIndex) -> list[Any]:
+        return [list(lvl.map(label)) if textual(lvl) else list(lvl) for lvl in axis.levels]
+
+    if isinstance(table.index, pd.MultiIndex):
+        table.index = table.index.set_levels(levels(table.index))
+    elif textual(table.index):
+        table.index = table.index.map(label)
+    if isinstance(table.columns, pd.MultiIndex):
+        table.columns = table.columns.set_levels(levels(table.columns))
+    table.index.names = names(table.index)
+    table.columns.names = names(table.columns)
+    return table
+
+
 _NUMBER_TEXT = re.compile(r"^\s*(-?[\d,]+(\.\d+)?%?|[–∞-]|-∞)?\s*$")
 
 
@@ -201,8 +231,8 @@ def _highlight_rows(body: str, index: list[Any], highlight: Callable[[Any], bool
     if not sep:
         return body
     parts = rest.split("<tr>")
-    for i, label in enumerate(index, start=1):
-        if i < len(parts) and highlight(label):
+    for i, row_label in enumerate(index, start=1):
+        if i < len(parts) and highlight(row_label):
             parts[i] = "<tr class='flag'>" + parts[i]
         elif i < len(parts):
             parts[i] = "<tr>" + parts[i]

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
+from migflows.data.boundaries import Boundaries
 from migflows.data.panel import FlowPanel
+from migflows.data.progress import progress_bar
 from migflows.errors import MigflowsError
 from migflows.reports.formatting import esc, items_html, kv_html, note_html
 from migflows.reports.sections import (
@@ -38,6 +38,9 @@ h2{font-size:22px;margin:12px 0}
 h3{font-size:17px;margin:22px 0 8px}
 p{margin:6px 0 10px;max-width:880px}
 .tblwrap{overflow-x:auto;margin:6px 0 18px}
+@media print{.tblwrap{overflow:visible}table.tbl{font-size:9.5px}
+table.tbl th,table.tbl td{white-space:normal;padding:2px 5px}
+figure,table.tbl tr{break-inside:avoid}h2,h3,.caption{break-after:avoid}}
 table.tbl{border-collapse:collapse;font-size:12.5px;font-variant-numeric:tabular-nums}
 table.tbl th,table.tbl td{padding:3px 9px;border-bottom:1px solid #e8e8e8;text-align:right;
 white-space:nowrap}
@@ -72,6 +75,7 @@ def build_report(
     title: str | None = None,
     dataset: str | None = None,
     results: ReportModels | None = None,
+    boundaries: Boundaries | None = None,
 ) -> Path:
     """Write a self-contained HTML report of a migration panel.
 
@@ -104,6 +108,10 @@ def build_report(
         to write several reports from one set of fits; default: fitted on ``panel`` with
         ``seed`` and ``fast``, each on first use by a selected section. The report never
         fits a model itself.
+    boundaries : Boundaries, optional
+        Region outlines for the choropleths and the flow map
+        (:func:`migflows.data.boundaries.read_boundaries`); default: the shipped Kazakhstan
+        outlines when they cover the panel's regions, else the maps are left out.
 
     Returns
     -------
@@ -138,29 +146,45 @@ def build_report(
         dataset=dataset,
         sections=[s.name for s in chosen],
         studies=results,
+        boundaries=boundaries,
     )
     started = time.perf_counter()
     bodies: list[str] = []
-    bar = tqdm(chosen, desc="report", unit="section", disable=not progress, file=sys.stderr)
+    shown: list[Section] = []
+    left_out: list[str] = []
+    bar = progress_bar(chosen, desc="report", unit="section", disable=not progress, file=sys.stderr)
     for section in bar:
         bar.set_postfix_str(section.name)
-        bodies.append(_render(section, ctx))
+        body, why = _render(section, ctx)
+        if why is None:
+            bodies.append(body)
+            shown.append(section)
+        else:  # not in the Contents: the contents list only what the report holds
+            left_out.append(f"{section.title} — Section left out: {why}")
     bar.close()
+    if left_out:
+        bodies.insert(0, note_html_list("Not in this report", left_out))
     elapsed = time.perf_counter() - started
-    page = _page(ctx, chosen, bodies, title=title, elapsed=elapsed)
+    page = _page(ctx, shown, bodies, title=title, elapsed=elapsed)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
 
 
-def _render(section: Section, ctx: ReportContext) -> str:
+def note_html_list(title: str, items: list[str]) -> str:
+    """A note box with a title and a list of escaped items."""
+    return f"<div class='box note'>{esc(title)}:{items_html(items)}</div>"
+
+
+def _render(section: Section, ctx: ReportContext) -> tuple[str, str | None]:
+    """The section's HTML, and the reason when the section does not apply (else None)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             body = section.render(ctx)
         except StudyNotApplicable as why:  # a section's or a study's SectionSkipped
-            body = note_html(f"Section left out: {why}")
+            return "", str(why)
         except MigflowsError as err:
             body = note_html(
                 f"This section could not be produced: {type(err).__name__}: {err}", "error"
@@ -176,7 +200,8 @@ def _render(section: Section, ctx: ReportContext) -> str:
         notes = (
             f"<div class='box warn'>Warnings while computing this section:{items_html(seen)}</div>"
         )
-    return f"<section id='{esc(section.name)}'><h2>{esc(section.title)}</h2>{notes}{body}</section>"
+    html = f"<section id='{esc(section.name)}'><h2>{esc(section.title)}</h2>{notes}{body}</section>"
+    return html, None
 
 
 def _page(

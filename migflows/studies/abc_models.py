@@ -361,7 +361,14 @@ def _specification(
             f"WLS, weights {weights!r}, period-specific slopes, entity + year effects",
             "WLS follows; weights, effects and the single interacted model are ours",
         ),
-        ("standard errors", "-", str(vcov), "our choice"),
+        (
+            "standard errors",
+            "-",
+            ", ".join(f"{k} by {v}" for k, v in vcov.items())
+            if isinstance(vcov, Mapping)
+            else str(vcov),
+            "our choice",
+        ),
         (
             "stationarity pre-tests",
             "panel unit-root tests before regressing",

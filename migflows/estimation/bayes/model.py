@@ -40,6 +40,7 @@ from migflows.estimation.bayes.inputs import (
     scaling,
 )
 from migflows.estimation.core.identification import identify
+from migflows.estimation.core.logs import pymc_logging
 from migflows.estimation.core.seeds import as_generator, check_random_seed, pop_legacy_seed
 from migflows.models.design import build_design, evaluate_rhs
 from migflows.models.formula import Formula
@@ -371,7 +372,7 @@ class BayesGravityModel:
         seeds = _seeds(random_seed, 2)
         keep = [v for v in self.model.unobserved_value_vars if v.name != "mu"]
         var_names = [v.name for v in keep if not v.name.endswith("__")]
-        with self.model:
+        with self.model, pymc_logging(progress):
             idata = pm.sample(
                 draws=draws,
                 tune=tune,

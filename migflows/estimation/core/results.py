@@ -151,23 +151,81 @@ class SummaryTable:
         """The header statistics as a dict (label -> value)."""
         return dict(self.header)
 
+    def display_table(self) -> pd.DataFrame:
+        """The table as text for reading, with significance stars; :attr:`table` keeps numbers.
+
+        p-values as ``<0.001``, 4 significant digits with thousands separators, and stars
+        after the p-values as ``etable`` writes them (*** p < 0.01, ** p < 0.05, * p < 0.1).
+
+        Examples
+        --------
+        >>> t = SummaryTable("m", (), pd.DataFrame({"params": [-149993.356328],
+        ...                                          "pvalues": [8.5364e-81]}, ["x"]))
+        >>> t.display_table().loc["x"].tolist()
+        ['-149,993', '<0.001', '***']
+        """
+        out = pd.DataFrame(index=self.table.index)
+        for column in self.table.columns:
+            values = self.table[column]
+            name = str(column).lower()
+            if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+                out[column] = values.astype(str)
+            elif name in _PVALUE_NAMES:
+                out[column] = values.map(_fmt_p)
+                out[""] = values.map(_stars)
+            else:
+                out[column] = values.map(_fmt_value)
+        return out
+
     def __str__(self) -> str:
         lines = [self.title, "=" * max(len(self.title), 40)]
-        lines += [f"{k + ':':<28}{v}" for k, v in self.header]
+        lines += [f"{k + ':':<28}{_fmt_value(v)}" for k, v in self.header]
         lines.append("")
-        lines.append(self.table.to_string(float_format=lambda v: f"{v:.6g}"))
+        lines.append(self.display_table().to_string())
+        if any(str(c).lower() in _PVALUE_NAMES for c in self.table.columns):
+            lines.append("*** p < 0.01, ** p < 0.05, * p < 0.1")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         head = "".join(
             f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-            f"<td>{html.escape(str(v))}</td></tr>"
+            f"<td>{html.escape(str(_fmt_value(v)))}</td></tr>"
             for k, v in self.header
         )
         return (
             f"<div><strong>{html.escape(self.title)}</strong><table>{head}</table>"
-            f"{self.table.to_html(float_format=lambda v: f'{v:.6g}')}</div>"
+            f"{self.display_table().to_html()}</div>"
         )
+
+
+_PVALUE_NAMES = {"pvalues", "pvalue", "p-value", "p_value", "pval"}
+
+
+def _fmt_p(p: Any) -> str:
+    return "" if not np.isfinite(p) else "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _stars(p: Any) -> str:
+    if not np.isfinite(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
+
+
+def _fmt_value(v: Any) -> Any:
+    """Numbers for reading: integers with separators, floats to 4 significant digits."""
+    if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
+        return v
+    x = float(v)
+    if not np.isfinite(x):
+        return "–" if np.isnan(x) else str(x)
+    if x.is_integer() and abs(x) >= 1:
+        return f"{int(x):,}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    text = f"{x:.4g}"
+    if "e" in text:  # below 1e-4: keep two digits in scientific form, else fixed notation
+        text = f"{x:.2e}" if abs(x) < 1e-4 else f"{x:.6f}"
+    return "0" if text.lstrip("-").strip("0.") == "" else text
 
 
 class RegressionResults(HypothesisMixin):

@@ -417,9 +417,9 @@ def run_backtest(
     rows: list[pd.DataFrame] = []
     iterator: Any = chosen
     if progress:
-        from tqdm.auto import tqdm
+        from migflows.data.progress import progress_bar
 
-        iterator = tqdm(chosen, desc="backtest origins")
+        iterator = progress_bar(chosen, desc="backtest origins")
     for origin in iterator:
         train = series.until(origin)
         scale = _naive_scale(train)

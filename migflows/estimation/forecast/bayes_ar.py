@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from migflows.errors import MigflowsWarning, PanelStructureError
+from migflows.estimation.core.logs import pymc_logging
 from migflows.estimation.forecast.data import Gaps, SeriesData
 from migflows.estimation.forecast.methods import MethodResult, check_years
 
@@ -129,7 +130,7 @@ def bayes_ar(
             observed=x[:, 0],
             dims="region",
         )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), pymc_logging(progress):
             warnings.filterwarnings("ignore", message=".*(r_hat|effective sample|rhat).*")
             idata = pm.sample(
                 draws=draws,

@@ -66,9 +66,9 @@ class MethodResult:
 def _progress(items: list[Any], progress: bool, desc: str) -> Iterator[Any]:
     if not progress:
         return iter(items)
-    from tqdm.auto import tqdm
+    from migflows.data.progress import progress_bar
 
-    return iter(tqdm(items, desc=desc, leave=False))
+    return iter(progress_bar(items, desc=desc, leave=False))
 
 
 def _scale(data: SeriesData, transform: Transform) -> tuple[np.ndarray, bool]:

@@ -296,6 +296,7 @@ class Forecast:
         regions: Sequence[str] | None = None,
         ncols: int = 4,
         history: bool = True,
+        labels: Mapping[str, str] | None = None,
     ) -> Figure:
         """Fan chart per region (small multiples): history, point forecast, intervals.
 
@@ -309,13 +310,18 @@ class Forecast:
             Panels per row.
         history : bool
             Draw the observed values.
+        labels : mapping, optional
+            Region key -> name for the panel titles (default: the keys).
 
         Returns
         -------
         matplotlib.figure.Figure
+            With one legend (observed, forecast, the interval bands) and the unit on the
+            y axes (persons per year).
         """
         import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
+        from matplotlib.lines import Line2D
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
 
         j = self._var(variable)
         name = self.variables[j]
@@ -350,13 +356,25 @@ class Forecast:
             ax.plot(years, self.point[i, :, j], color="C0", lw=1.5)
             if name.startswith("net"):
                 ax.axhline(0, color="grey", lw=0.5)
-            ax.set_title(region, fontsize=9)
+            ax.set_title(labels.get(region, region) if labels else region, fontsize=9)
             ax.tick_params(labelsize=7)
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
-        fig.suptitle(f"{name}: {self.method} forecast", fontsize=10)
-        fig.tight_layout()
+        for row in axes:
+            row[0].set_ylabel("persons per year", fontsize=7)
+        what = {"net": "net migration balance", "arrivals": "arrivals", "departures": "departures"}
+        fig.suptitle(f"{what.get(name, name)}: {self.method} forecast", fontsize=10)
+        handles, names = axes.flat[0].get_legend_handles_labels()
+        handles += [Line2D([], [], color="C0", lw=1.5)]
+        names += ["forecast"]
+        if history and name in self.history.columns:
+            handles += [Line2D([], [], color="black", lw=1, marker=".")]
+            names += ["observed"]
+        names = [f"{x} interval" if x.endswith("%") else x for x in names]
+        fig.tight_layout(rect=(0, 0, 1, 0.95))
+        fig.legend(handles, names, loc="upper right", ncol=len(names), fontsize=7, frameon=False)
         return fig
 
 

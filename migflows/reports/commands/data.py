@@ -8,9 +8,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from migflows.reports.commands.inputs import add_input_options, read_input
+from migflows.reports.commands import COMMAND_HELP
+from migflows.reports.commands.inputs import add_input_options, read_input, read_long_table
 from migflows.reports.formatting import fmt_number
 
 EXIT_OK, EXIT_FLAGGED = 0, 1
@@ -20,7 +22,7 @@ def register(subparsers: Any) -> None:
     """Add the ``data`` sub-command with ``check`` and ``show``."""
     parser = subparsers.add_parser(
         "data",
-        help="check a flow file or describe the embedded data",
+        help=COMMAND_HELP["data"],
         description="Work with flow data: 'check' validates a file, 'show' summarises the "
         "embedded Kazakhstan dataset.",
     )
@@ -62,31 +64,75 @@ def _quality_text(table: pd.DataFrame) -> str:
     return shown.to_string()
 
 
+def _problem_table(problems: pd.DataFrame, args: argparse.Namespace) -> str:
+    """The audit table with each fix written as the CLI flag (``--missing drop``)."""
+    parser = getattr(args, "parser", None)
+    shown = problems.copy()
+    if parser is not None:
+        from migflows.reports.commands.advice import flag_advice
+
+        shown["fix"] = [flag_advice(str(f), parser) for f in shown["fix"]]
+    shown.index = pd.RangeIndex(1, len(shown) + 1)
+    with pd.option_context("display.max_colwidth", 70, "display.width", 200):
+        return shown.to_string()
+
+
 def run_check(args: argparse.Namespace) -> int:
-    """Validate FILE; 0 ok, 1 flagged, 2 invalid (raised to :func:`main`)."""
+    """Validate FILE and list every problem found; 0 ok, 1 warnings, 2 unusable as is."""
+    from migflows.data.audit import AUDIT_COLUMNS, audit_flows
+    from migflows.errors import MigflowsError
+
+    raw = read_long_table(args.file, args)
+    rows = [] if raw is None else [audit_flows(
+        raw, origin=args.origin, destination=args.destination, year=args.year_column,
+        flow=args.flow,
+    )]  # fmt: skip
+    panel = None
+    error: MigflowsError | None = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        panel = read_input(args.file, args)
-        report = panel.check_quality(warn=False)
+        try:
+            panel = read_input(args.file, args)
+        except MigflowsError as err:
+            error = err
+        report = None if panel is None else panel.check_quality(warn=False)
     for w in caught:
         if not issubclass(w.category, DeprecationWarning | PendingDeprecationWarning):
             print(f"warning: {w.category.__name__}: {w.message}", file=sys.stderr)
-    print(f"{args.file}: valid flow panel")
-    print(repr(panel))
-    print()
-    print("Data-quality checks by year")
-    print(_quality_text(report.table))
-    print()
-    problems = [f"{y}: {report.table.loc[y, 'reasons']!s}" for y in report.flagged_years]
-    if len(panel.dropped):
-        problems.append(f"{len(panel.dropped)} row(s) dropped while reading (see warnings)")
-    if problems:
-        print("Result: data problems found")
-        for line in problems:
-            print(f"  - {line}")
-        return EXIT_FLAGGED
-    print("Result: OK, no year flagged")
-    return EXIT_OK
+    extra: list[tuple[str, str, float, str, str]] = []
+    if error is not None and raw is None:  # a matrix: the validation message is the finding
+        extra.append((type(error).__name__, "error", np.nan, "", str(error)))
+    if panel is not None and report is not None:
+        print(f"{args.file}: valid flow panel")
+        print(repr(panel))
+        print()
+        print("Data-quality checks by year")
+        print(_quality_text(report.table))
+        print()
+        for y in report.flagged_years:
+            extra.append((
+                f"flagged year {y}", "warning", np.nan, str(report.table.loc[y, "reasons"]),
+                "see the quality checks above; leave the year out with --years",
+            ))  # fmt: skip
+        if len(panel.dropped):
+            extra.append((
+                "rows dropped while reading", "warning", float(len(panel.dropped)), "",
+                "see the warnings above",
+            ))  # fmt: skip
+    else:
+        print(f"{args.file}: not a valid flow panel as it is")
+    frames = [*rows, pd.DataFrame(extra, columns=list(AUDIT_COLUMNS))]
+    problems = pd.concat([f for f in frames if len(f)] or frames[-1:], ignore_index=True)
+    if problems.empty:
+        print("Result: OK, no problem found")
+        return EXIT_OK
+    problems["rows"] = problems["rows"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+    n_err = int((problems["severity"] == "error").sum())
+    print(f"Result: data problems found ({n_err} error(s), {len(problems) - n_err} warning(s))")
+    print(_problem_table(problems, args))
+    if error is not None:
+        raise error  # main prints it (with the flags to use) and exits with 2
+    return EXIT_FLAGGED
 
 
 def run_show(args: argparse.Namespace) -> int:

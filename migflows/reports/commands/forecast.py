@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from migflows.reports.commands import COMMAND_HELP
 from migflows.reports.commands.inputs import add_input_options, read_input
 
 
@@ -17,7 +18,7 @@ def register(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "forecast",
-        help="forecast arrivals, departures and net balances by region",
+        help=COMMAND_HELP["forecast"],
         description="Forecast regional migration balances on the embedded Kazakhstan data or a "
         "flow file. Prints the point forecast and interval by region and year (net balance by "
         "default). Net balances add up to zero nationally. Exit status 0 on success, 2 on "
@@ -33,7 +34,11 @@ def register(subparsers: Any) -> None:
         "--horizon", type=int, default=3, metavar="YEARS", help="years ahead (default: 3)"
     )
     parser.add_argument(
-        "--level", type=float, default=0.8, metavar="P", help="interval level (default: 0.8)"
+        "--level",
+        type=interval_level,
+        default=0.8,
+        metavar="P",
+        help="interval level as a percentage (80) or a fraction (0.8); default: 80",
     )
     parser.add_argument(
         "--variable",
@@ -77,6 +82,31 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run_forecast)
 
 
+UNITS = {"net": "net migration balance", "arrivals": "arrivals", "departures": "departures"}
+
+
+def interval_level(text: str) -> float:
+    """``"80"`` or ``"0.8"`` -> 0.8; anything outside (0, 100) is refused.
+
+    Examples
+    --------
+    >>> interval_level("80"), interval_level("0.95"), interval_level("99.5")
+    (0.8, 0.95, 0.995)
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (use 80 or 0.8)") from None
+    if 1 < value < 100:
+        value /= 100
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an interval level: give a percentage between 0 and 100 (80) or a "
+            "fraction between 0 and 1 (0.8)"
+        )
+    return round(value, 10)
+
+
 def run_forecast(args: argparse.Namespace) -> int:
     """Forecast and print; returns the exit status."""
     import migflows
@@ -103,7 +133,27 @@ def run_forecast(args: argparse.Namespace) -> int:
         print(f"migflows: warning: {w.message}", file=sys.stderr)
     variable = args.variable or ("net" if "net" in fc.variables else fc.variables[-1])
     frame = fc.summary_frame(alpha=1 - args.level, variable=variable)
-    text = frame.to_csv() if args.format == "csv" else frame.round(1).to_string()
+    pct = f"{args.level * 100:g}%"
+    what = UNITS.get(variable, variable)
+    header = (
+        f"{what} (persons per year) by region: {args.method} forecast, {pct} interval, "
+        f"{args.horizon} year(s) ahead of {panel.years[-1]}"
+    )
+    if args.format == "csv":  # machine-readable: statsmodels' summary_frame column names
+        text = frame.to_csv()
+    else:
+        from migflows.reports.plot_style import region_labels
+
+        shown = frame.rename(index=region_labels(panel), level="region").rename(
+            columns={
+                "mean": "forecast",
+                "mean_se": "std. error",
+                "mean_ci_lower": f"{pct} lower",
+                "mean_ci_upper": f"{pct} upper",
+            }
+        )
+        body = shown.round(0).astype("Int64").map(lambda v: f"{v:,}").to_string()
+        text = f"{header}\n\n{body}"
     if args.out is not None:
         args.out.write_text(text, encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)

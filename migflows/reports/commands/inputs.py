@@ -64,6 +64,21 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         help="repeated (origin, destination, year) rows: refuse or add up (default: error)",
     )
     group.add_argument(
+        "--missing",
+        choices=("error", "drop"),
+        help="rows with an empty flow cell: refuse or drop them with a warning (default: error)",
+    )
+    group.add_argument(
+        "--fill-zeros",
+        action="store_true",
+        help="read origin-destination pairs absent from a year as zero flows (default: absent)",
+    )
+    group.add_argument(
+        "--totals",
+        choices=("drop", "error"),
+        help="total rows/columns of an OD matrix: drop them or refuse (default: drop)",
+    )
+    group.add_argument(
         "--regions",
         type=Path,
         metavar="PATH",
@@ -83,6 +98,20 @@ def _read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {path}")
     return pd.read_csv(path, **kwargs)
+
+
+def read_long_table(path: Path, args: argparse.Namespace) -> pd.DataFrame | None:
+    """The raw long table at ``path`` (as read, unvalidated), or None for an OD matrix."""
+    if not path.is_file():
+        raise FileNotFoundError(f"No such file: {path}")
+    excel = path.suffix.lower() in EXCEL
+    if args.layout == "matrix":
+        return None
+    frame = pd.read_excel(path) if excel else pd.read_csv(path)
+    wanted = {args.origin, args.destination, args.flow}
+    if args.layout == "auto" and not wanted <= {str(c) for c in frame.columns}:
+        return None
+    return frame
 
 
 def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
@@ -112,6 +141,10 @@ def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
         options["self_flows"] = args.self_flows
     if args.duplicates is not None:
         options["duplicates"] = args.duplicates
+    if getattr(args, "missing", None) is not None:
+        options["missing"] = args.missing
+    if getattr(args, "fill_zeros", False):
+        options["fill_zeros"] = True
     names = None if args.region_names == "none" else args.region_names
     if layout == "long":
         frame = pd.read_excel(path) if excel else pd.read_csv(path)
@@ -131,6 +164,8 @@ def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
             f"and {args.flow!r} columns); give its year with --matrix-year YEAR, or name the "
             f"columns of a long table with --origin/--destination/--flow."
         )
+    if getattr(args, "totals", None) is not None:
+        options["totals"] = args.totals
     return read_od_matrix(
         path,
         year=args.matrix_year,

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from migflows.reports.commands import COMMAND_HELP
 from migflows.reports.commands.inputs import add_input_options, read_input
 
 DEFAULT_OUT = "migflows-report.html"
@@ -18,7 +19,7 @@ def register(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "report",
-        help="write a self-contained HTML report (default: the embedded Kazakhstan data)",
+        help=COMMAND_HELP["report"],
         description="Write one self-contained HTML file (figures embedded, no external "
         "resources) describing a migration panel: data overview and quality checks, flows, "
         "regional balances, descriptive indices and a methods appendix; model families add "
@@ -68,6 +69,25 @@ def register(subparsers: Any) -> None:
         help="base random seed for sections that draw random numbers (default: 0)",
     )
     parser.add_argument("--title", help="report title")
+    parser.add_argument(
+        "--boundaries",
+        type=Path,
+        metavar="GEOJSON",
+        help="region outlines for the maps (a GeoJSON FeatureCollection; default: the shipped "
+        "Kazakhstan outlines when they cover the regions, else no maps)",
+    )
+    parser.add_argument(
+        "--boundaries-key",
+        default="region",
+        metavar="PROPERTY",
+        help="feature property holding the region keys (default: region)",
+    )
+    parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the report to PDF next to the HTML, with headless Chromium (Debian "
+        "package chromium)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_input_options(parser)
     parser.set_defaults(handler=run)
@@ -93,6 +113,11 @@ def run(args: argparse.Namespace) -> int:
         panel = read_input(args.data, args)
         if args.years:
             panel = panel.select(years=args.years)
+    shapes = None
+    if args.boundaries is not None:
+        from migflows.data.boundaries import read_boundaries
+
+        shapes = read_boundaries(args.boundaries, key=args.boundaries_key)
     path = build_report(
         panel,
         args.out,
@@ -101,7 +126,35 @@ def run(args: argparse.Namespace) -> int:
         fast=args.fast,
         progress=not args.no_progress,
         title=args.title,
+        boundaries=shapes,
     )
     size = path.stat().st_size / 1e6
     print(f"wrote {path} ({size:.1f} MB) in {time.perf_counter() - started:.1f} s")
+    if args.pdf:
+        pdf = print_pdf(path)
+        print(f"wrote {pdf} (printed by Chromium)")
     return 0
+
+
+def print_pdf(html: Path) -> Path:
+    """Print ``html`` to a PDF beside it with headless Chromium (the browser's print engine)."""
+    import shutil
+    import subprocess
+
+    from migflows.errors import InvalidOptionError
+
+    browser = next(
+        (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+    )
+    if browser is None:
+        raise InvalidOptionError(
+            "--pdf needs headless Chromium, which is not installed: apt-get install -y "
+            "chromium (or open the HTML in a browser and print it to PDF)."
+        )
+    pdf = html.with_suffix(".pdf")
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+         f"--print-to-pdf={pdf.resolve()}", html.resolve().as_uri()],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    return pdf

@@ -48,6 +48,7 @@ from migflows.errors import InvalidOptionError, format_values
 from migflows.studies.report_models import ReportModels, StudyNotApplicable, stream_rng
 
 if TYPE_CHECKING:
+    from migflows.data.boundaries import Boundaries
     from migflows.data.panel import FlowPanel
 
 __all__ = [
@@ -100,6 +101,9 @@ class ReportContext:
     studies : ReportModels, optional
         The model runs to show (default: :class:`ReportModels` of ``panel``, ``seed`` and
         ``fast``); read them through :attr:`results`.
+    boundaries : Boundaries, optional
+        Region outlines for the maps; default: the shipped Kazakhstan version that covers the
+        panel's regions (none for other panels, whose maps are then left out).
     """
 
     panel: FlowPanel
@@ -108,6 +112,7 @@ class ReportContext:
     dataset: str | None = None
     sections: list[str] = field(default_factory=list)
     studies: ReportModels | None = field(default=None, repr=False)
+    boundaries: Boundaries | None = field(default=None, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -116,6 +121,14 @@ class ReportContext:
         if self.studies is None:
             self.studies = ReportModels(self.panel, seed=self.seed, fast=self.fast)
         return self.studies
+
+    def map_boundaries(self) -> Boundaries | None:
+        """The outlines the maps draw: :attr:`boundaries` or the shipped ones that fit."""
+        if self.boundaries is not None:
+            return self.boundaries
+        from migflows.data.boundaries import boundaries_for
+
+        return boundaries_for(self.panel.region_keys)
 
     def rng(self, stream: str) -> np.random.Generator:
         """An independent generator for ``stream`` (e.g. the section name).

@@ -25,6 +25,7 @@ from migflows.reports.formatting import (
     note_html,
     para,
 )
+from migflows.reports.maps import choropleth
 from migflows.reports.plots import (
     attractiveness_plot,
     flow_map,
@@ -111,13 +112,19 @@ class FlowsSection:
         if panel.coords is None:
             parts.append(note_html("No coordinates in the panel: the flow map is left out."))
         else:
+            shapes = ctx.map_boundaries()
+            base = (
+                f"over the region outlines ({shapes.source})"
+                if shapes is not None
+                else "on longitude/latitude (no region outlines for this panel)"
+            )
             parts.append(
                 figure_html(
-                    flow_map(panel, latest, top=MAP_ARROWS),
+                    flow_map(panel, latest, top=MAP_ARROWS, outlines=shapes or False),
                     alt=f"Flow map {latest}",
                     caption=f"The {MAP_ARROWS} largest flows of {latest} between admin centres "
                     f"(arrow width proportional to the flow); markers coloured by the net "
-                    f"balance. Longitude/latitude, no base map.",
+                    f"balance; drawn {base}.",
                 )
             )
         return "".join(parts)
@@ -159,10 +166,57 @@ class FlowsSection:
 
     def methods(self, ctx: ReportContext) -> str:
         """Map caveat."""
-        return para(
-            "The flow map draws straight-line (slightly curved) arrows between admin centres "
-            "on longitude and latitude; it shows who moves where, not the route taken."
+        text = (
+            "The flow map draws slightly curved arrows between admin centres; it shows who "
+            "moves where, not the route taken."
         )
+        shapes = ctx.map_boundaries()
+        if shapes is not None and shapes.source.startswith("Boundaries: Natural Earth"):
+            text += (
+                " The region outlines of the maps are Natural Earth's admin-1 polygons (public "
+                "domain), simplified; the four regions created in 2018 and 2022 (Shymkent, "
+                "Abai, Zhetisu, Ulytau) are cut out of their parents schematically, to their "
+                "official areas."
+            )
+        return para(text)
+
+
+def _region_map(
+    ctx: ReportContext,
+    values: pd.Series,
+    labels: dict[str, str],
+    *,
+    title: str,
+    label: str,
+    caption: str,
+    center: float | None = None,
+    fmt: str = "{:,.1f}",
+) -> str:
+    """A choropleth of one value per region, or a note when the panel has no outlines."""
+    shapes = ctx.map_boundaries()
+    if shapes is None:
+        return note_html(
+            f"No region boundaries for this panel: the map '{title}' is left out (pass "
+            "boundaries= to build_report, or --boundaries to migflows report)."
+        )
+    fig = choropleth(
+        values, boundaries=shapes, title=title, label=label, center=center, labels=labels,
+        fmt=fmt,
+    )  # fmt: skip
+    return figure_html(fig, alt=title, caption=caption)
+
+
+def _rate_map(ctx: ReportContext, rate: pd.DataFrame, labels: dict[str, str]) -> str:
+    year = int(rate.columns[-1])
+    values = rate[year]
+    gaining = [labels[k] for k in values.index if values[k] > 0]
+    return _region_map(
+        ctx, values, labels, center=0.0,
+        title=f"Net migration rate, {year}", label="net migrants per 1,000 inhabitants",
+        caption=f"Net internal migration per 1,000 inhabitants in {year} (the last year with "
+        f"population). Gaining: {', '.join(gaining) or 'none'}; every other region lost "
+        "population to internal migration.",
+    )  # fmt: skip
 
 
 @register_section
@@ -195,6 +249,7 @@ class BalancesSection:
             if missing:
                 caption += f"; no population for {', '.join(map(str, missing))}"
             parts.append(frame_html(_by_label(rate, labels), decimals=1, caption=caption))
+            parts.append(_rate_map(ctx, rate, labels))
         columns = ["arrivals", "departures", "net", "gross", "effectiveness", "attractiveness"]
         detail = pd.DataFrame(table.xs(latest, level="year")[columns]).reindex(net.index)
         parts.append(
@@ -273,6 +328,17 @@ class IndicesSection:
             )
             + frame_html(_by_label(coef, labels), decimals=2, caption="Arrivals / departures")
             + figure_html(attractiveness_plot(panel), alt="Attractiveness coefficient")
+            + _region_map(
+                ctx,
+                coef[latest],
+                labels,
+                center=1.0,
+                fmt="{:.2f}",
+                title=f"Migration-attractiveness coefficient, {latest}",
+                label="arrivals / departures (1 = balanced)",
+                caption="Blue regions receive more migrants from the rest of the country than "
+                "they send (coefficient above 1), red ones send more.",
+            )
         )
 
     def _scale(self, ctx: ReportContext) -> str:

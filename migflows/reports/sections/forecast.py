@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from migflows.reports.formatting import figure_html, frame_html, note_html, para
+from migflows.reports.plot_style import region_labels
 from migflows.reports.sections import ReportContext, register_section
 from migflows.studies.report_models import (
     FAST_FORECAST_METHODS,
@@ -65,9 +66,10 @@ class ForecastSection:
                 ),
                 frame_html(table, decimals=0),
                 figure_html(
-                    fc.plot(),
+                    fc.plot(labels=region_labels(ctx.panel)),
                     alt="Fan charts of net migration by region",
-                    caption="Net migration: history, ensemble forecast, 80% and 95% intervals.",
+                    caption="Net migration balance (persons per year): observed years, ensemble "
+                    "forecast and its 80% and 95% intervals; the y scales differ by region.",
                 ),
                 note_html(
                     "Horizons are calendar years after the last observed year; the "

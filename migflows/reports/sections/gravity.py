@@ -5,7 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from migflows.reports.formatting import figure_html, frame_html, note_html, para
+from migflows.reports.formatting import figure_html, frame_html, items_html, note_html, para
+from migflows.reports.interpret import interpret_models
 from migflows.reports.model_plots import coef_plot, fit_plot
 from migflows.reports.plots import region_labels
 from migflows.reports.sections import ReportContext, register_section
@@ -53,6 +54,8 @@ class GravitySection:
                 f"within regions over time; the pair model from changes within pairs."
             ),
             regression_table(models).to_html(),
+            "<h3>Reading the estimates</h3>",
+            items_html(interpret_models(models, years=study.years)),
             figure_html(
                 coef_plot(models, keep=[r"^(?!Intercept)"]),
                 alt="Coefficients of the gravity models with 95% intervals",

@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 from migflows.reports.formatting import frame_html, note_html, para
+from migflows.reports.labels import relabel_text
 from migflows.reports.sections import ReportContext, register_section
 from migflows.reports.tables import regression_table
 from migflows.studies import report_models
@@ -86,7 +87,7 @@ class PanelSection:
                 frame_html(res.comparison, decimals=3),
                 para("Which elements follow the paper and which are our choices:"),
                 frame_html(res.specification, decimals=3),
-                *[note_html(n) for n in res.notes],
+                *[note_html(relabel_text(n)) for n in res.notes],
             ]
         )
 
