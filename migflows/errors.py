@@ -35,6 +35,7 @@ __all__ = [
     "FixedEffectError",
     "FormulaSyntaxError",
     "IdentificationError",
+    "InputFileError",
     "InvalidDistanceError",
     "InvalidOptionError",
     "LeanResultsError",
@@ -159,6 +160,10 @@ class PanelStructureError(DataValidationError):
 
 class BoundaryError(DataValidationError):
     """A boundary crosswalk is inconsistent or does not cover the regions in the data."""
+
+
+class InputFileError(DataValidationError):
+    """A file cannot be read as a table (absent, empty, corrupt, unknown encoding or sheet)."""
 
 
 class SharedDataMissingError(MigflowsError, FileNotFoundError):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from migflows.data.io import read_od_matrix
+from migflows.data.io import read_od_matrix, read_table
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError
 
@@ -99,8 +99,9 @@ def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
         raise FileNotFoundError(f"No such file: {path}")
     excel = path.suffix.lower() in EXCEL
     layout = args.layout
+    table = read_table(path, 0)  # dialect and encoding sniffed; corrupt files refused
     if layout == "auto":
-        header = (pd.read_excel(path, nrows=0) if excel else pd.read_csv(path, nrows=0)).columns
+        header = table.columns
         wanted = {args.origin, args.destination, args.flow}
         layout = "long" if wanted <= {str(c) for c in header} else "matrix"
     options: dict[str, Any] = {}
@@ -114,9 +115,8 @@ def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
         options["duplicates"] = args.duplicates
     names = None if args.region_names == "none" else args.region_names
     if layout == "long":
-        frame = pd.read_excel(path) if excel else pd.read_csv(path)
         return read_od_matrix(
-            frame,
+            path,
             layout="long",
             region_names=names,
             origin=args.origin,
