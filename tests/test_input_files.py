@@ -204,3 +204,19 @@ def test_read_warns_about_totals_still() -> None:
     m.loc[2] = ["Итого", "3", "4"]
     with pytest.warns(DroppedRowsWarning, match="Итого"):
         assert migflows.read_od_matrix(m, year=2023).nobs == 2
+
+
+def test_counterfactual_refuses_impossible_changes() -> None:
+    kz = migflows.load_kazakhstan(years=[2020, 2021])
+    res = migflows.gravity("flow ~ log_wage_ratio + log_dist | orig + dest + year", kz)
+    for bad in (0, -1, np.nan, np.inf, "x"):
+        with pytest.raises(InvalidOptionError, match=r"changes\['wage'\]\['turkistan'\]="):
+            res.counterfactual({"wage": {"turkistan": bad}})
+    with pytest.raises(migflows.errors.MissingRegionError, match="'atlantis' is not in"):
+        res.counterfactual({"wage": {"atlantis": 1.1}})
+    with pytest.raises(InvalidOptionError, match="names year 2030"):
+        res.counterfactual({"wage": {"turkistan": {2030: 1.1}}})
+    with pytest.raises(migflows.errors.ModelSpecificationError, match="No regressor"):
+        res.counterfactual({"unemployment": {"turkistan": 1.1}})
+    with pytest.raises(InvalidOptionError, match="non-empty mapping"):
+        res.counterfactual({})

@@ -28,6 +28,7 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError
+from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import SummaryTable
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class PosteriorModel(Protocol):
         """Read by the results."""
 
 
-class BayesGravityResults:
+class BayesGravityResults(ReadOnlyResults):
     """Posterior of a Bayesian gravity model (:func:`migflows.bayes_gravity`).
 
     Immutable: every attribute is computed from the sampled ``DataTree`` (:attr:`idata`).
@@ -133,6 +134,10 @@ class BayesGravityResults:
     def __init__(self, model: PosteriorModel, idata: DataTree):
         self._m = model
         self._idata = idata
+        for node in idata.subtree:  # the posterior is read-only: writing to it raises
+            for var in node.dataset.variables.values():
+                if isinstance(var.data, np.ndarray):
+                    var.data.flags.writeable = False
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -145,7 +150,7 @@ class BayesGravityResults:
     def idata(self) -> DataTree:
         """The ArviZ DataTree (posterior, sample_stats, log_likelihood, posterior_predictive …).
 
-        Shared, not copied: do not modify it in place.
+        Shared, not copied, and read-only: its arrays refuse in-place writes.
         """
         return self._idata
 

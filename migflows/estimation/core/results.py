@@ -50,6 +50,7 @@ from migflows.estimation.core.covariance import (
     sandwich,
 )
 from migflows.estimation.core.protocol import Inference
+from migflows.estimation.core.readonly import ReadOnlyResults
 
 __all__ = ["RegressionResults", "SandwichPieces", "SummaryTable", "solve_fixef"]
 
@@ -83,7 +84,7 @@ class SandwichPieces:
 
 
 @dataclass(frozen=True)
-class SummaryTable:
+class SummaryTable(ReadOnlyResults):
     """A plain summary: a title, header statistics and the main table.
 
     The one summary type of every results class (gravity, SIM, panel, Bayesian gravity,
@@ -165,7 +166,7 @@ class SummaryTable:
         )
 
 
-class RegressionResults:
+class RegressionResults(ReadOnlyResults):
     """Immutable regression results with switchable covariance.
 
     Parameters

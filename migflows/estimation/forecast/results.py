@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from migflows.errors import InvalidOptionError, format_values
+from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import SummaryTable
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Forecast:
+class Forecast(ReadOnlyResults):
     """Forecasts of regional arrivals, departures and net migration (immutable).
 
     Returned by :func:`migflows.forecast`. Point forecasts and simulated trajectories are
