@@ -26,6 +26,7 @@ __all__ = [
     "BoundaryError",
     "CollinearityWarning",
     "ConvergenceError",
+    "ConvergenceWarning",
     "DataQualityWarning",
     "DataValidationError",
     "DroppedRowsWarning",
@@ -230,6 +231,10 @@ class DataQualityWarning(MigflowsWarning):
 
 class CollinearityWarning(MigflowsWarning):
     """Regressors collinear with others or absorbed by the fixed effects were dropped."""
+
+
+class ConvergenceWarning(MigflowsWarning):
+    """An optimiser stopped before converging; the estimates it returned may be off."""
 
 
 class SeparationWarning(MigflowsWarning):
