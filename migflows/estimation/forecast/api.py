@@ -50,6 +50,7 @@ from migflows.data.panel import FlowPanel
 from migflows.errors import (
     DataQualityWarning,
     InvalidOptionError,
+    MigflowsWarning,
     ModelSpecificationError,
     PanelStructureError,
     format_values,
@@ -373,7 +374,23 @@ def _ensemble_run(
     balance in a rolling-origin backtest on the training data (``backtest_origins``
     origins, horizon up to 3).
     """
+    default_members = members is ENSEMBLE_MEMBERS
     members = list(members)
+    years = np.asarray(series.years)
+    if default_members and gaps == "error" and len(years) > 1 and (np.diff(years) != 1).any():
+        # irregular years: the default mixture leaves out the members that need annual
+        # series rather than failing, and says so (members named by the user still refuse)
+        regular = [m for m in members if METHODS[m].regular]
+        members = [m for m in members if not METHODS[m].regular]
+        if regular:
+            warnings.warn(
+                f"ensemble: member(s) {format_values(regular)} need regular annual years and "
+                f"were left out (the data have gaps between {int(years[0])} and "
+                f"{int(years[-1])}); pass gaps='interpolate' or gaps='sequence' (CLI: --gaps "
+                f"interpolate) to include them.",
+                MigflowsWarning,
+                stacklevel=4,
+            )
     if not members or "ensemble" in members:
         raise InvalidOptionError(
             f"ensemble members={members!r}: give at least one method other than 'ensemble'."

@@ -317,9 +317,7 @@ def _fit_each(
     )
 
 
-def _best_fit(
-    adapter: _Adapter, y: np.ndarray, label: str, notes: list[str]
-) -> tuple[float, Any]:
+def _best_fit(adapter: _Adapter, y: np.ndarray, label: str, notes: list[str]) -> tuple[float, Any]:
     best: tuple[float, float, Any, list[str]] | None = None
     error: Exception | None = None
     for s in fit_scales(y):

@@ -11,7 +11,12 @@ from typing import Any
 
 from migflows.errors import InvalidOptionError
 from migflows.estimation.gravity.api import ESTIMATORS
-from migflows.reports.commands.inputs import add_input_options, read_input
+from migflows.reports.commands.inputs import (
+    add_input_options,
+    check_out,
+    read_input,
+    write_out,
+)
 
 FORMATS = ("text", "markdown", "latex", "html", "csv", "json")
 
@@ -97,6 +102,7 @@ def run_gravity(args: argparse.Namespace) -> int:
     import migflows
     from migflows.reports.tables import table
 
+    check_out(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         panel = (
@@ -113,7 +119,7 @@ def run_gravity(args: argparse.Namespace) -> int:
         print(f"migflows: warning: {w.message}", file=sys.stderr)
     text = _render(res, args.format, table)
     if args.out is not None:
-        args.out.write_text(text, encoding="utf-8")
+        write_out(args.out, text)
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         print(text)

@@ -8,7 +8,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from migflows.reports.commands.inputs import add_input_options, read_input
+from migflows.reports.commands.inputs import (
+    add_input_options,
+    check_out,
+    read_input,
+    write_out,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -81,6 +86,7 @@ def run_forecast(args: argparse.Namespace) -> int:
     """Forecast and print; returns the exit status."""
     import migflows
 
+    check_out(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if args.data is None:
@@ -105,7 +111,7 @@ def run_forecast(args: argparse.Namespace) -> int:
     frame = fc.summary_frame(alpha=1 - args.level, variable=variable)
     text = frame.to_csv() if args.format == "csv" else frame.round(1).to_string()
     if args.out is not None:
-        args.out.write_text(text, encoding="utf-8")
+        write_out(args.out, text)
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         print(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,48 @@ def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
         region_names=names,
         **options,
     )
+
+
+def check_out(path: Path | None, *, create_folders: bool = False) -> None:
+    """Refuse an ``--out`` path that cannot be written, before any work is done.
+
+    ``create_folders`` (the report) accepts a folder that does not exist yet if it can be
+    created.
+
+    Raises
+    ------
+    InvalidOptionError
+        The path is a directory, its folder does not exist (and may not be created), or it
+        is not writable.
+    """
+    if path is None:
+        return
+    if path.is_dir():
+        raise InvalidOptionError(
+            f"--out {path} is a directory; give a file name in it, e.g. --out "
+            f"{path / 'output.txt'}."
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not folder.is_dir() and (not create_folders or not existing.is_dir()):
+        raise InvalidOptionError(
+            f"--out {path}: the folder {folder} does not exist; create it first or choose "
+            f"another path."
+        )
+    target = path if path.exists() else existing
+    if not os.access(target, os.W_OK):
+        raise InvalidOptionError(
+            f"--out {path} is not writable (no write permission on {target}); choose another path."
+        )
+
+
+def write_out(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (checked by :func:`check_out`), naming the path on failure."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise InvalidOptionError(
+            f"--out {path} could not be written ({err.strerror or err}); choose another path."
+        ) from None
