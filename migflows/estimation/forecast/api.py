@@ -170,6 +170,8 @@ def forecast(
     method_options = dict(method_options)
     random_seed = pop_legacy_seed(random_seed, method_options, function="forecast")
     spec = spec_for(method)
+    if isinstance(level, int | float | np.number):  # level=0.95: one interval level
+        level = (float(level),)
     horizon = check_common(horizon, n_sims, level)
     _check_scenario(spec, scenario)
     if spec.needs_panel and not isinstance(data, FlowPanel):
