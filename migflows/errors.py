@@ -37,6 +37,7 @@ __all__ = [
     "FormulaSyntaxError",
     "IdentificationError",
     "InputFileError",
+    "InputTypeError",
     "InvalidDistanceError",
     "InvalidOptionError",
     "LeanResultsError",
@@ -165,6 +166,10 @@ class BoundaryError(DataValidationError):
 
 class InputFileError(DataValidationError):
     """A file cannot be read as a table (absent, empty, corrupt, unknown encoding or sheet)."""
+
+
+class InputTypeError(MigflowsError, TypeError):
+    """An argument has the wrong type (a list where a DataFrame is needed, …)."""
 
 
 class SharedDataMissingError(MigflowsError, FileNotFoundError):

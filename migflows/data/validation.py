@@ -19,6 +19,7 @@ from migflows.errors import (
     DroppedRowsWarning,
     DuplicateFlowError,
     DuplicateKeyError,
+    InputTypeError,
     InvalidDistanceError,
     InvalidOptionError,
     MissingColumnError,
@@ -53,7 +54,7 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], table: str) ->
     ``columns`` maps the argument name (``origin=``) to the column it names.
     """
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{table} must be a pandas DataFrame, got {type(frame).__name__}.")
+        raise InputTypeError(f"{table} must be a pandas DataFrame, got {type(frame).__name__}.")
     missing = {arg: col for arg, col in columns.items() if col not in frame.columns}
     if missing:
         detail = ", ".join(f"{arg}={col!r}" for arg, col in missing.items())

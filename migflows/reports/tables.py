@@ -325,6 +325,17 @@ def _layout(
     named = named_results(results, "table()")
     labels = dict(labels or {})
     marks = DEFAULT_STARS if stars is True else (() if stars is False else tuple(stars))
+    for pair in marks:
+        if (
+            not isinstance(pair, tuple | list)
+            or len(pair) != 2
+            or not isinstance(pair[0], int | float)
+            or not 0 < pair[0] < 1
+        ):
+            raise InvalidOptionError(
+                f"stars={stars!r}: give (p-value threshold, mark) pairs with 0 < p < 1, e.g. "
+                f"[(0.01, '***'), (0.05, '**'), (0.1, '*')]."
+            )
     names = _coefficient_order(named.values(), keep, drop)
     fmt = f"{{:.{digits}f}}"
     rows: dict[str, dict[str, str]] = {}

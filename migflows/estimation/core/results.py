@@ -39,7 +39,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from migflows.errors import InvalidOptionError
+from migflows.errors import InputTypeError, InvalidOptionError
 from migflows.estimation.core.covariance import (
     CovarianceEstimate,
     CovarianceLabel,
@@ -115,7 +115,7 @@ class SummaryTable(ReadOnlyResults):
         if not args and not kwargs:
             return self
         if self.rebuild is None:
-            raise TypeError(
+            raise InputTypeError(
                 f"this summary takes no arguments (got {len(args)} positional, "
                 f"{sorted(kwargs)} keyword); use it as res.summary"
             )
@@ -426,7 +426,7 @@ class RegressionResults(ReadOnlyResults):
         DataFrame
             Columns ``lower`` and ``upper``.
         """
-        if not 0 < level < 1:
+        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
             raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
         q = 0.5 + level / 2
         crit = stats.t.ppf(q, self.df_t) if self._use_t else stats.norm.ppf(q)

@@ -49,6 +49,7 @@ import pandas as pd
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
     DataQualityWarning,
+    InputTypeError,
     InvalidOptionError,
     MigflowsWarning,
     ModelSpecificationError,
@@ -207,7 +208,9 @@ def _check_scenario(spec: MethodSpec, scenario: Scenario | None) -> None:
     if scenario is None:
         return
     if not isinstance(scenario, Scenario):
-        raise TypeError(f"scenario must be a migflows.Scenario, got {type(scenario).__name__}.")
+        raise InputTypeError(
+            f"scenario must be a migflows.Scenario, got {type(scenario).__name__}."
+        )
     if not spec.uses_scenario:
         users = sorted(n for n, s in METHODS.items() if s.uses_scenario)
         where = f"use one of {format_values(users)}"

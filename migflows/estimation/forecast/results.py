@@ -362,5 +362,9 @@ class Forecast(ReadOnlyResults):
 
 
 def check_level(level: float) -> None:
-    if not 0 < float(level) < 1:
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(level, bool) or not 0 < value < 1:
         raise InvalidOptionError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")
