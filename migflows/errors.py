@@ -26,6 +26,7 @@ __all__ = [
     "BoundaryError",
     "CollinearityWarning",
     "ConvergenceError",
+    "ConvergenceWarning",
     "DataQualityWarning",
     "DataValidationError",
     "DroppedRowsWarning",
@@ -35,6 +36,8 @@ __all__ = [
     "FixedEffectError",
     "FormulaSyntaxError",
     "IdentificationError",
+    "InputFileError",
+    "InputTypeError",
     "InvalidDistanceError",
     "InvalidOptionError",
     "LeanResultsError",
@@ -161,6 +164,14 @@ class BoundaryError(DataValidationError):
     """A boundary crosswalk is inconsistent or does not cover the regions in the data."""
 
 
+class InputFileError(DataValidationError):
+    """A file cannot be read as a table (absent, empty, corrupt, unknown encoding or sheet)."""
+
+
+class InputTypeError(MigflowsError, TypeError):
+    """An argument has the wrong type (a list where a DataFrame is needed, …)."""
+
+
 class SharedDataMissingError(MigflowsError, FileNotFoundError):
     """A source folder needed to rebuild the embedded data is absent."""
 
@@ -225,6 +236,10 @@ class DataQualityWarning(MigflowsWarning):
 
 class CollinearityWarning(MigflowsWarning):
     """Regressors collinear with others or absorbed by the fixed effects were dropped."""
+
+
+class ConvergenceWarning(MigflowsWarning):
+    """An optimiser stopped before converging; the estimates it returned may be off."""
 
 
 class SeparationWarning(MigflowsWarning):

@@ -167,7 +167,10 @@ def test_coefficients_and_standard_errors_match_pyfixest(panel, pyfixest_ref, sp
     assert sorted(names) == sorted(ref["coef"])
     coef = np.array([ref["coef"][n] for n in names])
     np.testing.assert_allclose(fit.coef, coef, rtol=0, atol=1e-6)
-    res = RegressionResults.from_pieces(names, fit.coef, pieces, "iid", model="PPML")
+    # pyfixest counts one redundant level per fixed effect after the first (fixest's count
+    # without fixef.force_exact); the package default counts them exactly (test_fixef_rank.py)
+    ssc = SmallSampleCorrection(redundant="fixest")
+    res = RegressionResults.from_pieces(names, fit.coef, pieces, "iid", model="PPML", ssc=ssc)
     for key, vcov in VCOVS.items():
         se_ref = np.array([ref["vcov"][key]["se"][n] for n in names])
         se = res.vcov(vcov).std_errors.to_numpy()
@@ -428,15 +431,18 @@ def test_vcov_parsing_and_errors():
 
 
 def test_stata_convention_counts_redundant_levels_by_connectivity():
-    # two disconnected blocks: fixest subtracts 1 redundant level, reghdfe subtracts 2
+    # two disconnected blocks: pyfixest subtracts 1 redundant level, reghdfe (and the exact
+    # rank, the default) subtract 2
     block = np.array([[0, 0], [0, 1], [1, 0], [1, 1], [0, 0], [1, 1]])
     codes = np.vstack([block, block + 2])
-    assert count_fixef_parameters(codes, SmallSampleCorrection.fixest()) == 8 - 1
+    pyfixest = SmallSampleCorrection(redundant="fixest")
+    assert count_fixef_parameters(codes, pyfixest) == 8 - 1
     assert count_fixef_parameters(codes, SmallSampleCorrection.stata()) == 8 - 2
+    assert count_fixef_parameters(codes, SmallSampleCorrection()) == 8 - 2
     scores = np.random.default_rng(0).normal(size=(12, 1))
     h = np.array([[2.0]])
     raw = float(scores[:, 0] @ scores[:, 0]) / 4
-    fx = sandwich(h, scores, "hetero", nobs=12, k=1, fe_codes=codes)
+    fx = sandwich(h, scores, "hetero", nobs=12, k=1, fe_codes=codes, ssc=pyfixest)
     st = sandwich(
         h, scores, "hetero", nobs=12, k=1, fe_codes=codes, ssc=SmallSampleCorrection.stata()
     )

@@ -75,6 +75,11 @@ class Crosswalk:
 
     def __post_init__(self) -> None:
         t = self.table
+        if not isinstance(t, pd.DataFrame):
+            raise BoundaryError(
+                f"A crosswalk table must be a DataFrame with columns 'from_region' and "
+                f"'to_region', got {type(t).__name__}."
+            )
         missing = [c for c in ("from_region", "to_region") if c not in t.columns]
         if missing:
             raise BoundaryError(

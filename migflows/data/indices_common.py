@@ -18,6 +18,7 @@ import pandas as pd
 from migflows.errors import (
     DataValidationError,
     DuplicateFlowError,
+    InputTypeError,
     MissingColumnError,
     MissingRegionError,
     MissingValueError,
@@ -53,7 +54,7 @@ def check_flows(flows: pd.DataFrame) -> pd.DataFrame:
         or repeated ``(origin, destination, year)`` rows.
     """
     if not isinstance(flows, pd.DataFrame):
-        raise TypeError(
+        raise InputTypeError(
             f"flows must be a pandas DataFrame with columns {', '.join(FLOW_COLUMNS)}; "
             f"got {type(flows).__name__}."
         )
@@ -114,7 +115,7 @@ def check_population(population: pd.Series) -> pd.Series:
         Values that are not numbers.
     """
     if not isinstance(population, pd.Series):
-        raise TypeError(
+        raise InputTypeError(
             f"population must be a pandas Series indexed by (region, year); got "
             f"{type(population).__name__}. From a long table use "
             f"df.set_index(['region', 'year'])['population']."

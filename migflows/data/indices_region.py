@@ -20,6 +20,7 @@ import pandas as pd
 from migflows.data.indices_common import check_flows, check_population, population_for
 from migflows.errors import (
     DataValidationError,
+    InputTypeError,
     InvalidOptionError,
     MissingColumnError,
     MissingValueError,
@@ -472,7 +473,7 @@ def score_regions(
     south      2.0           1.0    3.0
     """
     if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"table must be a pandas DataFrame; got {type(table).__name__}.")
+        raise InputTypeError(f"table must be a pandas DataFrame; got {type(table).__name__}.")
     chosen = list(indicators)
     missing = [c for c in chosen if c not in table.columns]
     if missing:

@@ -36,6 +36,7 @@ from migflows.data.indices_common import (
 from migflows.errors import (
     DataQualityWarning,
     DataValidationError,
+    InputTypeError,
     InvalidDistanceError,
     MissingColumnError,
     MissingRegionError,
@@ -531,7 +532,9 @@ def _distance_lookup(distances: pd.DataFrame | pd.Series) -> pd.Series:
             )
         long = distances[["origin", "destination", "distance"]].copy()
     else:
-        raise TypeError(f"distances must be a DataFrame or Series; got {type(distances).__name__}.")
+        raise InputTypeError(
+            f"distances must be a DataFrame or Series; got {type(distances).__name__}."
+        )
     long = long[long["origin"] != long["destination"]]
     values = pd.to_numeric(long["distance"], errors="coerce")
     bad = ~np.isfinite(values) | (values <= 0)

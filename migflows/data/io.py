@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -17,9 +18,11 @@ from migflows.data.regions import match_kazakhstan
 from migflows.data.validation import check_option
 from migflows.errors import (
     DroppedRowsWarning,
+    InputFileError,
     InvalidOptionError,
     NonNumericError,
     RegionCodeError,
+    YearRangeError,
     format_values,
 )
 
@@ -99,7 +102,9 @@ def read_od_matrix(
     check_option("layout", layout, ("matrix", "long"))
     check_option("totals", totals, ("drop", "error"))
     if layout == "long":
-        frame = source if isinstance(source, pd.DataFrame) else _read_table(source, sheet)
+        frame = source if isinstance(source, pd.DataFrame) else read_table(source, sheet)
+        if not isinstance(source, pd.DataFrame) and isinstance(frame, pd.DataFrame):
+            frame = _infer_numbers(frame, (year_column, flow))
         if not isinstance(frame, pd.DataFrame):
             raise InvalidOptionError("layout='long' reads one table; pass a path or DataFrame.")
         if region_names is not None:
@@ -135,6 +140,7 @@ def read_od_matrix(
         mapping = _translator(labels, region_names)
         table["origin"] = table["origin"].map(mapping)
         table["destination"] = table["destination"].map(mapping)
+    _check_same_regions(table)
     diag = table["origin"] == table["destination"]
     empty_diag = diag & (table["flow"].isna() | (table["flow"] == 0))
     table = table[~empty_diag]
@@ -159,25 +165,139 @@ def _translator(labels: pd.Series, region_names: str | Mapping[str, str]) -> dic
     return {lab: str(region_names[lab]) for lab in unique}
 
 
-def _read_table(path: Source | Mapping[int, Source], sheet: str | int | None) -> Any:
+def read_table(path: Source | Mapping[int, Source], sheet: str | int | None = 0) -> Any:
+    """Read a CSV (dialect and encoding sniffed) or Excel file as text cells.
+
+    Refuses an absent, empty or corrupt file, or an unknown sheet, with
+    :class:`~migflows.errors.InputFileError` naming the file; a DataFrame is returned as is.
+    """
     if isinstance(path, pd.DataFrame):
         return path
     if isinstance(path, Mapping):
         raise InvalidOptionError("A mapping of years is read one entry at a time.")
+    if not isinstance(path, str | PathLike):
+        raise InvalidOptionError(
+            f"source must be a path, a DataFrame or a mapping of year to those, got "
+            f"{type(path).__name__}."
+        )
     p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"No file at {p}; check the path.")
+    if not p.is_file():
+        what = "a directory" if p.is_dir() else "no file"
+        raise InputFileError(f"{p} is {what}; pass the path of a CSV or Excel file.")
+    if p.stat().st_size == 0:
+        raise InputFileError(f"{p} is empty (0 bytes); export the table again.")
     if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        return pd.read_excel(p, sheet_name=sheet, dtype=object)
-    return pd.read_csv(p, dtype=object, keep_default_na=False, sep=None, engine="python")
+        return _read_excel(p, sheet)
+    return read_csv_sniffed(p)
+
+
+def _infer_numbers(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for col in columns:
+        if col in out.columns and isinstance(out[col], pd.Series):
+            converted = pd.to_numeric(out[col], errors="coerce")
+            if not (converted.isna() & (out[col].astype(str).str.strip() != "")).any():
+                out[col] = converted
+    return out
+
+
+def _read_excel(p: Path, sheet: str | int | None) -> Any:
+    try:
+        book = pd.ExcelFile(p)
+    except Exception as err:  # openpyxl/xlrd raise many types for a broken workbook
+        raise InputFileError(
+            f"{p} cannot be read as an Excel workbook ({type(err).__name__}: {err}). Open it "
+            f"in a spreadsheet program and save it again as .xlsx, or export it as CSV."
+        ) from None
+    with book:
+        names = list(book.sheet_names)
+        if isinstance(sheet, str) and sheet not in names:
+            raise InputFileError(
+                f"{p} has no sheet named {sheet!r}; its sheets are {format_values(names)}."
+            )
+        if isinstance(sheet, int) and not 0 <= sheet < len(names):
+            raise InputFileError(
+                f"{p} has {len(names)} sheet(s); sheet={sheet} is out of range "
+                f"(sheets: {format_values(names)})."
+            )
+        read = pd.read_excel(book, sheet_name=sheet, dtype=object, header=None)
+    frames = read if isinstance(read, dict) else {sheet: read}
+    out = {name: _header_first_row(frame, p) for name, frame in frames.items()}
+    return out if isinstance(read, dict) else out[sheet]
+
+
+def read_csv_sniffed(p: Path) -> pd.DataFrame:
+    r"""Read a CSV as statistical offices write it: any of ``, ; tab |``, UTF-8 (BOM) or cp1251.
+
+    The encoding is tried in the order UTF-8 (with or without BOM), then cp1251 (Cyrillic
+    Windows exports); the delimiter is sniffed from the first lines. The first row becomes
+    the header as written (repeated labels are kept, not renamed to ``b.1``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "od.csv"
+    >>> _ = f.write_bytes("\ufeff;a;b\na;;1\nb;2;\n".encode("utf-8"))
+    >>> read_csv_sniffed(f).columns.tolist()
+    ['', 'a', 'b']
+    """
+    raw = p.read_bytes()
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1251 decodes almost any byte string
+        raise InputFileError(f"{p} is neither UTF-8 nor cp1251 text; save it as UTF-8 CSV.")
+    if "\x00" in text:
+        raise InputFileError(
+            f"{p} holds binary data, not CSV text; if it is a workbook give it an .xlsx name."
+        )
+    lines = [ln for ln in text.splitlines() if ln.strip()][:20]
+    if not lines:
+        raise InputFileError(f"{p} holds no rows; export the table again.")
+    counts = {d: min(ln.count(d) for ln in lines) for d in (";", "\t", "|", ",")}
+    sep = max(counts, key=lambda d: (counts[d], d != ","))
+    if counts[sep] == 0:
+        sep = ","
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=object, keep_default_na=False, sep=sep, header=None
+        )
+    except pd.errors.ParserError as err:
+        raise InputFileError(
+            f"{p} is not a regular table with delimiter {sep!r}: {err}. Check that every row "
+            f"has the same number of cells."
+        ) from None
+    return _header_first_row(frame, p)
+
+
+def _header_first_row(frame: pd.DataFrame, p: Path) -> pd.DataFrame:
+    if len(frame) == 0:
+        raise InputFileError(f"{p} holds no rows; export the table again.")
+    header = ["" if pd.isna(c) else str(c).strip() for c in frame.iloc[0]]
+    body = frame.iloc[1:].reset_index(drop=True)
+    body.columns = header
+    return body
+
+
+def _whole_year(year: object) -> int:
+    try:
+        value = float(year)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(year, bool) or not np.isfinite(value) or not value.is_integer():
+        raise YearRangeError(f"year={year!r} is not a whole year; pass e.g. year=2023.")
+    return int(value)
 
 
 def _collect_matrices(
     source: Source | Mapping[int, Source], year: int | None, sheet: str | int | None
 ) -> dict[int, pd.DataFrame]:
     if isinstance(source, Mapping):
-        return {int(y): _one_frame(_read_table(s, sheet), y) for y, s in source.items()}
-    read = _read_table(source, sheet)
+        return {_whole_year(y): _one_frame(read_table(s, sheet), y) for y, s in source.items()}
+    read = read_table(source, sheet)
     if isinstance(read, dict):  # every sheet of a workbook
         out = {}
         for name, frame in read.items():
@@ -193,7 +313,7 @@ def _collect_matrices(
         raise InvalidOptionError(
             "A single matrix needs year=; e.g. read_od_matrix('od.csv', year=2023)."
         )
-    return {int(year): _one_frame(read, year)}
+    return {_whole_year(year): _one_frame(read, year)}
 
 
 def _one_frame(frame: Any, year: object) -> pd.DataFrame:
@@ -221,6 +341,7 @@ def _matrix_to_long(
             f"{format_values(total_rows + total_cols)}; pass totals='drop'."
         )
     frame = frame.drop(index=total_rows, columns=total_cols)
+    _check_square(frame, year)
     values = frame.map(lambda x: _cell(x, zero_marks, na_marks))
     bad = values.map(lambda x: isinstance(x, str))
     if bad.to_numpy().any():
@@ -228,7 +349,8 @@ def _matrix_to_long(
         shown = [(frame.index[r], frame.columns[c], v) for r, c, v in cells]
         raise NonNumericError(
             f"The {year} matrix has {len(shown)} cell(s) that are not numbers: "
-            f"{format_values(shown)}. Add their marks to zero_marks or na_marks, or clean them."
+            f"{format_values(shown)}. Add their marks to zero_marks or na_marks, or clean them "
+            f"(a decimal comma such as '1,5' is refused: flows count persons)."
         )
     stacked = cast(pd.Series, values.astype(float).stack(future_stack=True))
     long = stacked.reset_index()
@@ -236,6 +358,30 @@ def _matrix_to_long(
     long["year"] = int(year)
     # Missing off-diagonal cells are refused (or dropped) by FlowPanel.from_frame(missing=...).
     return long, set(total_rows) | set(total_cols)
+
+
+def _check_same_regions(table: pd.DataFrame) -> None:
+    for year, part in table.groupby("year"):
+        rows, cols = set(part["origin"]), set(part["destination"])
+        only_rows, only_cols = sorted(rows - cols), sorted(cols - rows)
+        if only_rows or only_cols:
+            raise RegionCodeError(
+                f"The {year} matrix is not square over the same regions: {len(rows)} row(s) "
+                f"and {len(cols)} column(s); row label(s) {format_values(only_rows) or 'none'} "
+                f"have no column and column label(s) {format_values(only_cols) or 'none'} have "
+                f"no row. Fix the spelling so that rows and columns name the same regions."
+            )
+
+
+def _check_square(frame: pd.DataFrame, year: int) -> None:
+    rows, cols = pd.Index(frame.index), pd.Index(frame.columns)
+    for what, labels in (("row", rows), ("column", cols)):
+        if labels.has_duplicates:
+            raise RegionCodeError(
+                f"The {year} matrix repeats {what} label(s) "
+                f"{format_values(sorted(set(labels[labels.duplicated()])))}; each region must "
+                f"appear once as a row (origin) and once as a column (destination)."
+            )
 
 
 def _cell(x: object, zero_marks: Sequence[str], na_marks: Sequence[str]) -> object:
@@ -251,7 +397,8 @@ def _cell(x: object, zero_marks: Sequence[str], na_marks: Sequence[str]) -> obje
     cleaned = re.sub(r"[\s\u00a0\u202f']", "", s)
     if re.fullmatch(r"\d{1,3}(,\d{3})+", cleaned):
         cleaned = cleaned.replace(",", "")
-    cleaned = cleaned.replace(",", ".")
+    if re.fullmatch(r"-?\d*,\d+", cleaned):
+        return s  # "1,5": a decimal comma in a count of persons is refused, not guessed
     try:
         return float(cleaned)
     except ValueError:

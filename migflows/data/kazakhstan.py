@@ -15,6 +15,7 @@ from importlib import resources
 import pandas as pd
 
 from migflows.data.panel import FlowPanel
+from migflows.data.panel_inputs import whole_years
 from migflows.errors import DataQualityWarning, InvalidOptionError, format_values
 
 DATASET = "kazakhstan"
@@ -101,7 +102,7 @@ def load_kazakhstan(
     if years is None:
         wanted = available if include_flagged else [y for y in available if y not in flagged]
     else:
-        wanted = sorted({int(y) for y in years})
+        wanted = sorted(set(whole_years(years, "years")))
         absent = [y for y in wanted if y not in available]
         if absent:
             raise InvalidOptionError(

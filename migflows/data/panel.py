@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from migflows.data import panel_inputs as inputs
 from migflows.data import validation as v
 from migflows.data.covariates import CovariateContext, covariate_table
 from migflows.data.panel_inputs import validate_panel_inputs
 from migflows.errors import (
     InvalidOptionError,
     MissingRegionError,
+    PanelStructureError,
     format_values,
 )
 
@@ -371,13 +373,7 @@ class FlowPanel:
         pairs = self.pairs
         for name, value in variables.items():
             result = value(pairs) if callable(value) else value
-            arr = np.asarray(result, dtype=float)
-            if arr.shape != (self.nobs,):
-                raise InvalidOptionError(
-                    f"Variable {name!r} has shape {arr.shape}; it must have one value per "
-                    f"observation ({self.nobs})."
-                )
-            base[name] = arr
+            base[name] = inputs.assigned_values(name, result, pairs.index)
         return self._replace(pair_vars=base)
 
     # ------------------------------------------------------------------ reshaping
@@ -394,7 +390,7 @@ class FlowPanel:
         """
         mask = pd.Series(True, index=self._flows.index)
         if years is not None:
-            wanted = {int(y) for y in years}
+            wanted = set(inputs.whole_years(years, "years"))
             absent = sorted(wanted - set(self.years))
             if absent:
                 raise InvalidOptionError(
@@ -402,7 +398,7 @@ class FlowPanel:
                 )
             mask &= self._flows["year"].isin(wanted)
         if regions is not None:
-            keep = {str(r) for r in regions}
+            keep = {str(r) for r in ([regions] if isinstance(regions, str) else regions)}
             absent_r = sorted(keep - set(self.region_keys))
             if absent_r:
                 raise MissingRegionError(
@@ -411,6 +407,11 @@ class FlowPanel:
                 )
             mask &= self._flows["origin"].isin(keep) & self._flows["destination"].isin(keep)
         flows = self._flows[mask].reset_index(drop=True)
+        if len(flows) == 0:
+            raise PanelStructureError(
+                "The selection keeps no flow: no pair of the kept regions has a flow in the "
+                "kept years. Keep at least two regions that exchange migrants."
+            )
         pair_vars = None
         if self._pair_vars is not None:
             pair_vars = self._pair_vars[mask.to_numpy()].reset_index(drop=True)
@@ -435,6 +436,7 @@ class FlowPanel:
         >>> migflows.FlowPanel.from_frame(df).complete().nobs
         2
         """
+        inputs.check_fill(fill)
         keys = self.region_keys
         full = pd.MultiIndex.from_tuples(
             [(y, o, d) for y in self.years for o in keys for d in keys if o != d],

@@ -7,16 +7,22 @@ validated frames that the :class:`~migflows.data.panel.FlowPanel` constructor tr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from migflows.data import validation as v
 from migflows.data.geo import distance_table
-from migflows.errors import MissingRegionError, format_values
+from migflows.errors import (
+    InvalidOptionError,
+    MissingRegionError,
+    NonNumericError,
+    format_values,
+)
 
-__all__ = ["validate_panel_inputs"]
+__all__ = ["assigned_values", "check_fill", "validate_panel_inputs", "whole_years"]
 
 
 def validate_panel_inputs(
@@ -96,6 +102,8 @@ def validate_panel_inputs(
         dist_v = distance_table(coords_v.loc[coords_v.index.isin(keys)])
     else:
         dist_v = None
+    if coords_v is not None and distances is None:
+        v.check_distinct_coords(coords_v.loc[coords_v.index.isin(keys)])
     pairs_v = None
     if pair_vars:
         v.require_columns(flows, {f"pair_vars[{i}]": c for i, c in enumerate(pair_vars)}, "flows")
@@ -142,3 +150,77 @@ def _validate_aggregates(
         return None
     table = v.validate_regions(frame, region="territory", year="year", valid_years=valid_years)
     return table.rename_axis(["territory", "year"])
+
+
+def check_fill(fill: object) -> None:
+    """Refuse a ``complete(fill=...)`` value that is not a valid flow (finite, >= 0)."""
+    if isinstance(fill, bool) or not isinstance(fill, int | float | np.integer | np.floating):
+        raise InvalidOptionError(
+            f"fill={fill!r} must be a number (the flow of the added pairs, usually 0)."
+        )
+    if not np.isfinite(fill) or fill < 0:
+        raise InvalidOptionError(
+            f"fill={fill!r} is not a valid flow: added pairs need a finite count, zero or "
+            f"positive (usually fill=0)."
+        )
+
+
+def assigned_values(name: str, result: object, index: pd.Index) -> np.ndarray:
+    """Check one ``FlowPanel.assign(name=...)`` value and return it as floats.
+
+    Refuses the key column names, tables, Series indexed otherwise than ``panel.flows``,
+    values that are not numbers and infinite values.
+    """
+    if name in ("origin", "destination", "year", "flow"):
+        raise InvalidOptionError(
+            f"assign({name}=...) would overwrite the key column {name!r}; choose another name."
+        )
+    if isinstance(result, pd.DataFrame):
+        raise InvalidOptionError(
+            f"Variable {name!r} is a table with {result.shape[1]} column(s) "
+            f"({format_values(map(str, result.columns))}); give one column (a Series)."
+        )
+    if isinstance(result, pd.Series) and not result.index.equals(index):
+        raise InvalidOptionError(
+            f"Variable {name!r} is a Series not indexed like panel.flows (0 .. "
+            f"{len(index) - 1}); pass .to_numpy() if its order already matches."
+        )
+    try:
+        arr = np.asarray(result, dtype=float)
+        if arr.shape != index.shape:
+            raise InvalidOptionError(
+                f"Variable {name!r} has shape {arr.shape}; it must have one value per "
+                f"observation ({len(index)})."
+            )
+    except (TypeError, ValueError) as err:
+        if isinstance(err, InvalidOptionError):
+            raise
+        raise NonNumericError(
+            f"Variable {name!r} holds values that are not numbers (e.g. "
+            f"{format_values(pd.Series(np.asarray(result, dtype=object).ravel()).head(3))}); "
+            f"convert it with pandas.to_numeric first."
+        ) from None
+    if np.isinf(arr).any():
+        raise NonNumericError(
+            f"Variable {name!r} holds {int(np.isinf(arr).sum())} infinite value(s); use NaN "
+            f"for values that are not available."
+        )
+    return arr
+
+
+def whole_years(years: object, name: str) -> list[int]:
+    """Turn ``years`` (one year or an iterable of years) into whole-number years or refuse."""
+    items = [years] if isinstance(years, int | float | str | np.integer) else years
+    try:
+        values = [float(y) for y in cast(Iterable[Any], items)]
+    except (TypeError, ValueError):
+        raise InvalidOptionError(
+            f"{name}={years!r} must be a year or a list of years such as [2021, 2023]."
+        ) from None
+    bad = [y for y in values if not np.isfinite(y) or not float(y).is_integer()]
+    if bad or not values:
+        raise InvalidOptionError(
+            f"{name}={years!r} must hold whole years such as [2021, 2023]"
+            f"{'; not ' + format_values(bad) if bad else ' (it is empty)'}."
+        )
+    return [int(y) for y in values]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,11 @@ class QualityReport:
     """
 
     table: pd.DataFrame
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        # read-only from outside: the table is handed out as a (copy-on-write) copy
+        return value.copy(deep=False) if name == "table" else value
 
     @property
     def flagged_years(self) -> list[int]:

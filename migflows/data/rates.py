@@ -155,7 +155,13 @@ def add_periods(
 
 
 def _check_periods(periods: Periods) -> None:
-    spans = sorted((int(lo), int(hi), name) for name, (lo, hi) in periods.items())
+    try:
+        spans = sorted((int(lo), int(hi), name) for name, (lo, hi) in periods.items())
+    except (AttributeError, TypeError, ValueError):
+        raise InvalidOptionError(
+            f"periods={periods!r} must map names to (first year, last year), e.g. "
+            f"{{'early': (2010, 2015), 'late': (2020, 2024)}}."
+        ) from None
     for lo, hi, name in spans:
         if lo > hi:
             raise InvalidOptionError(f"Period {name!r} starts ({lo}) after it ends ({hi}).")

@@ -33,38 +33,109 @@ KZ_REGION_KEYS: tuple[str, ...] = KZ_CURRENT_KEYS + KZ_HISTORIC_KEYS
 # Each stem is matched after removing words such as "region", "oblast", "city", "г.".
 _KZ_SPELLINGS: dict[str, tuple[str, ...]] = {
     "abai": ("abai", "abay", "абай", "абайская"),
-    "akmola": ("akmola", "aqmola", "akmolinskaya", "акмолинская"),
-    "aktobe": ("aktobe", "aqtobe", "aktubinskaya", "актюбинская"),
+    "akmola": ("akmola", "aqmola", "akmolinskaya", "акмолинская", "ақмола"),
+    "aktobe": ("aktobe", "aqtobe", "aktubinskaya", "актюбинская", "ақтөбе", "актобе"),
     "almaty_city": ("almatycity", "almaty_city", "galmaty", "алматыcity", "галматы"),
-    "almaty_region": ("almaty", "almatinskaya", "алматинская", "almatyregion"),
-    "astana_city": ("astana", "astanacity", "nursultan", "galastana", "гастана", "астана"),
-    "atyrau": ("atyrau", "atyrauskaya", "атырауская"),
-    "east_kazakhstan": ("eastkazakhstan", "eastkaz", "восточноказахстанская", "vko"),
-    "karaganda": ("karaganda", "qaraganda", "karagandy", "karagandinskaya", "карагандинская"),
-    "kostanay": ("kostanay", "qostanay", "kostanaiskaya", "костанайская"),
-    "kyzylorda": ("kyzylorda", "qyzylorda", "kyzylordinskaya", "кызылординская"),
-    "mangystau": ("mangystau", "mangistau", "mangistauskaya", "мангистауская"),
-    "north_kazakhstan": ("northkazakhstan", "northkaz", "североказахстанская", "sko"),
-    "pavlodar": ("pavlodar", "pavlodarskaya", "павлодарская"),
-    "shymkent_city": ("shymkent", "shimkent", "shymkentcity", "shimkentcity", "гшымкент"),
-    "turkistan": ("turkistan", "turkestan", "turkestanskaya", "туркестанская"),
-    "ulytau": ("ulytau", "ulutay", "улытау", "ұлытау"),
-    "west_kazakhstan": ("westkazakhstan", "westkaz", "западноказахстанская", "zko"),
-    "zhambyl": ("zhambyl", "jambyl", "zhambylskaya", "жамбылская"),
-    "zhetisu": ("zhetisu", "zhetysu", "jetisu", "жетісу", "жетысу"),
-    "south_kazakhstan": ("southkazakhstan", "southkaz", "южноказахстанская", "yuko"),
+    "almaty_region": ("almaty", "almatinskaya", "алматинская", "almatyregion", "алматы"),
+    "astana_city": (
+        "astana",
+        "astanacity",
+        "nursultan",
+        "galastana",
+        "гастана",
+        "астана",
+        "нурсултан",
+        "нұрсұлтан",
+    ),
+    "atyrau": ("atyrau", "atyrauskaya", "атырауская", "атырау"),
+    "east_kazakhstan": (
+        "eastkazakhstan",
+        "eastkaz",
+        "восточноказахстанская",
+        "vko",
+        "шығысқазақстан",
+        "восточныйказахстан",
+    ),
+    "karaganda": (
+        "karaganda",
+        "qaraganda",
+        "karagandy",
+        "karagandinskaya",
+        "карагандинская",
+        "қарағанды",
+        "караганды",
+    ),
+    "kostanay": ("kostanay", "qostanay", "kostanaiskaya", "костанайская", "қостанай", "костанай"),
+    "kyzylorda": (
+        "kyzylorda",
+        "qyzylorda",
+        "kyzylordinskaya",
+        "кызылординская",
+        "қызылорда",
+        "кызылорда",
+    ),
+    "mangystau": (
+        "mangystau",
+        "mangistau",
+        "mangistauskaya",
+        "мангистауская",
+        "маңғыстау",
+        "мангистау",
+        "мангыстау",
+    ),
+    "north_kazakhstan": (
+        "northkazakhstan",
+        "northkaz",
+        "североказахстанская",
+        "sko",
+        "солтүстікқазақстан",
+    ),
+    "pavlodar": ("pavlodar", "pavlodarskaya", "павлодарская", "павлодар"),
+    "shymkent_city": (
+        "shymkent",
+        "shimkent",
+        "shymkentcity",
+        "shimkentcity",
+        "гшымкент",
+        "шымкент",
+    ),
+    "turkistan": (
+        "turkistan",
+        "turkestan",
+        "turkestanskaya",
+        "туркестанская",
+        "түркістан",
+        "туркестан",
+    ),
+    "ulytau": ("ulytau", "ulutay", "улытау", "ұлытау", "улытауская"),
+    "west_kazakhstan": (
+        "westkazakhstan",
+        "westkaz",
+        "западноказахстанская",
+        "zko",
+        "батысқазақстан",
+    ),
+    "zhambyl": ("zhambyl", "jambyl", "zhambylskaya", "жамбылская", "жамбыл"),
+    "zhetisu": ("zhetisu", "zhetysu", "jetisu", "жетісу", "жетысу", "жетысуская"),
+    "south_kazakhstan": (
+        "southkazakhstan",
+        "southkaz",
+        "южноказахстанская",
+        "yuko",
+        "оңтүстікқазақстан",
+    ),
 }
 _DROP_WORDS = re.compile(
     r"\b(region|oblast|oblysy|province|r|обл|область|облысы|city|qalasy|of|republican|"
-    r"significance)\b\.?",
+    r"significance|қаласы|города|город|республиканского|значения)\b\.?",
 )
-_CITY_HINT = re.compile(r"(\bcity\b|\bг\.|^г\s|qalasy|_city\b|\bгорода?\b)")
+_CITY_HINT = re.compile(r"(\bcity\b|\bг\.|^г\s|qalasy|қаласы|_city\b|\bгорода?\b)")
 
 
 def _norm(name: str) -> str:
     s = name.casefold().strip()
     s = _DROP_WORDS.sub(" ", s)
-    return re.sub(r"[^0-9a-zа-яёәғқңөұүһі]+", "", s)
+    return re.sub(r"[\W_]+", "", s)  # letters of every script are kept
 
 
 @cache

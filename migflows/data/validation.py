@@ -19,6 +19,7 @@ from migflows.errors import (
     DroppedRowsWarning,
     DuplicateFlowError,
     DuplicateKeyError,
+    InputTypeError,
     InvalidDistanceError,
     InvalidOptionError,
     MissingColumnError,
@@ -53,7 +54,7 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], table: str) ->
     ``columns`` maps the argument name (``origin=``) to the column it names.
     """
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{table} must be a pandas DataFrame, got {type(frame).__name__}.")
+        raise InputTypeError(f"{table} must be a pandas DataFrame, got {type(frame).__name__}.")
     missing = {arg: col for arg, col in columns.items() if col not in frame.columns}
     if missing:
         detail = ", ".join(f"{arg}={col!r}" for arg, col in missing.items())
@@ -108,18 +109,56 @@ def to_years(series: pd.Series, column: str, table: str, valid: tuple[int, int])
 
 
 def to_keys(series: pd.Series, column: str, table: str) -> pd.Series:
-    """Convert region codes to strings, refusing missing codes."""
+    """Convert region codes to strings, refusing missing, empty and ambiguous codes.
+
+    Whole-number codes are written without a decimal part (``1`` and ``1.0`` are the same
+    code ``'1'``); a column that mixes a number and a text spelling of the same code (``1``
+    and ``'1'``) is refused rather than merged silently. Any Unicode key stays as given.
+    """
     if series.isna().any():
         raise MissingValueError(
             f"Column {column!r} of the {table} table has {int(series.isna().sum())} missing "
             f"region code(s) (rows {format_values(series.index[series.isna()])}). Every row "
             f"needs a region code."
         )
-    return series.astype(str)
+    values = series.to_numpy(dtype=object)
+    is_num = np.array(
+        [isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
+         for x in values],
+        dtype=bool,
+    )  # fmt: skip
+    text = np.array([_key_text(x) for x in values], dtype=object)
+    if is_num.any() and not is_num.all():
+        num_keys, str_keys = set(text[is_num]), set(text[~is_num])
+        both = sorted(num_keys & {str(k).strip() for k in str_keys})
+        if both:
+            raise RegionCodeError(
+                f"Column {column!r} of the {table} table holds {len(both)} region code(s) both "
+                f"as a number and as text: {format_values(both)}. Convert the column to one "
+                f"type first (e.g. df[{column!r}].astype(str))."
+            )
+    blank = np.array([str(x).strip() == "" for x in text], dtype=bool)
+    if blank.any():
+        raise RegionCodeError(
+            f"Column {column!r} of the {table} table has {int(blank.sum())} empty region "
+            f"code(s) (rows {format_values(series.index[blank])}). Every row needs a "
+            f"non-empty region code."
+        )
+    return pd.Series(text, index=series.index, dtype=object).astype(str)
+
+
+def _key_text(value: object) -> str:
+    if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return str(int(value))
+    return str(value)
 
 
 def _canonical(key: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "", key.casefold())
+    # Letters and digits of every script count (Cyrillic, Kazakh ...); case, spaces,
+    # punctuation and underscores do not.
+    return re.sub(r"[\W_]+", "", key.casefold())
 
 
 def check_code_consistency(keys: pd.Index | Sequence[str], table: str) -> None:
@@ -190,6 +229,13 @@ def validate_flows(
                 f"Fill them (0 if no one moved) or pass missing='drop' to drop them with a warning."
             )
         dropped.append(raw[nan_rows].assign(reason="missing flow"))
+    inf = np.isinf(values)
+    if inf.any():
+        raise NonNumericError(
+            f"Column {flow!r} has {int(inf.sum())} infinite flow(s) at "
+            f"{format_values(_row_keys(raw[inf], origin, destination, year))}. Flows count "
+            f"persons and must be finite; fix or drop those rows."
+        )
     neg = values < 0
     if neg.any():
         raise NegativeFlowError(
@@ -322,6 +368,17 @@ def validate_coords(frame: pd.DataFrame, *, region: str = "region") -> pd.DataFr
     out = out.join(extra)
     out.index.name = "region"
     return out.sort_index()
+
+
+def check_distinct_coords(coords: pd.DataFrame) -> None:
+    """Refuse two regions at identical coordinates (their distance would be 0)."""
+    same = coords[["lat", "lon"]].duplicated(keep=False)
+    if same.any():
+        raise InvalidDistanceError(
+            f"{int(same.sum())} region(s) share identical coordinates: "
+            f"{format_values(coords.index[same.to_numpy()])}. Distinct regions need distinct "
+            f"admin centres (their distance would be 0 and log(distance) undefined)."
+        )
 
 
 def validate_distances(frame: pd.DataFrame, regions: Sequence[str]) -> pd.DataFrame:

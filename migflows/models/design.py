@@ -127,6 +127,7 @@ class _Source:
     ):
         self.panel = data if isinstance(data, FlowPanel) else None
         self.frame = None if isinstance(data, FlowPanel) else data.reset_index(drop=True)
+        self.index = data.flows.index if isinstance(data, FlowPanel) else data.index
         self.periods = periods
         if self.panel is not None:
             self.keys = self.panel.flows[["origin", "destination", "year"]]
@@ -410,10 +411,38 @@ def _aligned(value: Any, src: _Source, name: str) -> pd.Series | None:
         return None
     if isinstance(value, str):
         return _numeric(src.column(value), value)
-    arr = np.asarray(value, dtype=float)
+    if isinstance(value, pd.Series) and not value.index.equals(src.index):
+        # A Series is matched by its index labels, never by position (pandas semantics).
+        if value.index.has_duplicates or len(value) != src.n:
+            raise InvalidOptionError(
+                f"{name} is a Series with {len(value)} value(s) (index duplicated: "
+                f"{bool(value.index.has_duplicates)}); it must have one value per observation "
+                f"({src.n}), indexed like the data rows."
+            )
+        absent = src.index.difference(value.index)
+        if len(absent):
+            raise InvalidOptionError(
+                f"{name} is a Series whose index lacks {len(absent)} row label(s) of the data: "
+                f"{format_values(list(absent))}. Index it like the data (e.g. pass "
+                f"df['w'] or values aligned by .to_numpy())."
+            )
+        value = value.reindex(src.index)
+    arr = np.asarray(value)
+    if arr.ndim == 1 and arr.dtype.kind not in "biuf":
+        arr = _numeric(pd.Series(arr), name).to_numpy()
     if arr.shape != (src.n,):
         raise InvalidOptionError(
             f"{name} has shape {arr.shape}; it must have one value per observation ({src.n})."
+        )
+    arr = arr.astype(float)
+    if np.isinf(arr).any():
+        raise InvalidOptionError(
+            f"{name} holds {int(np.isinf(arr).sum())} infinite value(s); give finite values."
+        )
+    if name == "weights" and (arr < 0).any():
+        raise InvalidOptionError(
+            f"weights hold {int((arr < 0).sum())} negative value(s), e.g. "
+            f"{format_values(arr[arr < 0])}; weights must be zero or positive."
         )
     return pd.Series(arr, index=range(src.n))
 

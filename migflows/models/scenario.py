@@ -24,6 +24,7 @@ import pandas as pd
 from migflows.errors import (
     DataValidationError,
     DuplicateKeyError,
+    InputTypeError,
     MissingColumnError,
     MissingRegionError,
     MissingValueError,
@@ -230,7 +231,7 @@ def _region_year(values: pd.Series | pd.DataFrame, what: str, column: str) -> pd
             wide = values.rename_axis(index="region", columns="year")
             series = cast(pd.Series, wide.stack(future_stack=True))
     else:
-        raise TypeError(
+        raise InputTypeError(
             f"Scenario {what} must be a Series or DataFrame, got {type(values).__name__}."
         )
     series.index = series.index.set_names(["region", "year"])
@@ -275,7 +276,7 @@ def _region_year(values: pd.Series | pd.DataFrame, what: str, column: str) -> pd
 
 def _shocks(frame: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"Scenario shocks must be a DataFrame, got {type(frame).__name__}.")
+        raise InputTypeError(f"Scenario shocks must be a DataFrame, got {type(frame).__name__}.")
     need = ["origin", "destination", "factor"]
     missing = [c for c in need if c not in frame.columns]
     if missing:

@@ -13,7 +13,7 @@ from pathlib import Path
 from migflows.data.boundaries import Boundaries
 from migflows.data.panel import FlowPanel
 from migflows.data.progress import progress_bar
-from migflows.errors import MigflowsError
+from migflows.errors import InputTypeError, InvalidOptionError, MigflowsError
 from migflows.reports.formatting import esc, items_html, kv_html, note_html
 from migflows.reports.sections import (
     ReportContext,
@@ -136,6 +136,13 @@ def build_report(
         from migflows.data.kazakhstan import load_kazakhstan
 
         panel = load_kazakhstan()
+    if not isinstance(panel, FlowPanel):
+        raise InputTypeError(
+            f"panel must be a migflows.FlowPanel or None (the embedded data), got "
+            f"{type(panel).__name__}."
+        )
+    if Path(out).is_dir():
+        raise InvalidOptionError(f"out={str(out)!r} is a directory; give a file name in it.")
     chosen = resolve_sections(sections)
     if dataset is None and "embedded Kazakhstan" in str(panel.meta.get("source", "")):
         dataset = "kazakhstan"

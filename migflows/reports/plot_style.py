@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from migflows.errors import InvalidOptionError, format_values
+from migflows.errors import InputTypeError, InvalidOptionError, format_values
 
 if TYPE_CHECKING:
     from migflows.data.panel import FlowPanel
@@ -110,8 +111,22 @@ def new_figure(size: tuple[float, float], ax: Axes | None) -> tuple[Figure, Axes
     return fig, fig.add_subplot()
 
 
+def check_panel(panel: object) -> None:
+    """Refuse anything but a :class:`~migflows.FlowPanel` with a named error."""
+    from migflows.data.panel import FlowPanel
+
+    if not isinstance(panel, FlowPanel):
+        raise InputTypeError(
+            f"panel must be a migflows.FlowPanel (e.g. migflows.FlowPanel.from_frame(df)), got "
+            f"{type(panel).__name__}."
+        )
+
+
 def check_year(panel: FlowPanel, year: int) -> int:
     """``year`` as int if the panel has flows in it; a named error listing the years if not."""
+    check_panel(panel)
+    if isinstance(year, bool) or not isinstance(year, int | np.integer):
+        raise InvalidOptionError(f"year={year!r} must be a whole year; available: {panel.years}.")
     if int(year) not in panel.years:
         raise InvalidOptionError(f"year={year!r} has no flows; available: {panel.years}.")
     return int(year)
@@ -119,6 +134,7 @@ def check_year(panel: FlowPanel, year: int) -> int:
 
 def check_years(panel: FlowPanel, years: Iterable[int] | None) -> list[int]:
     """Validated years (all of the panel's when None), each with flows."""
+    check_panel(panel)
     if years is None:
         return panel.years
     chosen = sorted({int(y) for y in years})

@@ -44,6 +44,7 @@ from migflows.reports.plot_style import (
     POSITIVE,
     STYLE,
     THOUSANDS,
+    check_panel,
     check_year,
     check_years,
     new_figure,
@@ -272,6 +273,7 @@ def national_totals_plot(
     >>> len(fig.axes[0].patches)
     6
     """
+    check_panel(panel)
     flagged = dict(flagged or {})
     totals = panel.flows.groupby("year")["flow"].sum()
     totals.index = [int(str(y)) for y in totals.index]

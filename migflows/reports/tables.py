@@ -327,9 +327,22 @@ def _layout(
         raise InvalidOptionError(
             f"uncertainty={uncertainty!r} is not allowed; use 'std_errors', 'conf_int' or 'tstats'."
         )
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 12:
+        raise InvalidOptionError(f"digits={digits!r} must be a whole number from 0 to 12.")
     named = named_results(results, "table()")
     labels = dict(labels or {})
     marks = DEFAULT_STARS if stars is True else (() if stars is False else tuple(stars))
+    for pair in marks:
+        if (
+            not isinstance(pair, tuple | list)
+            or len(pair) != 2
+            or not isinstance(pair[0], int | float)
+            or not 0 < pair[0] < 1
+        ):
+            raise InvalidOptionError(
+                f"stars={stars!r}: give (p-value threshold, mark) pairs with 0 < p < 1, e.g. "
+                f"[(0.01, '***'), (0.05, '**'), (0.1, '*')]."
+            )
     names = _coefficient_order(named.values(), keep, drop)
     fmt = f"{{:.{digits}f}}"
     rows: dict[str, dict[str, str]] = {}
@@ -421,6 +434,21 @@ def regression_table(
     )
 
 
+def _patterns(patterns: Iterable[str], name: str) -> list[re.Pattern[str]]:
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    out = []
+    for p in patterns:
+        try:
+            out.append(re.compile(p))
+        except (re.error, TypeError) as err:
+            raise InvalidOptionError(
+                f"{name}={p!r} is not a regular expression ({err}); escape special characters, "
+                f"e.g. {name}=[re.escape({p!r})]."
+            ) from None
+    return out
+
+
 def _coefficient_order(
     results: Iterable[Any], keep: Iterable[str] | None, drop: Iterable[str] | None
 ) -> list[str]:
@@ -430,10 +458,10 @@ def _coefficient_order(
             if name not in order:
                 order.append(str(name))
     if drop is not None:
-        pats = [re.compile(p) for p in drop]
+        pats = _patterns(drop, "drop")
         order = [n for n in order if not any(p.search(n) for p in pats)]
     if keep is not None:
-        pats = [re.compile(p) for p in keep]
+        pats = _patterns(keep, "keep")
         kept: list[str] = []
         for p in pats:
             kept += [n for n in order if p.search(n) and n not in kept]

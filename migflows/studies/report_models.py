@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from migflows.data.panel import FlowPanel
+from migflows.errors import MigflowsWarning
 
 if TYPE_CHECKING:
     from migflows.estimation.bayes.results import BayesGravityResults
@@ -514,9 +515,18 @@ class ReportModels:
 
     @staticmethod
     def _quiet(compute: Callable[[], T]) -> T:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return compute()
+        # Third-party noise is silenced; the package's own warnings (rows dropped, a Hausman
+        # covariance that is not positive definite ...) are passed on once each, so the
+        # section that runs the study shows them.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = compute()
+        seen: set[str] = set()
+        for w in caught:
+            if issubclass(w.category, MigflowsWarning) and str(w.message) not in seen:
+                seen.add(str(w.message))
+                warnings.warn(str(w.message), w.category, stacklevel=2)
+        return result
 
     @cached_property
     def gravity(self) -> GravityStudy:

@@ -72,6 +72,7 @@ import numpy as np
 import pandas as pd
 
 from migflows.data.panel import FlowPanel
+from migflows.errors import InvalidOptionError, format_values
 from migflows.estimation.bayes.inputs import (
     DEFAULT_GROUPS,
     DEFAULT_PRIORS,
@@ -236,6 +237,7 @@ def bayes_gravity(
     """
     sample_kwargs = dict(sample_kwargs)
     random_seed = pop_legacy_seed(random_seed, sample_kwargs, function="bayes_gravity")
+    _check_sample_kwargs(sample_kwargs)
     parsed = parse_formula(formula)
     require_exogenous(parsed, "bayes_gravity()")
     built = BayesGravityModel(
@@ -261,3 +263,27 @@ def bayes_gravity(
         progress=progress,
         **sample_kwargs,
     )
+
+
+def _check_sample_kwargs(options: dict[str, Any]) -> None:
+    """Refuse options that neither ``pm.sample`` nor the NUTS sampler take (before building)."""
+    if not options:
+        return
+    import inspect
+
+    import pymc as pm
+    from pymc.step_methods.hmc.base_hmc import BaseHMC
+
+    allowed: set[str] = set()
+    for fn in (pm.sample, pm.NUTS.__init__, BaseHMC.__init__):
+        allowed |= {
+            n for n, p in inspect.signature(fn).parameters.items()
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and n != "self"
+        }  # fmt: skip
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise InvalidOptionError(
+            f"bayes_gravity() got unknown option(s) {format_values(unknown)}; it takes the "
+            f"model options above and those of pymc.sample / NUTS (e.g. nuts_sampler, "
+            f"max_treedepth, init)."
+        )

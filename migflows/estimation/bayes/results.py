@@ -29,6 +29,7 @@ import pandas as pd
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError
 from migflows.estimation.core.posterior_hypothesis import PosteriorHypothesisMixin
+from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import SummaryTable
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class PosteriorModel(Protocol):
         """Read by the results."""
 
 
-class BayesGravityResults(PosteriorHypothesisMixin):
+class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
     """Posterior of a Bayesian gravity model (:func:`migflows.bayes_gravity`).
 
     Immutable: every attribute is computed from the sampled ``DataTree`` (:attr:`idata`).
@@ -134,6 +135,10 @@ class BayesGravityResults(PosteriorHypothesisMixin):
     def __init__(self, model: PosteriorModel, idata: DataTree):
         self._m = model
         self._idata = idata
+        for node in idata.subtree:  # the posterior is read-only: writing to it raises
+            for var in node.dataset.variables.values():
+                if isinstance(var.data, np.ndarray):
+                    var.data.flags.writeable = False
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -146,7 +151,7 @@ class BayesGravityResults(PosteriorHypothesisMixin):
     def idata(self) -> DataTree:
         """The ArviZ DataTree (posterior, sample_stats, log_likelihood, posterior_predictive …).
 
-        Shared, not copied: do not modify it in place.
+        Shared, not copied, and read-only: its arrays refuse in-place writes.
         """
         return self._idata
 

@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import linalg
+from scipy.linalg import lapack
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -114,22 +115,22 @@ class SmallSampleCorrection:
 
     Examples
     --------
-    >>> SmallSampleCorrection.fixest() == SmallSampleCorrection()
-    True
+    >>> SmallSampleCorrection().redundant
+    'exact'
     >>> SmallSampleCorrection.stata().redundant
     'pairwise'
     """
 
     k_adj: bool = True
     k_fixef: Literal["none", "nonnested", "full"] = "nonnested"
-    redundant: Literal["fixest", "pairwise"] = "fixest"
+    redundant: Literal["exact", "fixest", "pairwise"] = "exact"
     G_adj: bool = True
     G_df: Literal["min", "conventional"] = "min"
 
     def __post_init__(self) -> None:
         checks = {
             "k_fixef": ("none", "nonnested", "full"),
-            "redundant": ("fixest", "pairwise"),
+            "redundant": ("exact", "fixest", "pairwise"),
             "G_df": ("min", "conventional"),
         }
         for name, allowed in checks.items():
@@ -141,7 +142,14 @@ class SmallSampleCorrection:
 
     @classmethod
     def fixest(cls) -> SmallSampleCorrection:
-        """Defaults of R fixest and pyfixest."""
+        """Factors of R fixest and pyfixest, fixed effects counted exactly.
+
+        The exact count is what R fixest gives with ``ssc(fixef.force_exact = TRUE)`` and
+        what ``lm``/``glm`` with dummies give (their rank); it equals fixest's default count
+        whenever the first two fixed effects form one connected graph and no further fixed
+        effect is redundant. ``SmallSampleCorrection(redundant="fixest")`` is pyfixest's
+        count (one redundant level per fixed effect after the first).
+        """
         return cls()
 
     @classmethod
@@ -212,12 +220,52 @@ def _redundant_levels(fe_codes: NDArray[np.int64], method: str) -> int:
         return 0
     if method == "fixest":
         return n_fe - 1
-    # reghdfe "pairwise": connected components of the bipartite graph of FE 1 and FE 2
+    # connected components (mobility groups) of the bipartite graph of FE 1 and FE 2
     a, b = fe_codes[:, 0], fe_codes[:, 1]
     na, nb = int(a.max()) + 1, int(b.max()) + 1
     graph = csr_matrix((np.ones(len(a)), (a, b + na)), shape=(na + nb, na + nb))
-    n_comp = connected_components(graph, directed=False)[0]
-    return int(n_comp) + (n_fe - 2)
+    n_comp = int(connected_components(graph, directed=False)[0])
+    if method == "pairwise" or n_fe == 2:
+        # two fixed effects: levels - components is their exact rank (Abowd, Creecy & Kramarz)
+        return n_comp + (n_fe - 2)
+    levels = int((fe_codes.max(axis=0) + 1).sum())
+    return levels - fixef_rank(fe_codes)
+
+
+EXACT_RANK_LIMIT = 6000
+"""Largest Gram matrix (min of observations and levels) whose rank is computed exactly."""
+
+
+def fixef_rank(fe_codes: NDArray[np.int64]) -> int:
+    """Exact rank of the dummy matrix of the fixed effects ``fe_codes`` (n, G).
+
+    One or two fixed effects: the levels minus the connected components of their bipartite
+    graph. Three or more (``orig^year + dest^year + pair``): a rank-revealing (pivoted)
+    Cholesky factorisation of the smaller Gram matrix of the 0/1 dummies, whose entries are
+    counts, so the rank is found without tolerance trouble (above :data:`EXACT_RANK_LIMIT`,
+    fixest's default count). Hand-written: no library offers this rank of sparse dummies.
+
+    Examples
+    --------
+    >>> codes = np.array([[0, 0, 0], [0, 1, 1], [1, 0, 2], [1, 1, 3]])  # pair nests both
+    >>> int(fixef_rank(codes))
+    4
+    """
+    codes = np.asarray(fe_codes, dtype=np.int64).reshape(len(fe_codes), -1)
+    n, g = codes.shape
+    levels = codes.max(axis=0) + 1
+    if g <= 2:
+        return int(levels.sum()) - (_redundant_levels(codes, "pairwise") if g == 2 else 0)
+    offsets = np.concatenate([[0], np.cumsum(levels)[:-1]])
+    cols = (codes + offsets).ravel()
+    rows = np.repeat(np.arange(n), g)
+    dummies = csr_matrix((np.ones(n * g), (rows, cols)), shape=(n, int(levels.sum())))
+    m = min(n, int(levels.sum()))
+    if m > EXACT_RANK_LIMIT:
+        return int(levels.sum()) - _redundant_levels(codes, "pairwise")
+    gram = (dummies @ dummies.T if n <= levels.sum() else dummies.T @ dummies).toarray()
+    _, _, rank, info = lapack.dpstrf(gram, tol=1e-9 * float(gram.diagonal().max()))
+    return int(rank) if info >= 0 else int(np.linalg.matrix_rank(gram))  # info < 0: bad input
 
 
 def _nested(fe: NDArray[np.int64], cluster: NDArray[np.int64]) -> bool:

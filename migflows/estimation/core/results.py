@@ -39,7 +39,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from migflows.errors import InvalidOptionError
+from migflows.errors import InputTypeError, InvalidOptionError
 from migflows.estimation.core.cluster_adjusted import LinearPieces
 from migflows.estimation.core.covariance import (
     CovarianceEstimate,
@@ -52,6 +52,7 @@ from migflows.estimation.core.covariance import (
 )
 from migflows.estimation.core.hypothesis import HypothesisMixin
 from migflows.estimation.core.protocol import Inference
+from migflows.estimation.core.readonly import ReadOnlyResults
 
 __all__ = ["RegressionResults", "SandwichPieces", "SummaryTable", "solve_fixef"]
 
@@ -88,7 +89,7 @@ class SandwichPieces:
 
 
 @dataclass(frozen=True)
-class SummaryTable:
+class SummaryTable(ReadOnlyResults):
     """A plain summary: a title, header statistics and the main table.
 
     The one summary type of every results class (gravity, SIM, panel, Bayesian gravity,
@@ -119,7 +120,7 @@ class SummaryTable:
         if not args and not kwargs:
             return self
         if self.rebuild is None:
-            raise TypeError(
+            raise InputTypeError(
                 f"this summary takes no arguments (got {len(args)} positional, "
                 f"{sorted(kwargs)} keyword); use it as res.summary"
             )
@@ -228,7 +229,7 @@ def _fmt_value(v: Any) -> Any:
     return "0" if text.lstrip("-").strip("0.") == "" else text
 
 
-class RegressionResults(HypothesisMixin):
+class RegressionResults(HypothesisMixin, ReadOnlyResults):
     """Immutable regression results with switchable covariance.
 
     Parameters
@@ -494,7 +495,7 @@ class RegressionResults(HypothesisMixin):
         DataFrame
             Columns ``lower`` and ``upper``.
         """
-        if not 0 < level < 1:
+        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
             raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
         q = 0.5 + level / 2
         crit = stats.t.ppf(q, self.df_t) if self._use_t else stats.norm.ppf(q)

@@ -49,7 +49,9 @@ import pandas as pd
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
     DataQualityWarning,
+    InputTypeError,
     InvalidOptionError,
+    MigflowsWarning,
     ModelSpecificationError,
     PanelStructureError,
     format_values,
@@ -169,6 +171,8 @@ def forecast(
     method_options = dict(method_options)
     random_seed = pop_legacy_seed(random_seed, method_options, function="forecast")
     spec = spec_for(method)
+    if isinstance(level, int | float | np.number):  # level=0.95: one interval level
+        level = (float(level),)
     horizon = check_common(horizon, n_sims, level)
     _check_scenario(spec, scenario)
     if spec.needs_panel and not isinstance(data, FlowPanel):
@@ -204,7 +208,9 @@ def _check_scenario(spec: MethodSpec, scenario: Scenario | None) -> None:
     if scenario is None:
         return
     if not isinstance(scenario, Scenario):
-        raise TypeError(f"scenario must be a migflows.Scenario, got {type(scenario).__name__}.")
+        raise InputTypeError(
+            f"scenario must be a migflows.Scenario, got {type(scenario).__name__}."
+        )
     if not spec.uses_scenario:
         users = sorted(n for n, s in METHODS.items() if s.uses_scenario)
         where = f"use one of {format_values(users)}"
@@ -373,7 +379,23 @@ def _ensemble_run(
     balance in a rolling-origin backtest on the training data (``backtest_origins``
     origins, horizon up to 3).
     """
+    default_members = members is ENSEMBLE_MEMBERS
     members = list(members)
+    years = np.asarray(series.years)
+    if default_members and gaps == "error" and len(years) > 1 and (np.diff(years) != 1).any():
+        # irregular years: the default mixture leaves out the members that need annual
+        # series rather than failing, and says so (members named by the user still refuse)
+        regular = [m for m in members if METHODS[m].regular]
+        members = [m for m in members if not METHODS[m].regular]
+        if regular:
+            warnings.warn(
+                f"ensemble: member(s) {format_values(regular)} need regular annual years and "
+                f"were left out (the data have gaps between {int(years[0])} and "
+                f"{int(years[-1])}); pass gaps='interpolate' or gaps='sequence' (CLI: --gaps "
+                f"interpolate) to include them.",
+                MigflowsWarning,
+                stacklevel=4,
+            )
     if not members or "ensemble" in members:
         raise InvalidOptionError(
             f"ensemble members={members!r}: give at least one method other than 'ensemble'."

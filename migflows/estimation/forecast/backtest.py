@@ -34,6 +34,7 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError, MigflowsWarning, PanelStructureError, format_values
+from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import SummaryTable
 from migflows.estimation.core.seeds import RandomSeed, pop_legacy_seed
 from migflows.estimation.forecast.api import run
@@ -86,7 +87,7 @@ def crps_draws(draws: np.ndarray, actual: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Backtest:
+class Backtest(ReadOnlyResults):
     """Results of :func:`backtest` (immutable).
 
     Attributes

@@ -20,6 +20,7 @@ from migflows.data.indices import DEPRECATED_BALANCE_NAMES, balance_name, balanc
 from migflows.data.panel import FlowPanel
 from migflows.errors import (
     DuplicateKeyError,
+    InputTypeError,
     InvalidOptionError,
     MissingColumnError,
     MissingValueError,
@@ -181,7 +182,7 @@ def prepare(
         table = _user_table(data)
         source = "table"
     else:
-        raise TypeError(
+        raise InputTypeError(
             f"data must be a FlowPanel or a region-year DataFrame, got {type(data).__name__}."
         )
     table, notes = _fill_population(table)

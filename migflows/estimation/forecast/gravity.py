@@ -44,6 +44,7 @@ from migflows.errors import (
 )
 from migflows.estimation.forecast.data import Gaps, SeriesData
 from migflows.estimation.forecast.methods import MethodResult
+from migflows.estimation.forecast.notes import pass_on
 from migflows.models.scenario import Scenario
 
 DRIVERS = (("wage", "log_wage_ratio"), ("unemployment", "unemp_diff"))
@@ -232,7 +233,7 @@ def gravity_method(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = gravity(formula, train, estimator, vcov="hetero", absorbed="drop")
-    notes = [str(w.message) for w in caught]
+    notes = pass_on(caught, "gravity forecast")
     last = int(data.years[-1])
     future = list(range(last + 1, last + horizon + 1))
     keys = list(data.regions)
@@ -413,7 +414,7 @@ def _bayes_method(
         "params": post.params,
         "posterior_stats": post.stats,
         "year_rw_sd": rw_sd,
-        "fit_notes": [str(w.message) for w in caught],
+        "fit_notes": pass_on(caught, "Bayesian gravity forecast"),
         "scenario": None if scenario is None else scenario.name,
     }
     return MethodResult(point=point, draws=draws_out, info=info, flows=flows)

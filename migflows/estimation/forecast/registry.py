@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from migflows.errors import InvalidOptionError, format_values
+from migflows.errors import InputTypeError, InvalidOptionError, format_values
 from migflows.estimation.core.seeds import RandomSeed, seed_int
 from migflows.estimation.forecast import gravity as forecast_gravity
 from migflows.estimation.forecast import methods as fm
@@ -147,7 +147,7 @@ def register_method(spec: MethodSpec, *, replace: bool = False) -> None:
     ['arima', 'bayes_ar', 'drift']
     """
     if not isinstance(spec, MethodSpec):
-        raise TypeError(f"register_method() takes a MethodSpec, got {type(spec).__name__}.")
+        raise InputTypeError(f"register_method() takes a MethodSpec, got {type(spec).__name__}.")
     if spec.name in METHODS and not replace:
         raise InvalidOptionError(f"method {spec.name!r} is already registered.")
     METHODS[spec.name] = spec

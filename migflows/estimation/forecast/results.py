@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from migflows.errors import InvalidOptionError, format_values
+from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import SummaryTable
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def _readonly(arr: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Forecast:
+class Forecast(ReadOnlyResults):
     """Forecasts of regional arrivals, departures and net migration (immutable).
 
     Returned by :func:`migflows.forecast`. Point forecasts and simulated trajectories are
@@ -379,5 +380,9 @@ class Forecast:
 
 
 def check_level(level: float) -> None:
-    if not 0 < float(level) < 1:
+    try:
+        value = float(level)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(level, bool) or not 0 < value < 1:
         raise InvalidOptionError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95.")

@@ -32,6 +32,7 @@ import pandas as pd
 from migflows.data.panel import FlowPanel
 from migflows.errors import CollinearityWarning, InvalidOptionError
 from migflows.estimation.core.cluster_adjusted import LinearPieces
+from migflows.estimation.core.covariance import fixef_rank
 from migflows.estimation.core.demean import Demeaner, demean
 from migflows.estimation.core.identification import IDENTIFICATION_TOL, identify
 from migflows.estimation.core.results import SandwichPieces
@@ -191,7 +192,11 @@ def fit_ols(spec: GravitySpec, design: Design, data: FlowPanel | pd.DataFrame) -
     stats = {
         "rsquared": 1 - rss / tss if tss > 0 else np.nan,
         "rsquared_within": 1 - rss / float((w * yt**2).sum()) if codes.shape[1] else np.nan,
-        "sigma": float(np.sqrt(sigma2)),
+        # residual standard error sqrt(rss / (n - K)) with K the regressors plus the exact
+        # rank of the fixed effects (R's sigma(lm) on the dummy-variable model)
+        "sigma": float(
+            np.sqrt(rss / (len(y) - len(keep) - (fixef_rank(codes) if codes.shape[1] else 0)))
+        ),
         "zeros": zeros,
     }
     pieces = replace(

@@ -21,6 +21,7 @@ from migflows.errors import (
     UnknownVariableError,
     format_values,
 )
+from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import RegressionResults, SandwichPieces, solve_fixef
 from migflows.estimation.gravity.inference import GravityInferenceMixin
 from migflows.estimation.gravity.sample import subset_design
@@ -379,28 +380,56 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         if regions is None:
             raise UnknownVariableError("The panel has no region attributes to change.")
         new = regions.copy()
+        if not isinstance(changes, Mapping) or not changes:
+            raise InvalidOptionError(
+                f"changes={changes!r} must be a non-empty mapping attribute -> region -> factor, "
+                f"e.g. {{'wage': {{'turkistan': 1.10}}}}."
+            )
+        years = set(new.index.get_level_values("year"))
         for attr, by_region in changes.items():
             if attr not in new.columns:
                 raise UnknownVariableError(
                     f"Attribute {attr!r} is not in the panel (available: "
                     f"{format_values(list(new.columns), limit=12)})."
                 )
+            if not isinstance(by_region, Mapping) or not by_region:
+                raise InvalidOptionError(
+                    f"changes[{attr!r}] must be a non-empty mapping region -> factor, got "
+                    f"{by_region!r}."
+                )
             for region, factor in by_region.items():
                 mask = new.index.get_level_values("region") == region
                 if not mask.any():
-                    raise MissingRegionError(f"Region {region!r} is not in the panel.")
-                if isinstance(factor, Mapping):
-                    for year, f in factor.items():
+                    raise MissingRegionError(
+                        f"Region {region!r} is not in the panel; regions: "
+                        f"{format_values(sorted(set(new.index.get_level_values('region'))))}."
+                    )
+                by_year = factor if isinstance(factor, Mapping) else {None: factor}
+                for year, f in by_year.items():
+                    value = check_factor(f, f"changes[{attr!r}][{region!r}]")
+                    sel = mask
+                    if year is not None:
+                        if year not in years:
+                            raise InvalidOptionError(
+                                f"changes[{attr!r}][{region!r}] names year {year!r}, which is "
+                                f"not in the panel ({format_values(sorted(years))})."
+                            )
                         sel = mask & (new.index.get_level_values("year") == int(year))
-                        new.loc[sel, attr] = new.loc[sel, attr] * float(f)
-                else:
-                    new.loc[mask, attr] = new.loc[mask, attr] * float(factor)
+                    new.loc[sel, attr] = new.loc[sel, attr] * value
         changed = data._replace(regions=new)
         design = self._fit.design
         X_new, _, _ = evaluate_rhs(design.formula, changed, periods=self._fit.periods)
         X_new = X_new.iloc[design.rows].reset_index(drop=True)[self.params.index]
         X_old = design.X[self.params.index]
-        return X_new.to_numpy(dtype=float) - X_old.to_numpy(dtype=float)
+        shift = X_new.to_numpy(dtype=float) - X_old.to_numpy(dtype=float)
+        changed_attr = ~np.isclose(new.to_numpy(float), regions.to_numpy(float), equal_nan=True)
+        if changed_attr.any() and np.allclose(np.nan_to_num(shift), 0.0):
+            raise ModelSpecificationError(
+                f"No regressor of the model depends on {format_values(list(changes))}: the "
+                f"counterfactual would show no change. Include a covariate built from it "
+                f"(e.g. log_wage_ratio for wage) in the formula."
+            )
+        return shift
 
     def counterfactual(self, changes: Changes) -> Counterfactual:
         """Predicted flows and balances after changing region attributes (partial equilibrium).
@@ -447,6 +476,8 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
                 "for log-OLS use PPML, whose fitted values are flows."
             )
         base = self._fit.mu
+        # rows where a changed covariate is undefined (e.g. log of a missing value) keep
+        # the baseline; they are the rows the fit dropped anyway
         cf = base * np.exp(np.nan_to_num(delta))
         flows = self._fit.design.keys.copy()
         flows["baseline"] = base
@@ -455,8 +486,22 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         return Counterfactual(flows=flows, changes=dict(changes))
 
 
+def check_factor(value: object, name: str) -> float:
+    """A counterfactual factor: a finite number greater than 0 (1 means no change)."""
+    try:
+        f = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        f = float("nan")
+    if isinstance(value, bool) or not np.isfinite(f) or f <= 0:
+        raise InvalidOptionError(
+            f"{name}={value!r} is not a valid factor: give a finite number greater than 0 "
+            f"(1.10 raises the attribute by 10 %, 1 leaves it unchanged)."
+        )
+    return f
+
+
 @dataclass(frozen=True)
-class Counterfactual:
+class Counterfactual(ReadOnlyResults):
     """Counterfactual flows and the implied regional balances.
 
     Attributes

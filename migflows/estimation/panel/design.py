@@ -53,6 +53,7 @@ from migflows.errors import (
     DroppedRowsWarning,
     EstimationError,
     FixedEffectError,
+    InputTypeError,
     InvalidOptionError,
     MissingColumnError,
     PanelStructureError,
@@ -164,7 +165,7 @@ def to_panel_frame(
             "entity and time identify the rows)."
         )
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(
+        raise InputTypeError(
             f"data must be a FlowPanel or a pandas DataFrame, got {type(data).__name__}."
         )
     if (entity is None) != (time is None):

@@ -29,6 +29,7 @@ from migflows.estimation.core.covariance import (
     CovarianceSpec,
     SmallSampleCorrection,
 )
+from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import RegressionResults, solve_fixef
 
 __all__ = ["HausmanWarning", "PanelResults", "TestStatistic", "hausman"]
@@ -39,7 +40,7 @@ class HausmanWarning(MigflowsWarning):
 
 
 @dataclass(frozen=True)
-class TestStatistic:
+class TestStatistic(ReadOnlyResults):
     """A test statistic with its distribution.
 
     Attributes

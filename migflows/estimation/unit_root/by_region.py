@@ -173,6 +173,12 @@ def kpss_by_region(
     if isinstance(data, FlowPanel):
         data = region_table(data, variable)
     trend_key = check_choice(trend, "trend", ("c", "ct"), {"intercept": "c", "trend": "ct"})
+    if nlags not in ("auto", "legacy") and (
+        isinstance(nlags, bool) or not isinstance(nlags, int) or nlags < 0
+    ):
+        raise InvalidOptionError(
+            f"nlags={nlags!r} is not allowed; use 'auto', 'legacy' or a whole number >= 0."
+        )
     panel = prepare_panel(data, variable, entity, time, min_units=1)
     rows = []
     for e, s in zip(panel.entities, panel.series, strict=True):

@@ -10,6 +10,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import SummaryTable
 
 __all__ = ["UnitRootResult"]
@@ -30,7 +31,7 @@ TREND_TITLES = {
 
 
 @dataclass(frozen=True, eq=False)
-class UnitRootResult:
+class UnitRootResult(ReadOnlyResults):
     """Outcome of :func:`migflows.unit_root` (immutable).
 
     Attributes

@@ -12,7 +12,12 @@ from typing import Any
 from migflows.errors import InvalidOptionError
 from migflows.estimation.gravity.api import ESTIMATORS
 from migflows.reports.commands import COMMAND_HELP
-from migflows.reports.commands.inputs import add_input_options, read_input
+from migflows.reports.commands.inputs import (
+    add_input_options,
+    check_out,
+    read_input,
+    write_out,
+)
 
 FORMATS = ("text", "markdown", "latex", "html", "csv", "json")
 
@@ -168,7 +173,7 @@ def _emit(res: Any, args: argparse.Namespace, caught: list[warnings.WarningMessa
         print(f"migflows: warning: {w.message}", file=sys.stderr)
     text = _render(res, args.format, table)
     if args.out is not None:
-        args.out.write_text(text, encoding="utf-8")
+        write_out(args.out, text)
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         print(text)
@@ -179,6 +184,7 @@ def run_panel(args: argparse.Namespace) -> int:
     """Fit a panel regression and print it; returns the exit status."""
     import migflows
 
+    check_out(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         panel = _load(args)
@@ -193,6 +199,7 @@ def run_bayes(args: argparse.Namespace) -> int:
     """Sample a Bayesian gravity model and print it; returns the exit status."""
     import migflows
 
+    check_out(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         panel = _load(args)
@@ -223,6 +230,7 @@ def run_gravity(args: argparse.Namespace) -> int:
     """Fit and print; returns the exit status."""
     import migflows
 
+    check_out(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         panel = _load(args)

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from migflows.reports.commands import COMMAND_HELP
-from migflows.reports.commands.inputs import add_input_options, read_input
+from migflows.reports.commands.inputs import (
+    add_input_options,
+    check_out,
+    read_input,
+    write_out,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -111,6 +116,7 @@ def run_forecast(args: argparse.Namespace) -> int:
     """Forecast and print; returns the exit status."""
     import migflows
 
+    check_out(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if args.data is None:
@@ -155,7 +161,7 @@ def run_forecast(args: argparse.Namespace) -> int:
         body = shown.round(0).astype("Int64").map(lambda v: f"{v:,}").to_string()
         text = f"{header}\n\n{body}"
     if args.out is not None:
-        args.out.write_text(text, encoding="utf-8")
+        write_out(args.out, text)
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         print(text)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from migflows.data.io import read_od_matrix
+from migflows.data.io import read_od_matrix, read_table
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError
 
@@ -128,8 +129,9 @@ def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
         raise FileNotFoundError(f"No such file: {path}")
     excel = path.suffix.lower() in EXCEL
     layout = args.layout
+    table = read_table(path, 0)  # dialect and encoding sniffed; corrupt files refused
     if layout == "auto":
-        header = (pd.read_excel(path, nrows=0) if excel else pd.read_csv(path, nrows=0)).columns
+        header = table.columns
         wanted = {args.origin, args.destination, args.flow}
         layout = "long" if wanted <= {str(c) for c in header} else "matrix"
     options: dict[str, Any] = {}
@@ -147,9 +149,8 @@ def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
         options["fill_zeros"] = True
     names = None if args.region_names == "none" else args.region_names
     if layout == "long":
-        frame = pd.read_excel(path) if excel else pd.read_csv(path)
         return read_od_matrix(
-            frame,
+            path,
             layout="long",
             region_names=names,
             origin=args.origin,
@@ -174,3 +175,48 @@ def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
         region_names=names,
         **options,
     )
+
+
+def check_out(path: Path | None, *, create_folders: bool = False) -> None:
+    """Refuse an ``--out`` path that cannot be written, before any work is done.
+
+    ``create_folders`` (the report) accepts a folder that does not exist yet if it can be
+    created.
+
+    Raises
+    ------
+    InvalidOptionError
+        The path is a directory, its folder does not exist (and may not be created), or it
+        is not writable.
+    """
+    if path is None:
+        return
+    if path.is_dir():
+        raise InvalidOptionError(
+            f"--out {path} is a directory; give a file name in it, e.g. --out "
+            f"{path / 'output.txt'}."
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not folder.is_dir() and (not create_folders or not existing.is_dir()):
+        raise InvalidOptionError(
+            f"--out {path}: the folder {folder} does not exist; create it first or choose "
+            f"another path."
+        )
+    target = path if path.exists() else existing
+    if not os.access(target, os.W_OK):
+        raise InvalidOptionError(
+            f"--out {path} is not writable (no write permission on {target}); choose another path."
+        )
+
+
+def write_out(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (checked by :func:`check_out`), naming the path on failure."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise InvalidOptionError(
+            f"--out {path} could not be written ({err.strerror or err}); choose another path."
+        ) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from migflows.reports.commands import COMMAND_HELP
-from migflows.reports.commands.inputs import add_input_options, read_input
+from migflows.reports.commands.inputs import add_input_options, check_out, read_input
 
 DEFAULT_OUT = "migflows-report.html"
 
@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     sections = None
     if args.sections:
         sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    check_out(args.out, create_folders=True)
     started = time.perf_counter()
     if args.data is None:
         panel = load_kazakhstan(years=args.years)

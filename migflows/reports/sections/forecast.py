@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from migflows.reports.formatting import figure_html, frame_html, note_html, para
 from migflows.reports.plot_style import region_labels
 from migflows.reports.sections import ReportContext, register_section
@@ -39,6 +41,7 @@ class ForecastSection:
         out = ctx.results.forecasts
         fc, bt = out.forecast, out.backtest
         methods = ", ".join(out.methods)
+        years = ctx.panel.years
         summary = bt.summary()
         keep = [
             c
@@ -72,9 +75,14 @@ class ForecastSection:
                     "forecast and its 80% and 95% intervals; the y scales differ by region.",
                 ),
                 note_html(
-                    "Horizons are calendar years after the last observed year; the "
-                    "Kazakhstan OD years are irregular (2010, 2015, 2020, 2021, 2023, 2024), "
-                    "which random walks and the Bayesian AR handle in calendar time."
+                    "Horizons are calendar years after the last observed year; the flow "
+                    f"years are {', '.join(map(str, years))}"
+                    + (
+                        ", irregular, which random walks and the Bayesian AR handle in "
+                        "calendar time."
+                        if any(b - a != 1 for a, b in itertools.pairwise(years))
+                        else "."
+                    )
                 ),
             ]
         )

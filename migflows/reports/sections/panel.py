@@ -59,7 +59,17 @@ class PanelSection:
             regression_table(fitted.models, stats=("nobs", "rsquared", "vcov")).to_html(),
         ]
         h = fitted.hausman
-        if h is not None:
+        if h is not None and h.statistic < 0:
+            parts.append(
+                note_html(
+                    f"Hausman test, FE against RE: the statistic is negative "
+                    f"({h.statistic:.3f}) because the difference of the two covariances is not "
+                    f"positive definite (see the warning above); it is not a valid chi2 test "
+                    f"and no p-value is shown.",
+                    "warn",
+                )
+            )
+        elif h is not None:
             parts.append(
                 para(
                     f"Hausman test, FE against RE: statistic {h.statistic:.3f} with {h.df} "
