@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import matplotlib
+import matplotlib.pyplot
 import numpy as np
 import pandas as pd
 import pytest
@@ -727,6 +728,29 @@ case(
 case("lk-flagged", lambda: migflows.load_kazakhstan(include_flagged=True), OK)
 case("lk-ok", lambda: migflows.load_kazakhstan(years=[2021]), OK)
 case("kazakhstan-regions-ok", lambda: migflows.kazakhstan_regions(), OK)
+
+# ---------------------------------------------------------------- load_kazakhstan_regions
+case("lkr-years-outside", lambda: migflows.load_kazakhstan_regions(years=[1990]),
+     InvalidOptionError, r"years 1990 are outside the panel's 2000-2022")  # fmt: skip
+case("lkr-years-text", lambda: migflows.load_kazakhstan_regions(years=["x"]),
+     InvalidOptionError, r"must be whole years")  # fmt: skip
+case("lkr-years-fraction", lambda: migflows.load_kazakhstan_regions(years=[2005.5]),
+     InvalidOptionError, r"must be whole years")  # fmt: skip
+case("lkr-window-zero", lambda: migflows.load_kazakhstan_regions(window=0),
+     InvalidOptionError, r"window=0 must be a whole number of years")  # fmt: skip
+case("lkr-window-text", lambda: migflows.load_kazakhstan_regions(window="3"),
+     InvalidOptionError, r"window='3' must be a whole number")  # fmt: skip
+case("lkr-relative-to", lambda: migflows.load_kazakhstan_regions(relative_to="world"),
+     InvalidOptionError, r"relative_to='world' is not allowed")  # fmt: skip
+case("lkr-periods-reversed",
+     lambda: migflows.load_kazakhstan_regions(periods={"boom": (2010, 2000)}),
+     InvalidOptionError, r"first not after the last")  # fmt: skip
+case("lkr-periods-empty", lambda: migflows.load_kazakhstan_regions(periods={}),
+     InvalidOptionError, r"must map a label to \(first year, last year\)")  # fmt: skip
+case("lkr-periods-bad-bounds",
+     lambda: migflows.load_kazakhstan_regions(periods={"boom": ("a", "b")}),
+     InvalidOptionError, r"periods\['boom'\]")  # fmt: skip
+case("lkr-ok", lambda: migflows.load_kazakhstan_regions(years=range(2000, 2015)), OK)
 
 # ---------------------------------------------------------------- read_od_matrix
 case(
@@ -2116,6 +2140,7 @@ PREFIX = {
     "harmonize": "harmonize", "complete-years": "complete_years",
     "check-quality": "check_quality", "balances": "balances", "coverage": "coverage",
     "lk": "load_kazakhstan", "kazakhstan-regions": "kazakhstan_regions",
+    "lkr": "load_kazakhstan_regions",
     "rom": "read_od_matrix", "g": "gravity", "res": "gravity", "sim": "sim", "panel": "panel",
     "hausman": "hausman", "ur": "unit_root", "adf": "adf_by_region", "kpss": "kpss_by_region",
     "fc": "forecast", "bt": "backtest", "scen": "Scenario", "bayes": "bayes_gravity",

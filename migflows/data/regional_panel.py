@@ -204,7 +204,7 @@ def load_kazakhstan_regions(
         raise InvalidOptionError(
             f"relative_to={relative_to!r} is not allowed; use 'national' or 'others'."
         )
-    periods = dict(ABC_PERIODS if periods is None else periods)
+    periods = _check_periods(ABC_PERIODS if periods is None else periods)
     long = _long()
     dup = long.duplicated(["region", "year", "variable"])
     if dup.any():  # the build guarantees one value per cell; a second would be averaged away
@@ -220,7 +220,7 @@ def load_kazakhstan_regions(
     wide["break_flag"] = flags.reindex(wide.index).fillna("")
     available = sorted(set(wide.index.get_level_values("year")))
     if years is not None:
-        wanted = sorted({int(y) for y in years})
+        wanted = _check_years(years)
         outside = [y for y in wanted if y < 2000 or y > 2022]
         if outside:
             raise InvalidOptionError(
@@ -294,4 +294,39 @@ def load_kazakhstan_regions(
     )
     out.attrs["relative_to"] = relative_to
     out.attrs["window"] = window
+    return out
+
+
+def _check_years(years: Iterable[int]) -> list[int]:
+    values = [years] if isinstance(years, int | str) else list(years)
+    try:
+        out = sorted({int(y) for y in values if float(y) == int(y)})
+    except (TypeError, ValueError):
+        out = []
+    if len(out) != len({str(v) for v in values}) or not out:
+        raise InvalidOptionError(
+            f"years={years!r} must be whole years (e.g. range(2000, 2015)); got "
+            f"{format_values(values)}."
+        )
+    return out
+
+
+def _check_periods(periods: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    if not isinstance(periods, Mapping) or not periods:
+        raise InvalidOptionError(
+            f"periods={periods!r} must map a label to (first year, last year), e.g. "
+            "{'boom': (2000, 2007), 'crisis': (2009, 2014)}."
+        )
+    out: dict[str, tuple[int, int]] = {}
+    for name, bounds in periods.items():
+        try:
+            lo, hi = (int(b) for b in bounds)
+        except (TypeError, ValueError):
+            lo, hi = 1, 0
+        if lo > hi:
+            raise InvalidOptionError(
+                f"periods[{name!r}]={bounds!r} must be (first year, last year) with the first "
+                "not after the last."
+            )
+        out[str(name)] = (lo, hi)
     return out
