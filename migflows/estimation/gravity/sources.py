@@ -25,8 +25,8 @@ Examples
 >>> src = FrameSource(df, y="y", x=["x"], fe=[("o",)], chunk_rows=3)
 >>> src.fe_names, src.fe_sizes, src.n_chunks
 (('o',), (2,), 2)
->>> src.map_reduce(row_count, None)
-(array(4.),)
+>>> float(src.map_reduce(row_count, None)[0])
+4.0
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class Coder:
         for j, term in enumerate(terms):
             code = np.zeros(len(frame), dtype=np.int64)
             for v in term:
-                part = self.dictionaries[v].get_indexer(frame[v])
+                part = self.dictionaries[v].get_indexer(pd.Index(frame[v]))
                 if (part < 0).any():
                     raise MissingValueError(
                         f"column {v!r} has {int((part < 0).sum())} missing value(s) or values "
@@ -173,8 +173,8 @@ def check_levels_fit(names: Sequence[str], sizes: Sequence[int], k: int) -> None
     if need > 0.5 * available:
         detail = ", ".join(f"{n}: {s:,} levels" for n, s in zip(names, sizes, strict=True))
         raise FixedEffectError(
-            f"the fixed-effect vectors need about {need / 1e9:.1f} GB ({detail}) but only "
-            f"{available / 1e9:.1f} GB of memory are available; the sums engine keeps every "
+            f"the fixed-effect vectors need about {need / 1e6:,.0f} MB ({detail}) but only "
+            f"{available / 1e6:,.0f} MB of memory are available; the sums engine keeps every "
             "level in memory. Use coarser fixed effects (e.g. orig^year + dest^year instead of "
             "orig^dest^year) or a machine with more memory"
         )
@@ -210,6 +210,16 @@ class ChunkSource(Protocol):
     @property
     def n_chunks(self) -> int:
         """Chunks (partitions) in one pass."""
+        ...
+
+    @property
+    def cluster_names(self) -> tuple[str, ...]:
+        """Cluster variable names (``"orig"``, ``"orig^dest"``)."""
+        ...
+
+    @property
+    def cluster_sizes(self) -> tuple[int, ...]:
+        """Levels per cluster variable."""
         ...
 
     def map_reduce(
@@ -296,6 +306,7 @@ class FrameSource(_SourceBase):
 
     @property
     def n_chunks(self) -> int:
+        """Chunks (partitions) in one pass."""
         return max(1, -(-len(self._frame) // self._chunk_rows))
 
     def chunks(self) -> Iterator[Chunk]:
@@ -307,6 +318,7 @@ class FrameSource(_SourceBase):
     def map_reduce(
         self, func: ChunkFunction, arg: Any, how: Sequence[Combine] | None = None
     ) -> tuple[NDArray, ...]:
+        """``func(chunk, arg)`` on every chunk, results combined (summed by default)."""
         out: tuple[NDArray, ...] | None = None
         for chunk in self.chunks():
             part = func(chunk, arg)
@@ -372,8 +384,9 @@ class ParquetSource(_SourceBase):
         self._con.execute(f"SET threads = {_positive(threads, 'threads')}")
         self._chunk_rows = _positive(chunk_rows, "chunk_rows")
         self.query = self._sql(path, attributes, orig, dest, year, region_key, year_key)
-        available = [d[0] for d in self._con.execute(f"SELECT * FROM ({self.query}) LIMIT 0")
-                     .description]  # fmt: skip
+        probe = self._con.execute(f"SELECT * FROM ({self.query}) LIMIT 0")
+        available = [d[0] for d in probe.description]
+        probe.fetchall()
         fe_t, cl_t = _terms(fe), _terms(clusters)
         base = sorted({v for t in (*fe_t, *cl_t) for v in t})
         needed = [y, *x, *base, *[c for c in (weights, offset) if c]]
@@ -387,7 +400,8 @@ class ParquetSource(_SourceBase):
         self.coder = Coder(y, tuple(x), fe_t, cl_t, weights, offset, dicts)
         cols = ", ".join(f'"{c}"' for c in self.coder.columns)
         self._select = f"SELECT {cols} FROM ({self.query})"
-        self.nrows = int(self._con.execute(f"SELECT count(*) FROM ({self.query})").fetchone()[0])
+        count = self._con.execute(f"SELECT count(*) FROM ({self.query})").fetchone()
+        self.nrows = int(count[0]) if count else 0
 
     @staticmethod
     def _sql(
@@ -421,12 +435,14 @@ class ParquetSource(_SourceBase):
 
     @property
     def n_chunks(self) -> int:
+        """Chunks (partitions) in one pass."""
         return max(1, -(-self.nrows // self._chunk_rows))
 
     def map_reduce(
         self, func: ChunkFunction, arg: Any, how: Sequence[Combine] | None = None
     ) -> tuple[NDArray, ...]:
-        reader = self._con.execute(self._select).fetch_record_batch(self._chunk_rows)
+        """``func(chunk, arg)`` on every record batch of one streamed query, combined."""
+        reader = self._con.cursor().sql(self._select).to_arrow_reader(self._chunk_rows)
         out: tuple[NDArray, ...] | None = None
         for batch in reader:
             part = func(self.coder.encode(batch.to_pandas()), arg)
@@ -436,8 +452,8 @@ class ParquetSource(_SourceBase):
         return out
 
 
-def _run_partition(frame: pd.DataFrame, func: ChunkFunction, arg: Any, coder: Coder) -> tuple:
-    return func(coder.encode(frame), arg)
+def _run_partition(frame: pd.DataFrame, chunk_func: ChunkFunction, arg: Any, coder: Coder) -> tuple:
+    return chunk_func(coder.encode(frame), arg)
 
 
 def _combine_all(parts: list[tuple], how: Sequence[Combine] | None) -> tuple:
@@ -512,22 +528,29 @@ class DaskSource(_SourceBase):
 
     @property
     def n_chunks(self) -> int:
+        """Chunks (partitions) in one pass."""
         return len(self._parts)
 
     def map_reduce(
         self, func: ChunkFunction, arg: Any, how: Sequence[Combine] | None = None
     ) -> tuple[NDArray, ...]:
+        """``func(partition, arg)`` on the workers (``arg`` broadcast), combined there."""
         client = self._client
         arg_future = client.scatter(arg, broadcast=True)  # the fixed-effect vectors, once
         parts = self._parts if self._persist else client.compute(self._parts)
         futures = client.map(
-            _run_partition, parts, func=func, arg=arg_future, coder=self._coder_future,
+            _run_partition, parts, chunk_func=func, arg=arg_future, coder=self._coder_future,
             pure=False,
         )  # fmt: skip
-        # combine on the workers in pairs, then bring back one small result
+        # combine on the workers in groups of four, then bring back one small result (the
+        # intermediate futures are kept referenced until then)
+        levels = [futures]
         while len(futures) > 1:
             futures = [
                 client.submit(_combine_all, futures[i : i + 4], how, pure=False)
                 for i in range(0, len(futures), 4)
             ]
-        return tuple(futures[0].result())
+            levels.append(futures)
+        out = tuple(futures[0].result())
+        del levels, arg_future
+        return out

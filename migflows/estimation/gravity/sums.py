@@ -383,7 +383,11 @@ def fit_ppml_sums(
     run = _Passes(source, progress)
     alive, reason, n_input, nobs, counts = _prune(run, sizes, drop_singletons, "fe" in sep)
     dropped = run(_reason_pass, {"reason": reason})[0] if nobs < n_input else np.zeros(3)
-    n_dropped = {name: int(v) for name, v in zip(("singleton", "separated_fe"), dropped[1:]) if v}
+    n_dropped = {
+        name: int(v)
+        for name, v in zip(("singleton", "separated_fe"), dropped[1:], strict=True)
+        if v
+    }
     if nobs == 0:
         raise EstimationError(
             f"no observations left to estimate from ({n_input} rows, all singletons or in "
@@ -426,10 +430,7 @@ def fit_ppml_sums(
         st["inv_sw"] = [np.divide(1.0, s, out=np.zeros_like(s), where=s > 0) for s in sw]
         _demean(run, st, sizes, inner_tol, fixef_maxiter)
         cross = run(_cross_pass, st)[0]
-        if k:
-            beta = linalg.solve(cross[1:, 1:], cross[1:, 0], assume_a="pos")
-        else:
-            beta = np.zeros(0)
+        beta = linalg.solve(cross[1:, 1:], cross[1:, 0], assume_a="pos") if k else np.zeros(0)
         st["a"] = [al[:, 0] - al[:, 1:] @ beta for al in st["alpha"]]
         st["beta"], st["start"] = beta, False
     if not converged:
@@ -451,13 +452,12 @@ def fit_ppml_sums(
         n_clusters[name] = int((cnt > 0).sum())
         pos += 2
     nested = {}
-    for g, fe_name in enumerate(source.fe_names):
+    for fe_name in source.fe_names:
         for name in source.cluster_names:
             lo, hi = fin[pos], fin[pos + 1]
             present = hi >= 0
             nested[(fe_name, name)] = bool(np.all(lo[present] == hi[present]))
             pos += 2
-            del g
     sy, smu, symu, syy, smumu, n = stats[2:]
     cov_ymu = symu / n - sy * smu / n**2
     var_y, var_mu = syy / n - (sy / n) ** 2, smumu / n - (smu / n) ** 2
