@@ -452,8 +452,17 @@ class ParquetSource(_SourceBase):
         return out
 
 
-def _run_partition(frame: pd.DataFrame, chunk_func: ChunkFunction, arg: Any, coder: Coder) -> tuple:
-    return chunk_func(coder.encode(frame), arg)
+@dataclass(frozen=True)
+class _Box:
+    """One object to scatter: ``client.scatter`` would split a dict into keyed futures."""
+
+    value: Any
+
+
+def _run_partition(
+    frame: pd.DataFrame, chunk_func: ChunkFunction, arg: _Box, coder: Coder
+) -> tuple:
+    return chunk_func(coder.encode(frame), arg.value)
 
 
 def _combine_all(parts: list[tuple], how: Sequence[Combine] | None) -> tuple:
@@ -536,21 +545,15 @@ class DaskSource(_SourceBase):
     ) -> tuple[NDArray, ...]:
         """``func(partition, arg)`` on the workers (``arg`` broadcast), combined there."""
         client = self._client
-        arg_future = client.scatter(arg, broadcast=True)  # the fixed-effect vectors, once
+        arg_future = client.scatter(
+            _Box(arg), broadcast=True, hash=False
+        )  # the fixed-effect vectors, once
         parts = self._parts if self._persist else client.compute(self._parts)
         futures = client.map(
             _run_partition, parts, chunk_func=func, arg=arg_future, coder=self._coder_future,
             pure=False,
         )  # fmt: skip
-        # combine on the workers in groups of four, then bring back one small result (the
-        # intermediate futures are kept referenced until then)
-        levels = [futures]
-        while len(futures) > 1:
-            futures = [
-                client.submit(_combine_all, futures[i : i + 4], how, pure=False)
-                for i in range(0, len(futures), 4)
-            ]
-            levels.append(futures)
-        out = tuple(futures[0].result())
-        del levels, arg_future
-        return out
+        # the per-partition results are fixed-effect-sized: gather and combine them here
+        results = client.gather(futures)
+        del arg_future
+        return _combine_all(results, how)
