@@ -52,6 +52,7 @@ from scipy.special import gammaln
 
 from migflows.errors import ConvergenceError, EstimationError, InvalidOptionError
 from migflows.estimation.gravity.sources import Chunk, ChunkSource, check_levels_fit
+from migflows.estimation.gravity.sums_kernels import cross_kernel, gs_kernel, weights_kernel
 
 __all__ = ["SumsFit", "fit_ppml_sums"]
 
@@ -172,19 +173,26 @@ def _working(c: Chunk, st: dict[str, Any]) -> tuple[NDArray, NDArray, NDArray, N
     return np.column_stack([z, c.X]), wt * mu, eta, mu
 
 
+def _kernel_args(c: Chunk, st: dict[str, Any]) -> tuple:
+    """The arrays every compiled kernel takes (fixed-effect vectors concatenated)."""
+    m = c.y.shape[0]
+    bounds = np.concatenate([[0], np.cumsum(st["sizes"])]).astype(np.int64)
+    a = np.concatenate(st["a"]) if "a" in st else np.zeros(int(bounds[-1]))
+    return (
+        c.y, np.ascontiguousarray(c.X), np.ascontiguousarray(c.codes),
+        np.zeros(m) if c.offset is None else c.offset,
+        np.ones(m) if c.weights is None else c.weights,
+        np.concatenate(st["alive"]), bounds, a, np.asarray(st.get("beta", np.zeros(0))),
+        bool(st["start"]), float(st["ybar"]),
+    )  # fmt: skip
+
+
 def _weights_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
     """Deviance at the state and the group weight sums of every fixed effect."""
-    c = _sub(chunk, _kept(chunk, st))
-    _, w, eta, mu = _working(c, st)
-    wt = np.ones_like(c.y) if c.weights is None else c.weights
-    pos = c.y > 0
-    dev = 2.0 * (
-        np.sum(wt[pos] * c.y[pos] * (np.log(c.y[pos]) - eta[pos])) - np.sum(wt * (c.y - mu))
-    )
-    out: list[NDArray] = [np.asarray(dev)]
-    for g, size in enumerate(st["sizes"]):
-        out.append(np.bincount(c.codes[:, g], weights=w, minlength=size))
-    return tuple(out)
+    args = _kernel_args(chunk, st)
+    dev, sw = weights_kernel(*args)
+    bounds = args[6]
+    return (np.asarray(dev), *(sw[bounds[g] : bounds[g + 1]] for g in range(len(bounds) - 1)))
 
 
 def _residual(V: NDArray, codes: NDArray, alpha: Sequence[NDArray], skip: int = -1) -> NDArray:
@@ -197,20 +205,14 @@ def _residual(V: NDArray, codes: NDArray, alpha: Sequence[NDArray], skip: int = 
 
 def _gs_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
     """Weighted group sums of ``V - sum_{h != g} alpha_h`` for fixed effect ``g``."""
-    c = _sub(chunk, _kept(chunk, st))
-    V, w, _, _ = _working(c, st)
-    g = st["g"]
-    r = _residual(V, c.codes, st["alpha"], skip=g) * w[:, None]
-    size = st["sizes"][g]
-    return (np.stack([np.bincount(c.codes[:, g], r[:, j], size) for j in range(r.shape[1])], 1),)
+    alpha = np.ascontiguousarray(np.concatenate(st["alpha"], axis=0))
+    return (gs_kernel(*_kernel_args(chunk, st), alpha, int(st["g"])),)
 
 
 def _cross_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
     """``V~' W V~`` (its first row/column is z~, the rest X~)."""
-    c = _sub(chunk, _kept(chunk, st))
-    V, w, _, _ = _working(c, st)
-    r = _residual(V, c.codes, st["alpha"])
-    return ((r * w[:, None]).T @ r,)
+    alpha = np.ascontiguousarray(np.concatenate(st["alpha"], axis=0))
+    return (cross_kernel(*_kernel_args(chunk, st), alpha),)
 
 
 def _final_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
@@ -255,7 +257,12 @@ class _Passes:
 
     def __call__(self, func: Any, st: dict[str, Any], how: Any = None) -> tuple[NDArray, ...]:
         self.count += 1
-        return self.source.map_reduce(func, st, how)
+        t0 = time.perf_counter()
+        out = self.source.map_reduce(func, st, how)
+        if time.perf_counter() - t0 > 10:  # long passes (big data) are reported one by one
+            self.report(f"pass {self.count} ({func.__name__.strip('_')}) "
+                        f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
+        return out
 
     def report(self, text: str) -> None:
         if self.progress:
