@@ -206,13 +206,13 @@ def _residual(V: NDArray, codes: NDArray, alpha: Sequence[NDArray], skip: int = 
 def _gs_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
     """Weighted group sums of ``V - sum_{h != g} alpha_h`` for fixed effect ``g``."""
     alpha = np.ascontiguousarray(np.concatenate(st["alpha"], axis=0))
-    return (gs_kernel(*_kernel_args(chunk, st), alpha, int(st["g"])),)
+    return (gs_kernel(*(*_kernel_args(chunk, st), alpha, int(st["g"]))),)
 
 
 def _cross_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
     """``V~' W V~`` (its first row/column is z~, the rest X~)."""
     alpha = np.ascontiguousarray(np.concatenate(st["alpha"], axis=0))
-    return (cross_kernel(*_kernel_args(chunk, st), alpha),)
+    return (cross_kernel(*(*_kernel_args(chunk, st), alpha)),)
 
 
 def _final_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
