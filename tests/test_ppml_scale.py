@@ -187,3 +187,15 @@ def test_dask_local_cluster_matches_memory_engine():
     assert res.nobs == mem.nobs
     assert np.allclose(res.params, mem.params, rtol=1e-8, atol=1e-12)
     assert np.allclose(res.std_errors, mem.std_errors, rtol=1e-8)
+
+
+def test_chunked_weights_and_offset_match_memory_engine(df):
+    data = df.assign(w=1.0 + (df["orig"] % 3), off=0.1 * df["pop_o"])
+    formula = FORMULAS["oy_dy"]
+    mem = _fit(formula, data, weights="w", offset="off", separation=("fe",), **TIGHT)
+    res = _fit(
+        formula, data, weights="w", offset="off", backend="chunked", chunk_rows=4_000, **TIGHT
+    )
+    assert np.allclose(res.params, mem.params, rtol=1e-8, atol=1e-12)
+    assert np.allclose(res.std_errors, mem.std_errors, rtol=1e-8)
+    assert res.stats["deviance"] == pytest.approx(mem.stats["deviance"], rel=1e-9)
