@@ -1,14 +1,13 @@
 """The PPML sums engine (out of core, Parquet via DuckDB, Dask) against pyfixest and the
 in-memory engine.
 
-Reference: tests/fixtures/ppml_scale/reference.csv, made by make_reference.py there (pyfixest
+Reference: tests/fixtures/ppml_scale/reference.csv, made by make_scale_reference.py there (pyfixest
 0.60 ``fepois`` at iwls_tol = fixef_tol = 1e-12) on the panel that script builds.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import sys
 import warnings
 from pathlib import Path
 
@@ -28,8 +27,13 @@ from migflows.errors import (
 from migflows.estimation.gravity import sources
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ppml_scale"
-sys.path.insert(0, str(FIXTURES))
-from make_reference import panel  # noqa: E402
+_spec = importlib.util.spec_from_file_location(
+    "make_scale_reference", FIXTURES / "make_scale_reference.py"
+)
+assert _spec is not None and _spec.loader is not None
+_maker = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_maker)
+panel = _maker.panel  # the panel the reference was computed on
 
 REF = pd.read_csv(FIXTURES / "reference.csv")
 VCOVS = {
