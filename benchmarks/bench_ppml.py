@@ -47,10 +47,13 @@ earlier):
     1e6   chunked         115 s   707 MB                          6           0.302802, 0.205194
     1e6   parquet         92 s    471 MB                          6           0.302802, 0.205194
     1e6   dask            133 s   414 MB             492, 514 MB  6           0.302802, 0.205194
+    1e7   memory_oy_dy    51 s    4,018 MB                        6           0.299511, 0.200252
+    1e7   parquet         219 s   713 MB                          6           0.299511, 0.200252
 
-(coefficients of all five agree to 1e-13.) The sums engine needs about 75 passes over the data
-at 1e6 rows (6 IRLS iterations); at 1e8 rows out of core each pass took 45-125 s on the loaded
-machine with the process at 750 MB RSS, so the 1e8 fit did not finish in the time available.
+(coefficients agree to 1e-13 at 1e6 and 1e-14 at 1e7; 1e7 measured at load ~10.) The sums
+engine needs about 75 passes over the data at 1e6 rows (6 IRLS iterations). At 1e8 rows out
+of core each pass took 45-125 s on the loaded machine with the process at 750 MB RSS, so the
+1e8 fit did not finish in the time available.
 """
 
 from __future__ import annotations
