@@ -30,6 +30,7 @@ validated before the design is built.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
@@ -53,6 +54,7 @@ from migflows.estimation.gravity.registry import (
     validate_options,
 )
 from migflows.estimation.gravity.results import GravityResults
+from migflows.estimation.gravity.scale import fit_scaled
 from migflows.models.design import Design, build_design
 from migflows.models.exogenous import require_exogenous
 from migflows.models.formula import parse_formula
@@ -85,7 +87,8 @@ def gravity(
         fixed effects ``orig``, ``dest``, ``year``, ``pair`` and interactions
         (``orig^year``); ``i(period, x)`` for period-specific slopes (with ``periods=``).
     data : FlowPanel or DataFrame
-        A DataFrame needs a column for every name in the formula.
+        A DataFrame needs a column for every name in the formula. With ``backend="parquet"``
+        or ``"dask"`` also a Parquet path or a Dask DataFrame.
     estimator : {"ppml", "ols", "negbin", "gpml"}
         See the module docstring.
     vcov : str or dict, default "hetero"
@@ -122,6 +125,10 @@ def gravity(
         ``collinear``, ``collin_tol``, ``demeaner``; negative binomial also ``theta`` (held
         fixed) and ``outer_maxiter``. Log-OLS takes none. ``collinear="raise"`` also refuses
         collinear regressors before fitting.
+        PPML out of core: ``backend`` (``"memory"``, the default; ``"chunked"``,
+        ``"parquet"`` or ``"dask"``: the sums engine of
+        :mod:`migflows.estimation.gravity.scale`) with ``client``, ``chunk_rows``,
+        ``attributes`` and ``progress``; see ``docs/scale.md``.
 
     Returns
     -------
@@ -161,6 +168,10 @@ def gravity(
         ssc=ssc,
         options=MappingProxyType(opts),
     )
+    if opts.get("backend", "memory") != "memory":  # out of core / distributed (gravity.scale)
+        if "separation" not in options:  # the rectifier needs the sample in memory
+            spec = replace(spec, options=MappingProxyType({**opts, "separation": ("fe",)}))
+        return fit_scaled(spec, data)
     extra = dict(entry.design_options(spec)) if entry.design_options else {}
     design = build_design(
         spec.formula, data, weights=weights, offset=offset, periods=periods, **extra

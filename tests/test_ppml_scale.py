@@ -1,0 +1,205 @@
+"""The PPML sums engine (out of core, Parquet via DuckDB, Dask) against pyfixest and the
+in-memory engine.
+
+Reference: tests/fixtures/ppml_scale/reference.csv, made by make_scale_reference.py there (pyfixest
+0.60 ``fepois`` at iwls_tol = fixef_tol = 1e-12) on the panel that script builds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import migflows
+from migflows.errors import (
+    FixedEffectError,
+    InvalidOptionError,
+    LeanResultsError,
+    MissingColumnError,
+    ModelSpecificationError,
+    SeparationWarning,
+)
+from migflows.estimation.gravity import sources
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ppml_scale"
+_spec = importlib.util.spec_from_file_location(
+    "make_scale_reference", FIXTURES / "make_scale_reference.py"
+)
+assert _spec is not None and _spec.loader is not None
+_maker = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_maker)
+panel = _maker.panel  # the panel the reference was computed on
+
+REF = pd.read_csv(FIXTURES / "reference.csv")
+VCOVS = {
+    "iid": "iid",
+    "hetero": "hetero",
+    "CRV1_orig": {"CRV1": "orig"},
+    "CRV1_orig_dest": {"CRV1": "orig+dest"},
+}
+FORMULAS = {
+    "oy_dy": "flow ~ x1 + x2 | orig^year + dest^year",
+    "o_d_y": "flow ~ x1 + x2 + pop_o | orig + dest + year",
+}
+TIGHT = {"tol": 1e-12, "fixef_tol": 1e-12}
+
+
+@pytest.fixture(scope="module")
+def df() -> pd.DataFrame:
+    return panel()
+
+
+def _fit(formula, data, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SeparationWarning)
+        return migflows.gravity(formula, data, **kwargs)
+
+
+@pytest.mark.parametrize("model", list(FORMULAS))
+@pytest.mark.parametrize("vname", list(VCOVS))
+def test_chunked_matches_pyfixest(df, model, vname):
+    res = _fit(FORMULAS[model], df, vcov=VCOVS[vname], backend="chunked", chunk_rows=2_000, **TIGHT)
+    ref = REF[(REF.model == model) & (REF.vcov == vname)].set_index("term")
+    assert res.nobs == int(ref["nobs"].iloc[0])
+    assert np.allclose(res.params[ref.index], ref["coef"], rtol=1e-6, atol=1e-8)
+    assert np.allclose(res.std_errors[ref.index], ref["se"], rtol=1e-4)
+    assert res.lean and res.stats["backend"] == "chunked"
+
+
+def test_chunked_matches_memory_engine_and_counts_drops(df):
+    formula = FORMULAS["oy_dy"]
+    # a cluster in which a fixed effect is nested (its levels are then not counted in K)
+    vcov = {"CRV1": "year"}
+    mem = _fit(formula, df, separation=("fe",), vcov=vcov)
+    with pytest.warns(SeparationWarning, match=r"observations dropped: .*separated_fe"):
+        res = migflows.gravity(formula, df, backend="chunked", chunk_rows=3_000, vcov=vcov)
+    assert res.covariance.df_k == mem.covariance.df_k
+    # same default tolerances, two demeaning criteria (residual vs coefficient changes)
+    assert np.allclose(res.params, mem.params, rtol=1e-8, atol=1e-10)
+    assert np.allclose(res.std_errors, mem.std_errors, rtol=1e-6)
+    assert res.nobs == mem.nobs
+    assert sum(res.stats["n_dropped"].values()) == sum(mem.stats["n_dropped"].values())
+    assert res.stats["iterations"] == mem.stats["iterations"]
+    assert res.stats["n_fe_levels"] == mem.stats["n_fe_levels"]
+    assert res.stats["loglik"] == pytest.approx(mem.stats["loglik"], rel=1e-10)
+    assert res.stats["corr_rsquared"] == pytest.approx(mem.stats["corr_rsquared"], rel=1e-8)
+    with pytest.raises(LeanResultsError, match="lean=True"):
+        _ = res.fitted
+    assert "x1" in res.summary.table.index
+
+
+def test_parquet_with_lazy_attribute_join(df, tmp_path):
+    pytest.importorskip("duckdb", reason="duckdb (migflows[scale]) is needed for Parquet")
+    flows = tmp_path / "flows"
+    df.drop(columns="pop_o").to_parquet(flows, partition_cols=["year"])  # hive year=2000/ ...
+    attrs = (
+        df[["orig", "year", "pop_o"]]
+        .drop_duplicates()
+        .rename(columns={"orig": "region", "pop_o": "pop"})
+    )
+    attrs.to_parquet(tmp_path / "attributes.parquet")
+    res = _fit(
+        FORMULAS["o_d_y"],
+        str(flows),
+        backend="parquet",
+        attributes=str(tmp_path / "attributes.parquet"),
+        chunk_rows=2_500,
+        vcov={"CRV1": "orig"},
+        **TIGHT,
+    )
+    ref = REF[(REF.model == "o_d_y") & (REF.vcov == "CRV1_orig")].set_index("term")
+    assert np.allclose(res.params[ref.index], ref["coef"], rtol=1e-6)
+    assert np.allclose(res.std_errors[ref.index], ref["se"], rtol=1e-4)
+    assert res.stats["backend"] == "parquet"
+
+
+def test_parquet_missing_column(df, tmp_path):
+    pytest.importorskip("duckdb", reason="duckdb (migflows[scale]) is needed for Parquet")
+    df.to_parquet(tmp_path / "f.parquet")
+    with pytest.raises(MissingColumnError, match=r"\['nope'\] are not in the Parquet data"):
+        migflows.gravity("flow ~ nope | orig^year", str(tmp_path / "f.parquet"), backend="parquet")
+
+
+def test_backend_errors(df, monkeypatch):
+    with pytest.raises(InvalidOptionError, match="iterative rectifier needs the sample in memory"):
+        migflows.gravity(FORMULAS["oy_dy"], df, backend="chunked", separation=("fe", "ir"))
+    with pytest.raises(ModelSpecificationError, match=r"plain columns.*log\(x1\)"):
+        migflows.gravity("flow ~ log(x1) | orig", df, backend="chunked")
+    with pytest.raises(ModelSpecificationError, match="at least one fixed effect"):
+        migflows.gravity("flow ~ x1", df, backend="chunked")
+    with pytest.raises(InvalidOptionError, match=r"needs client=dask\.distributed\.Client"):
+        migflows.gravity(FORMULAS["oy_dy"], df, backend="dask")
+    with pytest.raises(InvalidOptionError, match="backend='bogus' is not allowed"):
+        migflows.gravity(FORMULAS["oy_dy"], df, backend="bogus")
+    with pytest.raises(InvalidOptionError, match="chunk_rows=0 must be a positive integer"):
+        migflows.gravity(FORMULAS["oy_dy"], df, backend="chunked", chunk_rows=0)
+    monkeypatch.setattr(sources, "available_memory", lambda: 10_000)
+    with pytest.raises(FixedEffectError, match=r"orig\^year: 240 levels.*coarser fixed effects"):
+        migflows.gravity(FORMULAS["oy_dy"], df, backend="chunked")
+
+
+def test_progress_is_reported(df, capsys):
+    _fit(FORMULAS["oy_dy"], df, backend="chunked", progress=True)
+    out = capsys.readouterr().out
+    assert "[migflows ppml chunked] iteration 1: deviance" in out
+    assert "converged in" in out
+
+
+def _big_panel(n_regions: int = 224, n_years: int = 20, seed: int = 3) -> pd.DataFrame:
+    """About 1e6 rows: the size of the issue's Dask test."""
+    rng = np.random.default_rng(seed)
+    o, d, t = (
+        a.ravel()
+        for a in np.meshgrid(
+            np.arange(n_regions), np.arange(n_regions), np.arange(n_years), indexing="ij"
+        )
+    )
+    keep = o != d
+    o, d, t = o[keep], d[keep], t[keep]
+    x1 = rng.normal(size=o.size)
+    eta = 0.3 * x1 + rng.normal(0, 0.5, (n_regions, n_years))[o, t] - 0.5
+    eta += rng.normal(0, 0.5, (n_regions, n_years))[d, t]
+    y = rng.poisson(np.exp(eta)).astype(float)
+    return pd.DataFrame({"orig": o, "dest": d, "year": t, "flow": y, "x1": x1})
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("distributed") is None,
+    reason="dask.distributed (migflows[scale]) is needed for the Dask backend",
+)
+def test_dask_local_cluster_matches_memory_engine():
+    from distributed import Client, LocalCluster
+
+    big = _big_panel()
+    assert len(big) == 999_040
+    formula = "flow ~ x1 | orig^year + dest^year"
+    mem = _fit(formula, big, separation=("fe",), vcov={"CRV1": "year"}, **TIGHT)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        res = _fit(formula, big, backend="dask", client=client, vcov={"CRV1": "year"}, **TIGHT)
+    assert res.stats["backend"] == "dask"
+    assert res.nobs == mem.nobs
+    assert np.allclose(res.params, mem.params, rtol=1e-8, atol=1e-12)
+    assert np.allclose(res.std_errors, mem.std_errors, rtol=1e-8)
+
+
+def test_chunked_weights_and_offset_match_memory_engine(df):
+    data = df.assign(w=1.0 + (df["orig"] % 3), off=0.1 * df["pop_o"])
+    formula = FORMULAS["oy_dy"]
+    mem = _fit(formula, data, weights="w", offset="off", separation=("fe",), **TIGHT)
+    res = _fit(
+        formula, data, weights="w", offset="off", backend="chunked", chunk_rows=4_000, **TIGHT
+    )
+    assert np.allclose(res.params, mem.params, rtol=1e-8, atol=1e-12)
+    assert np.allclose(res.std_errors, mem.std_errors, rtol=1e-8)
+    assert res.stats["deviance"] == pytest.approx(mem.stats["deviance"], rel=1e-9)
