@@ -45,7 +45,7 @@ __all__ = [
 
 Family = Literal["poisson", "negbin"]
 FAMILIES = ("poisson", "negbin")
-Parameterization = Literal["centered", "noncentered"]
+Parameterization = Literal["auto", "centered", "noncentered"]
 DEFAULT_GROUPS = ("orig", "dest")
 DEFAULT_PRIORS: dict[str, float] = {
     "coef": 2.5,

@@ -39,6 +39,12 @@ from migflows.estimation.bayes.inputs import (
     resolve_priors,
     scaling,
 )
+from migflows.estimation.bayes.reparam import (
+    WithinSplit,
+    effect_information,
+    information_weights,
+    within_split,
+)
 from migflows.estimation.core.identification import identify
 from migflows.estimation.core.seeds import as_generator, check_random_seed, pop_legacy_seed
 from migflows.models.design import build_design, evaluate_rhs
@@ -50,7 +56,11 @@ if TYPE_CHECKING:
 
     from migflows.estimation.bayes.results import BayesGravityResults
 
-__all__ = ["DEFAULT_PRIORS", "BayesGravityModel"]
+__all__ = ["AUTO_INFORMATION", "DEFAULT_PRIORS", "PARAMETERIZATIONS", "BayesGravityModel"]
+
+PARAMETERIZATIONS = ("auto", "centered", "noncentered")
+#: Information per level above which ``parameterization="auto"`` samples an effect centred.
+AUTO_INFORMATION = 25.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class _Inputs:
     """Arrays handed to the PyMC model (training or new data)."""
 
     X: np.ndarray  # standardized regressors (n, k)
+    Xw: np.ndarray  # their remainder within the effects (reparam.WithinSplit), or X
     codes: dict[str, np.ndarray]  # effect -> level positions (n,)
     offset: np.ndarray | None
     n: int
@@ -110,18 +121,19 @@ class BayesGravityModel:
         group_effects: Sequence[str] = DEFAULT_GROUPS,
         priors: Mapping[str, float | Mapping[str, float]] | None = None,
         random_slopes: Mapping[str, str] | None = None,
-        parameterization: str = "centered",
+        parameterization: str = "auto",
         offset: str | np.ndarray | pd.Series | None = None,
         periods: Mapping[str, tuple[int, int]] | None = None,
+        center_within: bool = True,
     ) -> None:
         if family not in FAMILIES:
             raise InvalidOptionError(
                 f"family={family!r} is not available; use one of {format_values(FAMILIES)}."
             )
-        if parameterization not in ("centered", "noncentered"):
+        if parameterization not in PARAMETERIZATIONS:
             raise InvalidOptionError(
-                f"parameterization={parameterization!r} is not allowed; use 'centered' or "
-                "'noncentered'."
+                f"parameterization={parameterization!r} is not allowed; use one of "
+                f"{format_values(PARAMETERIZATIONS)}."
             )
         self.family = family
         self.parameterization = parameterization
@@ -154,8 +166,18 @@ class BayesGravityModel:
                     f"sample; the intercept already carries it: remove {e!r} from the formula."
                 )
         self.random_slope = random_slope(random_slopes, self.coef_names, self.effects)
+        self.split: WithinSplit | None = None
         self.train = self._inputs(X, design.fe_labels, design.offset)
         self._check_absorbed()
+        n_levels = {e: len(self.levels[e]) for e in self.effects}
+        weights = information_weights(
+            self.y.astype(float), self.train.X, self.train.codes, n_levels,
+            negbin=family == "negbin", offset=self.train.offset,
+        )  # fmt: skip
+        if center_within and self.coef_names and self.effects:
+            self.split = within_split(self.train.X, self.train.codes, n_levels, weights)
+            self.train = self._inputs(X, design.fe_labels, design.offset)
+        self.parameterizations = self._choose_parameterizations(weights)
         self.model = self._build()
 
     # ------------------------------------------------------------------ properties
@@ -201,7 +223,8 @@ class BayesGravityModel:
                 )
             codes[e] = pos.astype(np.int64)
         off = None if offset is None else offset.to_numpy(dtype=float)
-        return _Inputs(Xs, codes, off, len(Xs))
+        Xw = Xs if self.split is None else self.split.within(Xs, codes)
+        return _Inputs(Xs, Xw, codes, off, len(Xs))
 
     def new_inputs(self, data: FlowPanel | pd.DataFrame) -> tuple[_Inputs, np.ndarray]:
         """Model inputs for new data and the mask of rows that can be predicted.
@@ -260,30 +283,43 @@ class BayesGravityModel:
             coords[self.dims[e]] = self.levels[e]
         pri = self.priors
         k = len(self.coef_names)
+        split = self.split
         with pm.Model(coords=coords) as model:
             eta: Any = 0.0
             if k:
-                X = pm.Data("X", tr.X, dims=("obs", "coef"))
+                # with the within split, the likelihood sees the remainder xw (reparam.py)
+                X = pm.Data("X", tr.Xw, dims=("obs", "coef"))
                 coef_sd = np.array([coef_prior(pri["coef"], n) for n in self.coef_names])
                 b_std = pm.Normal("beta_std", 0.0, coef_sd, dims="coef")
                 pm.Deterministic("beta", b_std / self.x_scale.to_numpy(), dims="coef")
                 eta = pt.dot(X, b_std)
             if self.has_intercept:
-                a = pm.Normal("intercept_c", self._intercept_centre(), pri["intercept"])
+                centre, scale = self._intercept_centre(), pri["intercept"]
+                a_s = pm.Normal("intercept_c", centre, scale)
+                a = a_s
+                if split is not None:  # a' = a + c b is sampled; the prior stays on a
+                    a = a_s - pt.dot(b_std, split.const)
+                    pm.Potential(
+                        "intercept_prior", ((a_s - centre) ** 2 - (a - centre) ** 2) / (2 * scale**2)
+                    )
                 shift = pt.sum(b_std * (self.x_mean / self.x_scale).to_numpy()) if k else 0.0
                 pm.Deterministic("Intercept", a - shift)
-                eta = eta + a
+                eta = eta + a_s
             idx = {e: pm.Data(f"{self.dims[e]}_idx", tr.codes[e], dims="obs") for e in self.effects}
             for e in self.effects:
-                eta = eta + self._effect(e)[idx[e]]
+                eta = eta + self._effect(e, b_std if k else None)[idx[e]]
             if self.random_slope is not None:
                 x, g = self.random_slope
                 j = self.coef_names.index(x)
-                dev = self._hier("slope_dev", self.dims[g], pri["slope_sd"], sd_name="slope_sigma")
+                x_raw = X if split is None else pm.Data("X_raw", tr.X, dims=("obs", "coef"))
+                dev, _ = self._hier(
+                    "slope_dev", self.dims[g], pri["slope_sd"], "slope_sigma",
+                    self.parameterizations["slope"],
+                )  # fmt: skip
                 pm.Deterministic(
                     "slope", (b_std[j] + dev) / float(self.x_scale[x]), dims=self.dims[g]
                 )
-                eta = eta + dev[idx[g]] * X[:, j]
+                eta = eta + dev[idx[g]] * x_raw[:, j]
             if tr.offset is not None:
                 eta = eta + pm.Data("offset", tr.offset, dims="obs")
             mu = pm.Deterministic("mu", pt.exp(eta), dims="obs")
@@ -295,23 +331,66 @@ class BayesGravityModel:
                 pm.NegativeBinomial(self.obs_name, mu=mu, alpha=1.0 / alpha, observed=y, dims="obs")
         return model
 
-    def _effect(self, e: str) -> Any:
+    def _effect(self, e: str, b_std: Any) -> Any:
+        """The effect in the sampled coordinates (shifted by ``G_e b`` under the split)."""
         import pymc as pm
+        import pytensor.tensor as pt
 
         dim = self.dims[e]
+        name = f"{dim}_effect"
+        if self.split is not None:
+            name = f"{dim}_shifted"
         if e in self.pooled:
-            return self._hier(f"{dim}_effect", dim, self.priors["group_sd"], f"{dim}_sigma")
-        return pm.ZeroSumNormal(f"{dim}_effect", sigma=self.priors["fixed"], dims=dim)
+            value, sigma = self._hier(
+                name, dim, self.priors["group_sd"], f"{dim}_sigma", self.parameterizations[e]
+            )
+        else:
+            sigma = self.priors["fixed"]
+            value = pm.ZeroSumNormal(name, sigma=sigma, dims=dim)
+        if self.split is not None:
+            # u = u' - G_e b is the effect of the model as written; the prior is moved onto it
+            # (zero-sum normal: log p = -sum u^2 / (2 sigma^2) + terms that cancel)
+            u = pm.Deterministic(f"{dim}_effect", value - pt.dot(b_std, self.split.blocks[e]), dims=dim)
+            pm.Potential(f"{dim}_prior", (pt.sum(value**2) - pt.sum(u**2)) / (2 * sigma**2))
+        return value
 
-    def _hier(self, name: str, dim: str, sd_scale: float, sd_name: str) -> Any:
-        """Zero-sum normal deviations with a half-normal scale, (non-)centred."""
+    def _hier(self, name: str, dim: str, sd_scale: float, sd_name: str, param: str) -> Any:
+        """Zero-sum normal deviations with a half-normal scale, (non-)centred: (value, sigma)."""
         import pymc as pm
 
         sigma = pm.HalfNormal(sd_name, sd_scale)
-        if self.parameterization == "centered":
-            return pm.ZeroSumNormal(name, sigma=sigma, dims=dim)
-        z = pm.ZeroSumNormal(f"{name.removesuffix('_effect')}_z", sigma=1.0, dims=dim)
-        return pm.Deterministic(name, sigma * z, dims=dim)
+        if param == "centered":
+            return pm.ZeroSumNormal(name, sigma=sigma, dims=dim), sigma
+        stem = name.removesuffix("_effect").removesuffix("_shifted")
+        z = pm.ZeroSumNormal(f"{stem}_z", sigma=1.0, dims=dim)
+        if name.endswith("_shifted"):
+            return sigma * z, sigma
+        return pm.Deterministic(name, sigma * z, dims=dim), sigma
+
+    def _choose_parameterizations(self, weights: np.ndarray) -> dict[str, str]:
+        """Centred or non-centred form of each pooled effect (and of the random slope).
+
+        ``"auto"``: centred when every level carries at least :data:`AUTO_INFORMATION` units
+        of (approximate Fisher) information, i.e. the data pin each level's effect down to a
+        likelihood sd of 0.2 or less, which is where the centred form samples best; otherwise
+        non-centred (few or small flows per level: the funnel of the centred form).
+        """
+        tr = self.train
+        out: dict[str, str] = {}
+        for e in self.pooled:
+            info = effect_information(weights, tr.codes[e], len(self.levels[e]))
+            out[e] = self._pick(info)
+        if self.random_slope is not None:
+            x, g = self.random_slope
+            xj = tr.X[:, self.coef_names.index(x)]
+            info = effect_information(weights * xj**2, tr.codes[g], len(self.levels[g]))
+            out["slope"] = self._pick(info)
+        return out
+
+    def _pick(self, info: np.ndarray) -> str:
+        if self.parameterization != "auto":
+            return self.parameterization
+        return "centered" if float(info.min()) >= AUTO_INFORMATION else "noncentered"
 
     def _intercept_centre(self) -> float:
         y = self.y.astype(float)
@@ -437,7 +516,9 @@ class BayesGravityModel:
 
         values: dict[str, Any] = {f"{self.dims[e]}_idx": inputs.codes[e] for e in self.effects}
         if self.coef_names:
-            values["X"] = inputs.X
+            values["X"] = inputs.Xw
+            if self.split is not None and self.random_slope is not None:
+                values["X_raw"] = inputs.X
         if inputs.offset is not None:
             values["offset"] = inputs.offset
         values["y"] = np.zeros(inputs.n, dtype=np.int64) if y is None else y
