@@ -26,6 +26,7 @@ __all__ = [
     "BoundaryError",
     "CollinearityWarning",
     "ConvergenceError",
+    "ConvergenceWarning",
     "DataQualityWarning",
     "DataValidationError",
     "DroppedRowsWarning",
@@ -225,6 +226,13 @@ class DataQualityWarning(MigflowsWarning):
 
 class CollinearityWarning(MigflowsWarning):
     """Regressors collinear with others or absorbed by the fixed effects were dropped."""
+
+
+class ConvergenceWarning(MigflowsWarning):
+    """A sampler's diagnostics fail a gate (R-hat, ESS or divergences).
+
+    The message names the parameter, the figure and the concrete fix.
+    """
 
 
 class SeparationWarning(MigflowsWarning):

@@ -79,6 +79,7 @@ from migflows.estimation.bayes.inputs import (
     Parameterization,
 )
 from migflows.estimation.bayes.model import BayesGravityModel
+from migflows.estimation.bayes.sampling import Sampler
 from migflows.estimation.core.seeds import pop_legacy_seed
 from migflows.models.formula import parse_formula
 
@@ -98,6 +99,7 @@ def bayes_gravity(
     priors: Mapping[str, float | Mapping[str, float]] | None = ...,
     random_slopes: Mapping[str, str] | None = ...,
     parameterization: Parameterization = ...,
+    center_within: bool = ...,
     offset: str | np.ndarray | pd.Series | None = ...,
     periods: Mapping[str, tuple[int, int]] | None = ...,
     draws: int = ...,
@@ -105,6 +107,7 @@ def bayes_gravity(
     chains: int = ...,
     cores: int | None = ...,
     target_accept: float = ...,
+    sampler: Sampler = ...,
     random_seed: int | np.random.Generator | None = ...,
     progress: bool = ...,
     sample: Literal[True] = ...,
@@ -122,6 +125,7 @@ def bayes_gravity(
     priors: Mapping[str, float | Mapping[str, float]] | None = ...,
     random_slopes: Mapping[str, str] | None = ...,
     parameterization: Parameterization = ...,
+    center_within: bool = ...,
     offset: str | np.ndarray | pd.Series | None = ...,
     periods: Mapping[str, tuple[int, int]] | None = ...,
     draws: int = ...,
@@ -129,6 +133,7 @@ def bayes_gravity(
     chains: int = ...,
     cores: int | None = ...,
     target_accept: float = ...,
+    sampler: Sampler = ...,
     random_seed: int | np.random.Generator | None = ...,
     progress: bool = ...,
     sample: Literal[False],
@@ -144,14 +149,16 @@ def bayes_gravity(
     group_effects: Sequence[str] = DEFAULT_GROUPS,
     priors: Mapping[str, float | Mapping[str, float]] | None = None,
     random_slopes: Mapping[str, str] | None = None,
-    parameterization: Parameterization = "centered",
+    parameterization: Parameterization = "auto",
+    center_within: bool = True,
     offset: str | np.ndarray | pd.Series | None = None,
     periods: Mapping[str, tuple[int, int]] | None = None,
     draws: int = 1000,
     tune: int = 1000,
-    chains: int = 2,
+    chains: int = 4,
     cores: int | None = None,
     target_accept: float = 0.9,
+    sampler: Sampler = "auto",
     random_seed: int | np.random.Generator | None = None,
     progress: bool = True,
     sample: bool = True,
@@ -225,7 +232,7 @@ def bayes_gravity(
     >>> m.fixed, m.pooled
     (('year',), ('orig', 'dest'))
     >>> [v.name for v in m.model.free_RVs][-3:]
-    ['dest_effect', 'year_effect', 'alpha']
+    ['dest_shifted', 'year_shifted', 'alpha']
 
     Sampling (about a minute on the Kazakhstan data with the default 2 × 1000 draws)::
 
@@ -246,6 +253,7 @@ def bayes_gravity(
         parameterization=parameterization,
         offset=offset,
         periods=periods,
+        center_within=center_within,
     )
     if not sample:
         return built
@@ -255,6 +263,7 @@ def bayes_gravity(
         chains=chains,
         cores=cores,
         target_accept=target_accept,
+        sampler=sampler,
         random_seed=random_seed,
         progress=progress,
         **sample_kwargs,

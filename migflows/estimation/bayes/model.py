@@ -22,7 +22,6 @@ from migflows.data.panel import FlowPanel
 from migflows.errors import (
     FixedEffectError,
     InvalidOptionError,
-    MigflowsWarning,
     UnknownVariableError,
     format_values,
 )
@@ -45,6 +44,7 @@ from migflows.estimation.bayes.reparam import (
     information_weights,
     within_split,
 )
+from migflows.estimation.bayes.sampling import resolve_sampler, run_nuts, warn_gates
 from migflows.estimation.core.identification import identify
 from migflows.estimation.core.seeds import as_generator, check_random_seed, pop_legacy_seed
 from migflows.models.design import build_design, evaluate_rhs
@@ -273,7 +273,15 @@ class BayesGravityModel:
             )
 
     # ------------------------------------------------------------------ the PyMC model
-    def _build(self) -> pm.Model:
+    def prior_model(self) -> pm.Model:
+        """The model as written, without the within split (for prior predictive draws).
+
+        The split moves the priors with ``pm.Potential`` terms, which prior predictive
+        sampling ignores; this model has the same posterior and samples its prior directly.
+        """
+        return self._build(within=False)
+
+    def _build(self, within: bool = True) -> pm.Model:
         import pymc as pm
         import pytensor.tensor as pt
 
@@ -283,12 +291,12 @@ class BayesGravityModel:
             coords[self.dims[e]] = self.levels[e]
         pri = self.priors
         k = len(self.coef_names)
-        split = self.split
+        split = self.split if within else None
         with pm.Model(coords=coords) as model:
             eta: Any = 0.0
             if k:
                 # with the within split, the likelihood sees the remainder xw (reparam.py)
-                X = pm.Data("X", tr.Xw, dims=("obs", "coef"))
+                X = pm.Data("X", tr.Xw if split is not None else tr.X, dims=("obs", "coef"))
                 coef_sd = np.array([coef_prior(pri["coef"], n) for n in self.coef_names])
                 b_std = pm.Normal("beta_std", 0.0, coef_sd, dims="coef")
                 pm.Deterministic("beta", b_std / self.x_scale.to_numpy(), dims="coef")
@@ -300,14 +308,15 @@ class BayesGravityModel:
                 if split is not None:  # a' = a + c b is sampled; the prior stays on a
                     a = a_s - pt.dot(b_std, split.const)
                     pm.Potential(
-                        "intercept_prior", ((a_s - centre) ** 2 - (a - centre) ** 2) / (2 * scale**2)
+                        "intercept_prior",
+                        ((a_s - centre) ** 2 - (a - centre) ** 2) / (2 * scale**2),
                     )
                 shift = pt.sum(b_std * (self.x_mean / self.x_scale).to_numpy()) if k else 0.0
                 pm.Deterministic("Intercept", a - shift)
                 eta = eta + a_s
             idx = {e: pm.Data(f"{self.dims[e]}_idx", tr.codes[e], dims="obs") for e in self.effects}
             for e in self.effects:
-                eta = eta + self._effect(e, b_std if k else None)[idx[e]]
+                eta = eta + self._effect(e, b_std if k else None, split)[idx[e]]
             if self.random_slope is not None:
                 x, g = self.random_slope
                 j = self.coef_names.index(x)
@@ -331,14 +340,14 @@ class BayesGravityModel:
                 pm.NegativeBinomial(self.obs_name, mu=mu, alpha=1.0 / alpha, observed=y, dims="obs")
         return model
 
-    def _effect(self, e: str, b_std: Any) -> Any:
+    def _effect(self, e: str, b_std: Any, split: WithinSplit | None) -> Any:
         """The effect in the sampled coordinates (shifted by ``G_e b`` under the split)."""
         import pymc as pm
         import pytensor.tensor as pt
 
         dim = self.dims[e]
         name = f"{dim}_effect"
-        if self.split is not None:
+        if split is not None:
             name = f"{dim}_shifted"
         if e in self.pooled:
             value, sigma = self._hier(
@@ -347,10 +356,11 @@ class BayesGravityModel:
         else:
             sigma = self.priors["fixed"]
             value = pm.ZeroSumNormal(name, sigma=sigma, dims=dim)
-        if self.split is not None:
+        if split is not None:
             # u = u' - G_e b is the effect of the model as written; the prior is moved onto it
             # (zero-sum normal: log p = -sum u^2 / (2 sigma^2) + terms that cancel)
-            u = pm.Deterministic(f"{dim}_effect", value - pt.dot(b_std, self.split.blocks[e]), dims=dim)
+            shifted = value - pt.dot(b_std, split.blocks[e])
+            u = pm.Deterministic(f"{dim}_effect", shifted, dims=dim)
             pm.Potential(f"{dim}_prior", (pt.sum(value**2) - pt.sum(u**2)) / (2 * sigma**2))
         return value
 
@@ -404,32 +414,42 @@ class BayesGravityModel:
         *,
         draws: int = 1000,
         tune: int = 1000,
-        chains: int = 2,
+        chains: int = 4,
         cores: int | None = None,
         target_accept: float = 0.9,
+        sampler: str = "auto",
         random_seed: int | np.random.Generator | None = None,
         progress: bool = True,
+        log_likelihood: bool = False,
+        posterior_predictive: bool = False,
         **sample_kwargs: Any,
     ) -> BayesGravityResults:
         """Sample the posterior with NUTS and return the results.
 
-        The DataTree gets the groups ``posterior``, ``sample_stats``, ``observed_data``,
-        ``constant_data``, ``log_likelihood`` (for LOO) and ``posterior_predictive``.
+        The DataTree gets the groups ``posterior``, ``sample_stats``, ``observed_data`` and
+        ``constant_data``; the pointwise ``log_likelihood`` (for LOO) and the
+        ``posterior_predictive`` draws only when asked (``log_likelihood=True``,
+        ``posterior_predictive=True``): otherwise the results compute them the first time
+        :meth:`BayesGravityResults.loo` or a posterior predictive check needs them.
 
         Parameters
         ----------
         draws, tune, chains : int
             Kept draws and tuning steps per chain, number of chains.
         cores : int, optional
-            Chains run in parallel processes (PyMC's default: up to 4).
+            Chains run in parallel; default one core per chain up to the machine's cores.
         target_accept : float
             NUTS target acceptance rate (raise it towards 0.99 when there are divergences).
+        sampler : {"auto", "nutpie", "pymc", "numpyro", "blackjax"}
+            NUTS implementation; ``"auto"`` is nutpie when installed, else PyMC's.
         random_seed : int or Generator, optional
             The only source of randomness (sampler, posterior predictive draws).
         progress : bool
-            PyMC's progress bars.
+            Progress bars.
+        log_likelihood, posterior_predictive : bool, default False
+            Store these groups right after sampling.
         **sample_kwargs
-            Passed to ``pymc.sample`` (``init``, ``nuts_sampler``, ``compile_kwargs`` …).
+            Passed to ``pymc.sample`` (``nuts``, ``compile_kwargs`` …).
 
         Returns
         -------
@@ -446,33 +466,40 @@ class BayesGravityModel:
                 )
         if not 0 < target_accept < 1:
             raise InvalidOptionError(f"target_accept={target_accept!r} must be in (0, 1).")
+        if cores is not None and (not isinstance(cores, (int, np.integer)) or cores < 1):
+            raise InvalidOptionError(f"cores={cores!r} must be a positive integer or None.")
+        chosen = resolve_sampler(sampler)
         random_seed = pop_legacy_seed(random_seed, sample_kwargs, function="fit")
         seeds = _seeds(random_seed, 2)
         keep = [v for v in self.model.unobserved_value_vars if v.name != "mu"]
         var_names = [v.name for v in keep if not v.name.endswith("__")]
-        with self.model:
-            idata = pm.sample(
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                cores=cores,
-                target_accept=target_accept,
-                random_seed=seeds[0],
-                progressbar=progress,
-                var_names=var_names,
-                compute_convergence_checks=False,
-                **sample_kwargs,
-            )
-            pm.compute_log_likelihood(idata, progressbar=progress)
-            pm.sample_posterior_predictive(
-                idata,
-                var_names=[self.obs_name],
-                extend_inferencedata=True,
-                random_seed=seeds[1],
-                progressbar=progress,
-            )
-        res = BayesGravityResults(self, idata)
-        _warn_diagnostics(res.stats)
+        idata = run_nuts(
+            self.model,
+            sampler=chosen,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            target_accept=target_accept,
+            random_seed=seeds[0],
+            progress=progress,
+            var_names=var_names,
+            **sample_kwargs,
+        )
+        with self.model, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
+            if log_likelihood:
+                pm.compute_log_likelihood(idata, progressbar=progress)
+            if posterior_predictive:
+                pm.sample_posterior_predictive(
+                    idata,
+                    var_names=[self.obs_name],
+                    extend_inferencedata=True,
+                    random_seed=seeds[1],
+                    progressbar=progress,
+                )
+        res = BayesGravityResults(self, idata, sampler=chosen, ppc_seed=seeds[1])
+        warn_gates(res.gates, stacklevel=4)
         return res
 
     def predictive(
@@ -494,10 +521,12 @@ class BayesGravityModel:
         log = logging.getLogger("pymc")
         level = log.level
         log.setLevel(max(level, logging.WARNING))
-        with self.model:
+        with self.model, warnings.catch_warnings():
             try:
                 if inputs is not None:
                     self._set(inputs)
+                # the Potentials only move priors of parameters the draws condition on
+                warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
                 out = pm.sample_posterior_predictive(
                     idata,
                     var_names=[var_name],
@@ -531,20 +560,3 @@ def _seeds(random_seed: int | np.random.Generator | None, k: int) -> list[int | 
         return [None] * k
     rng = as_generator(random_seed)
     return [int(s) for s in rng.integers(2**31 - 1, size=k)]
-
-
-def _warn_diagnostics(stats: Mapping[str, Any]) -> None:
-    rhat, div = stats.get("rhat_max", np.nan), stats.get("divergences", 0)
-    if (np.isfinite(rhat) and rhat > 1.01) or div:
-        hint = (
-            " Divergences with centred pooled effects usually mean an effect with little "
-            "variation (its sigma near zero): try parameterization='noncentered'."
-            if div
-            else ""
-        )
-        warnings.warn(
-            f"bayes_gravity: largest R-hat {rhat:.3f}, {div} divergent transition(s). Check "
-            f"res.diagnostics(); raise tune/draws, or target_accept towards 0.99.{hint}",
-            MigflowsWarning,
-            stacklevel=4,
-        )
