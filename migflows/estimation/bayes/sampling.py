@@ -123,8 +123,8 @@ def gates(diagnostics: pd.DataFrame, divergences: int) -> pd.DataFrame:
     >>> d = pd.DataFrame({"r_hat": [1.002, 1.02], "ess_bulk": [900.0, 300.0],
     ...                   "ess_tail": [800.0, 700.0]}, index=["beta[x]", "alpha"])
     >>> g = gates(d, 0)
-    >>> g.loc["r_hat", ["parameter", "passed"]].tolist(), bool(g["passed"].all())
-    (['alpha', False], False)
+    >>> g.loc["r_hat", "parameter"], g["passed"].tolist()
+    ('alpha', [False, False, True, True])
     """
     rows = {}
     for col, worst in (("r_hat", "idxmax"), ("ess_bulk", "idxmin"), ("ess_tail", "idxmin")):
@@ -138,9 +138,10 @@ def gates(diagnostics: pd.DataFrame, divergences: int) -> pd.DataFrame:
         ok = value <= GATES[col] if col == "r_hat" else value >= GATES[col]
         rows[col] = (value, str(name), GATES[col], bool(ok))
     rows["divergences"] = (float(divergences), "", 0.0, divergences == 0)
-    return pd.DataFrame.from_dict(
+    table = pd.DataFrame.from_dict(
         rows, orient="index", columns=["value", "parameter", "threshold", "passed"]
-    ).rename_axis("gate")
+    )
+    return table.astype({"passed": bool}).rename_axis("gate")
 
 
 _FIX = {
