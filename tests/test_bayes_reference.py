@@ -1,0 +1,99 @@
+"""Seeded real fits of the Bayesian gravity model at its defaults: gates and a reference.
+
+* The convergence gates (largest R-hat <= 1.01, smallest bulk and tail ESS >= 400 over every
+  reported parameter, no divergences) pass at the defaults on the embedded Kazakhstan panel
+  and on simulated panels of 20 and 50 regions.
+* The posterior agrees with an independent fit of the same model by rstanarm (Stan):
+  ``tests/fixtures/bayes_r/make_bayes_fixture.R`` on the sample written by ``export_kz.py``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import migflows
+from migflows.errors import ConvergenceWarning
+from migflows.estimation.bayes.api import bayes_gravity
+from migflows.estimation.bayes.results import BayesGravityResults
+
+FIXTURES = Path(__file__).parent / "fixtures" / "bayes_r"
+FORMULA = "flow ~ log_wage_ratio + log_dist | orig + dest + year"
+
+pytestmark = pytest.mark.slow
+
+
+def _fit(data, seed: int) -> BayesGravityResults:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # a failed gate fails the test
+        return bayes_gravity(FORMULA, data, family="negbin", random_seed=seed, progress=False)
+
+
+@pytest.fixture(scope="module")
+def kz_fit() -> BayesGravityResults:
+    kz = migflows.load_kazakhstan(years=[2020, 2021, 2023])
+    return _fit(kz, 20260101)
+
+
+def simulate(n_regions: int, n_years: int, seed: int) -> pd.DataFrame:
+    """NB2 flows whose wage ratio varies mostly between regions (the hard geometry)."""
+    rng = np.random.default_rng(seed)
+    r = np.arange(n_regions)
+    o, d, t = (a.ravel() for a in np.meshgrid(r, r, np.arange(n_years), indexing="ij"))
+    keep = o != d
+    o, d, t = o[keep], d[keep], t[keep]
+    xy = rng.uniform(0, 1000, size=(n_regions, 2))
+    log_dist = np.log(np.hypot(*(xy[o] - xy[d]).T) + 20)
+    wage = rng.normal(0, 0.3, n_regions)[:, None] + rng.normal(0, 0.03, (n_regions, n_years))
+    eta = (
+        7.0
+        + 0.8 * (wage[d, t] - wage[o, t])
+        - 1.1 * log_dist
+        + rng.normal(0, 0.6, n_regions)[o]
+        + rng.normal(0, 0.6, n_regions)[d]
+        + 0.05 * t
+    )
+    alpha = 0.15
+    flow = rng.poisson(rng.gamma(1 / alpha, alpha * np.exp(eta)))
+    names = np.array([f"r{i:02d}" for i in r])
+    return pd.DataFrame(
+        {
+            "origin": names[o],
+            "destination": names[d],
+            "year": 2000 + t,
+            "flow": flow,
+            "log_wage_ratio": wage[d, t] - wage[o, t],
+            "log_dist": log_dist,
+        }
+    )
+
+
+def _assert_gates(res: BayesGravityResults) -> None:
+    g = res.gates
+    assert g["passed"].all(), g
+    assert g.loc["r_hat", "value"] <= 1.01
+    assert min(g.loc["ess_bulk", "value"], g.loc["ess_tail", "value"]) >= 400
+    assert g.loc["divergences", "value"] == 0
+    # every reported parameter is checked: slopes, intercept, hyperparameters, effects
+    diag = res.diagnostics()
+    assert {"beta[log_wage_ratio]", "Intercept", "alpha", "dest_sigma"} <= set(diag.index)
+    assert any(i.startswith("dest_effect[") for i in diag.index)
+
+
+def test_gates_pass_at_the_defaults_on_the_embedded_data(kz_fit: BayesGravityResults) -> None:
+    assert kz_fit.sampler == "nutpie" and kz_fit.stats["chains"] == 4
+    assert kz_fit.stats["draws"] == 1000
+    _assert_gates(kz_fit)
+
+
+@pytest.mark.parametrize(("n_regions", "n_years"), [(20, 5), (50, 3)])
+def test_gates_pass_on_simulated_panels(n_regions: int, n_years: int) -> None:
+    res = _fit(simulate(n_regions, n_years, seed=n_regions), seed=n_regions)
+    _assert_gates(res)
+    # and the slopes are where the simulation put them (4 posterior sds)
+    z = (res.params - pd.Series({"log_wage_ratio": 0.8, "log_dist": -1.1})) / res.std_errors
+    assert (z.abs() < 4).all(), z
