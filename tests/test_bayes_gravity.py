@@ -255,7 +255,12 @@ def fake_posterior(m: BayesGravityModel, chains: int = 2, draws: int = 200, seed
         j = m.coef_names.index(x)
         post["slope"] = (b_std[..., j : j + 1] + post["slope_dev"]) / m.x_scale[x]
         dims["slope_dev"] = dims["slope"] = [m.dims[g]]
+        if m.parameterizations["slope"] == "noncentered":  # the sampled variable
+            post["slope_dev_z"] = post["slope_dev"] / post["slope_sigma"][..., None]
+            dims["slope_dev_z"] = [m.dims[g]]
     coords = {"coef": m.coef_names, **{m.dims[e]: m.levels[e] for e in m.effects}}
+    if m.random_slope is not None:
+        coords[m.dims[m.random_slope[1]]] = m.levels[m.random_slope[1]]
     div = np.zeros(shape, dtype=bool)
     div[0, :3] = True
     return from_dict(
@@ -568,3 +573,96 @@ def test_within_split_can_be_turned_off(df: pd.DataFrame) -> None:
     assert m.split is None and "orig_effect" in m.model.named_vars
     assert {"orig_z", "dest_z"} <= {v.name for v in m.model.free_RVs}
     np.testing.assert_allclose(m.model["X"].get_value(), m.train.X)
+
+
+# ---------------------------------------------------------------------- pooled slopes
+PERIODS = {"early": (2020, 2020), "late": (2021, 2022)}
+
+
+def test_pooled_slope_by_period(df: pd.DataFrame) -> None:
+    m = bayes_gravity(FORMULA, df, pooled_slopes={"x1": "period"}, periods=PERIODS, sample=False)
+    assert m.random_slope == ("x1", "period")
+    assert m.parameterizations["slope"] == "noncentered"  # always, for a few periods
+    assert m.model.named_vars_to_dims["slope"] == ("period",)
+    assert m.coords["period"] == ["early", "late"]
+    expected = np.where(df["year"].to_numpy() == 2020, 0, 1)
+    np.testing.assert_array_equal(m.model["period_idx"].get_value(), expected)
+    assert {"slope_sigma", "slope_dev_z"} <= {v.name for v in m.model.free_RVs}
+    # the posterior of the difference: numbers from the draws, by numpy
+    res = BayesGravityResults(m, fake_posterior(m, draws=100))
+    slope = res.idata["posterior"]["slope"].to_numpy().reshape(-1, 2)
+    diff = slope[:, 1] - slope[:, 0]
+    table = res.slope_differences(0.9)
+    row = table.loc["late - early"]
+    assert row["mean"] == pytest.approx(diff.mean(), rel=1e-12)
+    assert row["sd"] == pytest.approx(diff.std(ddof=1), rel=1e-12)
+    assert row["prob_positive"] == pytest.approx((diff > 0).mean(), rel=1e-12)
+    assert row["lower"] == pytest.approx(np.quantile(diff, 0.05), rel=1e-12)
+    assert res.stats["sigma_slope"] > 0  # the hyper-parameter is reported
+    # predictions on new rows recompute the period of each row
+    rows = df.iloc[[0, 1, 2]]
+    np.testing.assert_allclose(res.predict(rows), res.predict().iloc[[0, 1, 2]], rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "err", "match"),
+    [
+        ({"pooled_slopes": {"x1": "period"}}, ModelSpecificationError, "at least two periods"),
+        (
+            {"pooled_slopes": {"x1": "period"}, "periods": {"a": (2020, 2020), "b": (2021, 2021)}},
+            ModelSpecificationError,
+            r"56 flow\(s\) fall in no period \(years 2022\)",
+        ),
+        ({"pooled_slopes": {"x9": "period"}, "periods": PERIODS}, UnknownVariableError, "'x9'"),
+        (
+            {"pooled_slopes": {"x1": "orig"}, "random_slopes": {"x1": "orig"}},
+            ModelSpecificationError,
+            "not both",
+        ),
+        ({"sampler": "stan"}, InvalidOptionError, "sampler='stan' is not known"),
+    ],
+)
+def test_bad_slope_and_sampler_options(df: pd.DataFrame, kwargs: dict, err, match: str) -> None:
+    sample = "sampler" in kwargs
+    with pytest.raises(err, match=match):
+        bayes_gravity(FORMULA, df, sample=sample, progress=False, **kwargs)
+
+
+def test_pooled_slope_by_origin_is_random_slopes(df: pd.DataFrame) -> None:
+    m = bayes_gravity(FORMULA, df, pooled_slopes={"x1": "origin"}, sample=False)
+    assert m.random_slope == ("x1", "orig")
+
+
+def test_gates_and_warning_name_parameter_and_fix(mocked) -> None:
+    res, _ = mocked
+    g = res.gates
+    assert list(g.index) == ["r_hat", "ess_bulk", "ess_tail", "divergences"]
+    assert g.loc["divergences", "value"] == 3 and not g.loc["divergences", "passed"]
+    from migflows.errors import ConvergenceWarning
+    from migflows.estimation.bayes.sampling import warn_gates
+
+    with pytest.warns(ConvergenceWarning, match=r"3 divergent transition\(s\).*target_accept"):
+        warn_gates(g)
+    bad = g.copy()
+    bad.loc["r_hat", ["value", "parameter", "passed"]] = [1.05, "beta[x1]", False]
+    with pytest.warns(ConvergenceWarning, match=r"R-hat 1\.050 at beta\[x1\]"):
+        warn_gates(bad)
+
+
+def test_coverage_and_balances_from_draws(mocked, df: pd.DataFrame) -> None:
+    res, _ = mocked
+    pp = res.idata_full["posterior_predictive"]["flow"].to_numpy().reshape(-1, len(df))
+    cov = res.ppc_coverage((0.5,))
+    lo, hi = np.quantile(pp, [0.25, 0.75], axis=0)
+    y = df["flow"].to_numpy()
+    assert cov.loc[("all", "all"), "50%"] == pytest.approx(((y >= lo) & (y <= hi)).mean())
+    r0 = (df["origin"] == "r0").to_numpy()
+    assert cov.loc[("origin", "r0"), "50%"] == pytest.approx(((y >= lo) & (y <= hi))[r0].mean())
+    b = res.balances(level=0.9)
+    # arrivals of r1 in 2021 in each draw, by numpy
+    rows = ((df["destination"] == "r1") & (df["year"] == 2021)).to_numpy()
+    assert b.loc[("r1", 2021), "arrivals_mean"] == pytest.approx(pp[:, rows].sum(1).mean())
+    np.testing.assert_allclose(b["net_mean"].groupby(level="year").sum(), 0, atol=1e-9)
+    prior = res.prior_predictive(draws=20, random_seed=1)
+    assert list(prior.index) == ["observed", "prior predictive"]
+    assert prior.loc["observed", "50%"] == pytest.approx(np.median(y))

@@ -97,3 +97,46 @@ def test_gates_pass_on_simulated_panels(n_regions: int, n_years: int) -> None:
     # and the slopes are where the simulation put them (4 posterior sds)
     z = (res.params - pd.Series({"log_wage_ratio": 0.8, "log_dist": -1.1})) / res.std_errors
     assert (z.abs() < 4).all(), z
+
+
+def test_report_section_shows_passing_gates(kz_fit: BayesGravityResults) -> None:
+    import matplotlib.pyplot as plt
+
+    from migflows.reports.sections import ReportContext
+    from migflows.reports.sections.bayes import BayesSection
+    from migflows.studies.report_models import BayesStudy, ReportModels
+
+    kz = migflows.load_kazakhstan(years=[2020, 2021, 2023])
+    coverage = kz_fit.ppc_coverage()
+    # an NB2 model that fits: about half and nine in ten flows inside the intervals
+    assert 0.4 < coverage.loc[("all", "all"), "50%"] < 0.65
+    assert 0.85 < coverage.loc[("all", "all"), "90%"] < 0.97
+    assert set(coverage.index.get_level_values("by")) == {"all", "origin", "destination"}
+    study = BayesStudy(
+        bayes=kz_fit, ppml=migflows.gravity(FORMULA, kz), years=[2020, 2021, 2023],
+        coverage=coverage, elpd={"elpd_loo": -1.0, "se": 1.0, "p_loo": 1.0, "pareto_k_bad": 0},
+    )  # fmt: skip
+    models = ReportModels(kz, seed=0)
+    models.__dict__["bayes"] = study  # the study as computed (cached_property slot)
+    html = BayesSection().render(ReportContext(panel=kz, studies=models))
+    plt.close("all")
+    assert "all pass." in html and "Convergence gate(s) failed" not in html
+    assert html.count("<img") >= 2 and "Rank plots" in html
+    assert f"{coverage.loc[('all', 'all'), '90%']:.0%} inside the 90 % intervals" in html
+
+
+def test_balances_sum_to_zero(kz_fit: BayesGravityResults) -> None:
+    b = kz_fit.balances(level=0.9)
+    by_year = b["net_mean"].groupby(level="year").sum()
+    np.testing.assert_allclose(by_year, 0.0, atol=1e-6)
+    # arrivals summed over regions equal departures summed over regions, draw by draw, so
+    # the mean totals agree; and the interval holds the mean
+    totals = b[["arrivals_mean", "departures_mean"]].groupby(level="year").sum()
+    np.testing.assert_allclose(totals["arrivals_mean"], totals["departures_mean"], rtol=1e-12)
+    assert ((b["net_lower"] <= b["net_mean"]) & (b["net_mean"] <= b["net_upper"])).all()
+    # the observed net balances lie inside the 90 % predictive intervals for most regions
+    kz = migflows.load_kazakhstan(years=[2020, 2021, 2023])
+    net = kz.balances()["net"].reindex(b.index)
+    assert net.notna().all()
+    inside = ((net >= b["net_lower"]) & (net <= b["net_upper"])).mean()
+    assert inside > 0.7, inside

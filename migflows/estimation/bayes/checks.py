@@ -34,6 +34,7 @@ __all__ = [
     "plot_trace",
     "ppc_coverage",
     "prior_predictive",
+    "slope_differences",
 ]
 
 
@@ -157,7 +158,7 @@ def prior_predictive(
     """
     import pymc as pm
 
-    m = getattr(res_or_model, "model", res_or_model)
+    m = res_or_model if hasattr(res_or_model, "prior_model") else res_or_model.model
     with m.prior_model(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prior = pm.sample_prior_predictive(draws=draws, random_seed=random_seed)
@@ -171,6 +172,38 @@ def prior_predictive(
 
     cols = [f"{p:.0%}" for p in q] + ["mean", "zeros"]
     return pd.DataFrame([row(obs), row(sim)], index=["observed", "prior predictive"], columns=cols)
+
+
+def slope_differences(res: BayesGravityResults, level: float = 0.95) -> pd.DataFrame:
+    """Differences of the pooled slopes between groups (e.g. periods), with probabilities.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair ``"b - a"`` (later level minus earlier one, in the order of the
+        levels): posterior ``mean``, ``sd``, equal-tailed ``lower``/``upper`` bounds and
+        ``prob_positive`` = P(slope_b > slope_a | data).
+    """
+    lv = _levels([level])[0]
+    post = res.idata["posterior"]
+    if "slope" not in post:
+        raise InvalidOptionError(
+            "The model has no pooled slope; fit with pooled_slopes={'x': 'period'} (or "
+            "'orig'/'dest')."
+        )
+    draws = post["slope"].to_numpy()
+    draws = draws.reshape(-1, draws.shape[-1])
+    names = [str(v) for v in post["slope"].coords[post["slope"].dims[-1]].to_numpy()]
+    rows = {}
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            d = draws[:, j] - draws[:, i]
+            lo, hi = np.quantile(d, [(1 - lv) / 2, (1 + lv) / 2])
+            rows[f"{names[j]} - {names[i]}"] = {
+                "mean": float(d.mean()), "sd": float(d.std(ddof=1)), "lower": float(lo),
+                "upper": float(hi), "prob_positive": float((d > 0).mean()),
+            }  # fmt: skip
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("difference")
 
 
 # ---------------------------------------------------------------------- plots

@@ -33,10 +33,11 @@ from migflows.estimation.bayes.inputs import (
     check_dims,
     coef_prior,
     dim_name,
+    period_codes,
     pooled_effects,
-    random_slope,
     resolve_priors,
     scaling,
+    slope_spec,
 )
 from migflows.estimation.bayes.reparam import (
     WithinSplit,
@@ -121,6 +122,7 @@ class BayesGravityModel:
         group_effects: Sequence[str] = DEFAULT_GROUPS,
         priors: Mapping[str, float | Mapping[str, float]] | None = None,
         random_slopes: Mapping[str, str] | None = None,
+        pooled_slopes: Mapping[str, str] | None = None,
         parameterization: str = "auto",
         offset: str | np.ndarray | pd.Series | None = None,
         periods: Mapping[str, tuple[int, int]] | None = None,
@@ -165,17 +167,24 @@ class BayesGravityModel:
                     f"Effect {e!r} has a single level ({format_values(lv)}) in the estimation "
                     f"sample; the intercept already carries it: remove {e!r} from the formula."
                 )
-        self.random_slope = random_slope(random_slopes, self.coef_names, self.effects)
+        self.random_slope = slope_spec(
+            random_slopes, pooled_slopes, self.coef_names, self.effects, periods
+        )
+        if self.random_slope is not None and self.random_slope[1] == "period":
+            self.levels["period"] = [str(p) for p in periods or {}]
+            self.dims["period"] = "period"
         self.split: WithinSplit | None = None
+        self._years = design.keys["year"].to_numpy() if "year" in design.keys else None
         self.train = self._inputs(X, design.fe_labels, design.offset)
         self._check_absorbed()
         n_levels = {e: len(self.levels[e]) for e in self.effects}
+        effect_codes = {e: self.train.codes[e] for e in self.effects}
         weights = information_weights(
-            self.y.astype(float), self.train.X, self.train.codes, n_levels,
+            self.y.astype(float), self.train.X, effect_codes, n_levels,
             negbin=family == "negbin", offset=self.train.offset,
         )  # fmt: skip
         if center_within and self.coef_names and self.effects:
-            self.split = within_split(self.train.X, self.train.codes, n_levels, weights)
+            self.split = within_split(self.train.X, effect_codes, n_levels, weights)
             self.train = self._inputs(X, design.fe_labels, design.offset)
         self.parameterizations = self._choose_parameterizations(weights)
         self.model = self._build()
@@ -204,7 +213,11 @@ class BayesGravityModel:
 
     # ------------------------------------------------------------------ data
     def _inputs(
-        self, X: pd.DataFrame, fe_labels: pd.DataFrame, offset: pd.Series | None
+        self,
+        X: pd.DataFrame,
+        fe_labels: pd.DataFrame,
+        offset: pd.Series | None,
+        years: np.ndarray | None = None,
     ) -> _Inputs:
         Xs = (X[self.coef_names].to_numpy(dtype=float) - self.x_mean.to_numpy()) / (
             self.x_scale.to_numpy()
@@ -222,6 +235,8 @@ class BayesGravityModel:
                     f"drop those rows or refit with them."
                 )
             codes[e] = pos.astype(np.int64)
+        if self.random_slope is not None and self.random_slope[1] == "period":
+            codes["period"] = period_codes(self._years if years is None else years, self.periods)
         off = None if offset is None else offset.to_numpy(dtype=float)
         Xw = Xs if self.split is None else self.split.within(Xs, codes)
         return _Inputs(Xs, Xw, codes, off, len(Xs))
@@ -248,10 +263,13 @@ class BayesGravityModel:
                 )
             ok &= off.notna().to_numpy()
         keep = np.flatnonzero(ok)
+        frame = data.flows if isinstance(data, FlowPanel) else data
+        years = frame["year"].to_numpy()[keep] if "year" in frame else None
         inputs = self._inputs(
             X.iloc[keep].reset_index(drop=True),
             fe_labels.iloc[keep].reset_index(drop=True),
             None if off is None else off.iloc[keep].reset_index(drop=True),
+            years,
         )
         return inputs, ok
 
@@ -289,6 +307,8 @@ class BayesGravityModel:
         coords: dict[str, Any] = {"obs": np.arange(tr.n), "coef": self.coef_names}
         for e in self.effects:
             coords[self.dims[e]] = self.levels[e]
+        if self.random_slope is not None and self.random_slope[1] == "period":
+            coords["period"] = self.levels["period"]
         pri = self.priors
         k = len(self.coef_names)
         split = self.split if within else None
@@ -319,6 +339,8 @@ class BayesGravityModel:
                 eta = eta + self._effect(e, b_std if k else None, split)[idx[e]]
             if self.random_slope is not None:
                 x, g = self.random_slope
+                if g == "period":
+                    idx["period"] = pm.Data("period_idx", tr.codes["period"], dims="obs")
                 j = self.coef_names.index(x)
                 x_raw = X if split is None else pm.Data("X_raw", tr.X, dims=("obs", "coef"))
                 dev, _ = self._hier(
@@ -394,7 +416,8 @@ class BayesGravityModel:
             x, g = self.random_slope
             xj = tr.X[:, self.coef_names.index(x)]
             info = effect_information(weights * xj**2, tr.codes[g], len(self.levels[g]))
-            out["slope"] = self._pick(info)
+            # few periods: the scale of their deviations is barely identified (a funnel)
+            out["slope"] = "noncentered" if g == "period" else self._pick(info)
         return out
 
     def _pick(self, info: np.ndarray) -> str:
@@ -544,6 +567,8 @@ class BayesGravityModel:
         import pymc as pm
 
         values: dict[str, Any] = {f"{self.dims[e]}_idx": inputs.codes[e] for e in self.effects}
+        if "period" in inputs.codes:
+            values["period_idx"] = inputs.codes["period"]
         if self.coef_names:
             values["X"] = inputs.Xw
             if self.split is not None and self.random_slope is not None:

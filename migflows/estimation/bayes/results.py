@@ -532,22 +532,22 @@ class BayesGravityResults:
         return self._param_vars(hyper_only=True)
 
     def ppc_coverage(self, levels: tuple[float, ...] = (0.5, 0.9)) -> pd.DataFrame:
-        """Share of observed flows inside the posterior predictive intervals, by region.
-
-        See :func:`migflows.estimation.bayes.checks.ppc_coverage`.
-        """
+        """Share of observed flows inside the predictive intervals, by region (``checks``)."""
         from migflows.estimation.bayes.checks import ppc_coverage
 
         return ppc_coverage(self, levels)
 
     def balances(self, *, level: float = 0.9, expected: bool = False) -> pd.DataFrame:
-        """Posterior predictive arrivals, departures and net by region and year.
-
-        See :func:`migflows.estimation.bayes.checks.balances`.
-        """
+        """Posterior predictive arrivals, departures and net by region-year (``checks``)."""
         from migflows.estimation.bayes.checks import balances
 
         return balances(self, level=level, expected=expected)
+
+    def slope_differences(self, level: float = 0.95) -> pd.DataFrame:
+        """Pooled-slope differences between groups with P(difference > 0) (``checks``)."""
+        from migflows.estimation.bayes.checks import slope_differences
+
+        return slope_differences(self, level)
 
     def prior_predictive(self, *, draws: int = 200, random_seed: int | None = None) -> Any:
         """Prior predictive flows next to the observed (:func:`...checks.prior_predictive`)."""
