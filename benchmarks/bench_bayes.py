@@ -115,12 +115,7 @@ def run_bambi(data, sampler: str, args) -> dict:
     import arviz_stats as azs
     import bambi as bmb
 
-    df = data if isinstance(data, pd.DataFrame) else data.flows
-    df = df.rename(columns={"origin": "orig", "destination": "dest"})
-    if "log_wage_ratio" not in df:
-        df = df.merge(
-            _kz_frame(data), on=["orig", "dest", "year"], how="inner", validate="one_to_one"
-        )
+    df = data.rename(columns={"origin": "orig", "destination": "dest"})
     df = df.assign(year=df["year"].astype(str))
     w0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -146,6 +141,7 @@ def _kz_frame(kz) -> pd.DataFrame:
     out = m.design.keys.reset_index(drop=True).rename(
         columns={"origin": "orig", "destination": "dest"}
     )
+    out["flow"] = m.y
     for name in m.coef_names:
         out[name] = m.design.X[name].to_numpy()
     return out
@@ -169,28 +165,22 @@ def main() -> None:
             frame = _kz_frame(data)
         else:
             data = frame = simulate()
-        for sampler in samplers:
-            rows.append(
-                {
-                    "data": name,
-                    "run": f"migflows/{sampler}",
-                    **run_migflows(data, sampler, False, args),
-                }
-            )
+        plan: list[tuple[str, str, bool]] = []
+        for sampler in samplers:  # interleaved: each migflows run next to bambi's
+            plan.append(("migflows", sampler, False))
+            if sampler in ("nutpie", "pymc") and not (sampler == "pymc" and args.no_bambi_pymc):
+                plan.append(("bambi", sampler, False))
             if not args.no_before:
-                rows.append(
-                    {
-                        "data": name,
-                        "run": f"migflows/{sampler} before",
-                        **run_migflows(data, sampler, True, args),
-                    }
-                )
-        for sampler in ("nutpie", "pymc"):
-            if sampler == "pymc" and args.no_bambi_pymc:
-                continue
-            rows.append(
-                {"data": name, "run": f"bambi/{sampler}", **run_bambi(frame, sampler, args)}
-            )
+                plan.append(("migflows", sampler, True))
+        for package, sampler, before in plan:
+            run = f"{package}/{sampler}" + (" before" if before else "")
+            if package == "migflows":
+                row = run_migflows(data, sampler, before, args)
+            else:
+                row = run_bambi(frame, sampler, args)
+            rows.append({"data": name, "run": run, **row})
+            shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+            print(name, run, shown, flush=True)
         print(f"{name}: {len(frame)} flows done", flush=True)
     table = pd.DataFrame(rows).set_index(["data", "run"])
     table.insert(
