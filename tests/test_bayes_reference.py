@@ -4,7 +4,7 @@
   reported parameter, no divergences) pass at the defaults on the embedded Kazakhstan panel
   and on simulated panels of 20 and 50 regions.
 * The posterior agrees with an independent fit of the same model by rstanarm (Stan):
-  ``tests/fixtures/bayes_r/make_bayes_fixture.R`` on the sample written by ``export_kz.py``.
+  ``tests/fixtures/bayes_r/make_bayes_fixture.R`` on the sample written by ``export_bayes_data.py``.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def _reference() -> pd.DataFrame:
 
 
 def test_posterior_agrees_with_rstanarm(kz_fit: BayesGravityResults) -> None:
-    # The same data (export_kz.py wrote the estimation sample) and the same model; the slope
+    # The same data (export_bayes_data.py wrote the estimation sample) and the same model; the slope
     # and intercept priors are the same, the hyperpriors differ in form (see the R script).
     exported = pd.read_csv(FIXTURES / "kz_bayes.csv")
     np.testing.assert_array_equal(exported["flow"].to_numpy(), kz_fit.model.y)
