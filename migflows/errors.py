@@ -239,7 +239,11 @@ class CollinearityWarning(MigflowsWarning):
 
 
 class ConvergenceWarning(MigflowsWarning):
-    """An optimiser stopped before converging; the estimates it returned may be off."""
+    """Convergence diagnostics failed: an optimiser stopped early, or a sampler failed a gate.
+
+    For optimisers the estimates returned may be off; for samplers (R-hat, ESS, divergences)
+    the message names the parameter, the figure and the concrete fix.
+    """
 
 
 class SeparationWarning(MigflowsWarning):

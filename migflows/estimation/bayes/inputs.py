@@ -37,15 +37,17 @@ __all__ = [
     "check_dims",
     "coef_prior",
     "dim_name",
+    "period_codes",
     "pooled_effects",
     "random_slope",
     "resolve_priors",
     "scaling",
+    "slope_spec",
 ]
 
 Family = Literal["poisson", "negbin"]
 FAMILIES = ("poisson", "negbin")
-Parameterization = Literal["centered", "noncentered"]
+Parameterization = Literal["auto", "centered", "noncentered"]
 DEFAULT_GROUPS = ("orig", "dest")
 DEFAULT_PRIORS: dict[str, float] = {
     "coef": 2.5,
@@ -192,3 +194,54 @@ def random_slope(
             f"(effects: {format_values(effects) or 'none'}); add it after '|'."
         )
     return x, match
+
+
+def slope_spec(
+    random_slopes: Mapping[str, str] | None,
+    pooled_slopes: Mapping[str, str] | None,
+    coef: list[str],
+    effects: tuple[str, ...],
+    periods: Mapping[str, tuple[int, int]] | None,
+) -> tuple[str, str] | None:
+    """``random_slopes`` or ``pooled_slopes`` (one of them): ``(regressor, group)``.
+
+    The group is an effect of the formula or ``"period"`` (the periods of ``periods=``).
+    """
+    if random_slopes and pooled_slopes:
+        raise ModelSpecificationError(
+            "Give either random_slopes or pooled_slopes (the same thing), not both."
+        )
+    spec = dict(pooled_slopes or random_slopes or {})
+    if len(spec) == 1 and next(iter(spec.values())) == "period":
+        ((x, _),) = spec.items()
+        if x not in coef:
+            raise UnknownVariableError(
+                f"pooled_slopes names {x!r}, which is not a regressor of the formula "
+                f"({format_values(coef)})."
+            )
+        if not periods or len(periods) < 2:
+            raise ModelSpecificationError(
+                f"pooled_slopes={{{x!r}: 'period'}} needs at least two periods, e.g. "
+                "periods={'boom': (2000, 2007), 'crisis': (2008, 2010)}."
+            )
+        return x, "period"
+    return random_slope(spec, coef, effects)
+
+
+def period_codes(
+    years: np.ndarray | None, periods: Mapping[str, tuple[int, int]] | None
+) -> np.ndarray:
+    """The position of each row's period (inclusive year bounds); every row needs one."""
+    if years is None or not periods:
+        raise ModelSpecificationError("pooled_slopes by 'period' needs a 'year' column.")
+    years = np.asarray(years)
+    codes = np.full(len(years), -1, dtype=np.int64)
+    for j, (lo, hi) in enumerate(periods.values()):
+        codes[(years >= lo) & (years <= hi)] = j
+    if (codes < 0).any():
+        outside = sorted({int(y) for y in years[codes < 0]})
+        raise ModelSpecificationError(
+            f"{int((codes < 0).sum())} flow(s) fall in no period (years "
+            f"{format_values(outside)}); extend periods= or select the years first."
+        )
+    return codes

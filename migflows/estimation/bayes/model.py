@@ -22,7 +22,6 @@ from migflows.data.panel import FlowPanel
 from migflows.errors import (
     FixedEffectError,
     InvalidOptionError,
-    MigflowsWarning,
     UnknownVariableError,
     format_values,
 )
@@ -34,11 +33,19 @@ from migflows.estimation.bayes.inputs import (
     check_dims,
     coef_prior,
     dim_name,
+    period_codes,
     pooled_effects,
-    random_slope,
     resolve_priors,
     scaling,
+    slope_spec,
 )
+from migflows.estimation.bayes.reparam import (
+    WithinSplit,
+    effect_information,
+    information_weights,
+    within_split,
+)
+from migflows.estimation.bayes.sampling import resolve_sampler, run_nuts, warn_gates
 from migflows.estimation.core.identification import identify
 from migflows.estimation.core.logs import pymc_logging
 from migflows.estimation.core.seeds import as_generator, check_random_seed, pop_legacy_seed
@@ -51,7 +58,11 @@ if TYPE_CHECKING:
 
     from migflows.estimation.bayes.results import BayesGravityResults
 
-__all__ = ["DEFAULT_PRIORS", "BayesGravityModel"]
+__all__ = ["AUTO_INFORMATION", "DEFAULT_PRIORS", "PARAMETERIZATIONS", "BayesGravityModel"]
+
+PARAMETERIZATIONS = ("auto", "centered", "noncentered")
+#: Information per level above which ``parameterization="auto"`` samples an effect centred.
+AUTO_INFORMATION = 25.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class _Inputs:
     """Arrays handed to the PyMC model (training or new data)."""
 
     X: np.ndarray  # standardized regressors (n, k)
+    Xw: np.ndarray  # their remainder within the effects (reparam.WithinSplit), or X
     codes: dict[str, np.ndarray]  # effect -> level positions (n,)
     offset: np.ndarray | None
     n: int
@@ -111,18 +123,20 @@ class BayesGravityModel:
         group_effects: Sequence[str] = DEFAULT_GROUPS,
         priors: Mapping[str, float | Mapping[str, float]] | None = None,
         random_slopes: Mapping[str, str] | None = None,
-        parameterization: str = "centered",
+        pooled_slopes: Mapping[str, str] | None = None,
+        parameterization: str = "auto",
         offset: str | np.ndarray | pd.Series | None = None,
         periods: Mapping[str, tuple[int, int]] | None = None,
+        center_within: bool = True,
     ) -> None:
         if family not in FAMILIES:
             raise InvalidOptionError(
                 f"family={family!r} is not available; use one of {format_values(FAMILIES)}."
             )
-        if parameterization not in ("centered", "noncentered"):
+        if parameterization not in PARAMETERIZATIONS:
             raise InvalidOptionError(
-                f"parameterization={parameterization!r} is not allowed; use 'centered' or "
-                "'noncentered'."
+                f"parameterization={parameterization!r} is not allowed; use one of "
+                f"{format_values(PARAMETERIZATIONS)}."
             )
         self.family = family
         self.parameterization = parameterization
@@ -154,9 +168,26 @@ class BayesGravityModel:
                     f"Effect {e!r} has a single level ({format_values(lv)}) in the estimation "
                     f"sample; the intercept already carries it: remove {e!r} from the formula."
                 )
-        self.random_slope = random_slope(random_slopes, self.coef_names, self.effects)
+        self.random_slope = slope_spec(
+            random_slopes, pooled_slopes, self.coef_names, self.effects, periods
+        )
+        if self.random_slope is not None and self.random_slope[1] == "period":
+            self.levels["period"] = [str(p) for p in periods or {}]
+            self.dims["period"] = "period"
+        self.split: WithinSplit | None = None
+        self._years = design.keys["year"].to_numpy() if "year" in design.keys else None
         self.train = self._inputs(X, design.fe_labels, design.offset)
         self._check_absorbed()
+        n_levels = {e: len(self.levels[e]) for e in self.effects}
+        effect_codes = {e: self.train.codes[e] for e in self.effects}
+        weights = information_weights(
+            self.y.astype(float), self.train.X, effect_codes, n_levels,
+            negbin=family == "negbin", offset=self.train.offset,
+        )  # fmt: skip
+        if center_within and self.coef_names and self.effects:
+            self.split = within_split(self.train.X, effect_codes, n_levels, weights)
+            self.train = self._inputs(X, design.fe_labels, design.offset)
+        self.parameterizations = self._choose_parameterizations(weights)
         self.model = self._build()
 
     # ------------------------------------------------------------------ properties
@@ -183,7 +214,11 @@ class BayesGravityModel:
 
     # ------------------------------------------------------------------ data
     def _inputs(
-        self, X: pd.DataFrame, fe_labels: pd.DataFrame, offset: pd.Series | None
+        self,
+        X: pd.DataFrame,
+        fe_labels: pd.DataFrame,
+        offset: pd.Series | None,
+        years: np.ndarray | None = None,
     ) -> _Inputs:
         Xs = (X[self.coef_names].to_numpy(dtype=float) - self.x_mean.to_numpy()) / (
             self.x_scale.to_numpy()
@@ -201,8 +236,11 @@ class BayesGravityModel:
                     f"drop those rows or refit with them."
                 )
             codes[e] = pos.astype(np.int64)
+        if self.random_slope is not None and self.random_slope[1] == "period":
+            codes["period"] = period_codes(self._years if years is None else years, self.periods)
         off = None if offset is None else offset.to_numpy(dtype=float)
-        return _Inputs(Xs, codes, off, len(Xs))
+        Xw = Xs if self.split is None else self.split.within(Xs, codes)
+        return _Inputs(Xs, Xw, codes, off, len(Xs))
 
     def new_inputs(self, data: FlowPanel | pd.DataFrame) -> tuple[_Inputs, np.ndarray]:
         """Model inputs for new data and the mask of rows that can be predicted.
@@ -226,10 +264,13 @@ class BayesGravityModel:
                 )
             ok &= off.notna().to_numpy()
         keep = np.flatnonzero(ok)
+        frame = data.flows if isinstance(data, FlowPanel) else data
+        years = frame["year"].to_numpy()[keep] if "year" in frame else None
         inputs = self._inputs(
             X.iloc[keep].reset_index(drop=True),
             fe_labels.iloc[keep].reset_index(drop=True),
             None if off is None else off.iloc[keep].reset_index(drop=True),
+            years,
         )
         return inputs, ok
 
@@ -251,7 +292,15 @@ class BayesGravityModel:
             )
 
     # ------------------------------------------------------------------ the PyMC model
-    def _build(self) -> pm.Model:
+    def prior_model(self) -> pm.Model:
+        """The model as written, without the within split (for prior predictive draws).
+
+        The split moves the priors with ``pm.Potential`` terms, which prior predictive
+        sampling ignores; this model has the same posterior and samples its prior directly.
+        """
+        return self._build(within=False)
+
+    def _build(self, within: bool = True) -> pm.Model:
         import pymc as pm
         import pytensor.tensor as pt
 
@@ -259,32 +308,50 @@ class BayesGravityModel:
         coords: dict[str, Any] = {"obs": np.arange(tr.n), "coef": self.coef_names}
         for e in self.effects:
             coords[self.dims[e]] = self.levels[e]
+        if self.random_slope is not None and self.random_slope[1] == "period":
+            coords["period"] = self.levels["period"]
         pri = self.priors
         k = len(self.coef_names)
+        split = self.split if within else None
         with pm.Model(coords=coords) as model:
             eta: Any = 0.0
             if k:
-                X = pm.Data("X", tr.X, dims=("obs", "coef"))
+                # with the within split, the likelihood sees the remainder xw (reparam.py)
+                X = pm.Data("X", tr.Xw if split is not None else tr.X, dims=("obs", "coef"))
                 coef_sd = np.array([coef_prior(pri["coef"], n) for n in self.coef_names])
                 b_std = pm.Normal("beta_std", 0.0, coef_sd, dims="coef")
                 pm.Deterministic("beta", b_std / self.x_scale.to_numpy(), dims="coef")
                 eta = pt.dot(X, b_std)
             if self.has_intercept:
-                a = pm.Normal("intercept_c", self._intercept_centre(), pri["intercept"])
+                centre, scale = self._intercept_centre(), pri["intercept"]
+                a_s = pm.Normal("intercept_c", centre, scale)
+                a = a_s
+                if split is not None:  # a' = a + c b is sampled; the prior stays on a
+                    a = a_s - pt.dot(b_std, split.const)
+                    pm.Potential(
+                        "intercept_prior",
+                        ((a_s - centre) ** 2 - (a - centre) ** 2) / (2 * scale**2),
+                    )
                 shift = pt.sum(b_std * (self.x_mean / self.x_scale).to_numpy()) if k else 0.0
                 pm.Deterministic("Intercept", a - shift)
-                eta = eta + a
+                eta = eta + a_s
             idx = {e: pm.Data(f"{self.dims[e]}_idx", tr.codes[e], dims="obs") for e in self.effects}
             for e in self.effects:
-                eta = eta + self._effect(e)[idx[e]]
+                eta = eta + self._effect(e, b_std if k else None, split)[idx[e]]
             if self.random_slope is not None:
                 x, g = self.random_slope
+                if g == "period":
+                    idx["period"] = pm.Data("period_idx", tr.codes["period"], dims="obs")
                 j = self.coef_names.index(x)
-                dev = self._hier("slope_dev", self.dims[g], pri["slope_sd"], sd_name="slope_sigma")
+                x_raw = X if split is None else pm.Data("X_raw", tr.X, dims=("obs", "coef"))
+                dev, _ = self._hier(
+                    "slope_dev", self.dims[g], pri["slope_sd"], "slope_sigma",
+                    self.parameterizations["slope"],
+                )  # fmt: skip
                 pm.Deterministic(
                     "slope", (b_std[j] + dev) / float(self.x_scale[x]), dims=self.dims[g]
                 )
-                eta = eta + dev[idx[g]] * X[:, j]
+                eta = eta + dev[idx[g]] * x_raw[:, j]
             if tr.offset is not None:
                 eta = eta + pm.Data("offset", tr.offset, dims="obs")
             mu = pm.Deterministic("mu", pt.exp(eta), dims="obs")
@@ -296,23 +363,68 @@ class BayesGravityModel:
                 pm.NegativeBinomial(self.obs_name, mu=mu, alpha=1.0 / alpha, observed=y, dims="obs")
         return model
 
-    def _effect(self, e: str) -> Any:
+    def _effect(self, e: str, b_std: Any, split: WithinSplit | None) -> Any:
+        """The effect in the sampled coordinates (shifted by ``G_e b`` under the split)."""
         import pymc as pm
+        import pytensor.tensor as pt
 
         dim = self.dims[e]
+        name = f"{dim}_effect"
+        if split is not None:
+            name = f"{dim}_shifted"
         if e in self.pooled:
-            return self._hier(f"{dim}_effect", dim, self.priors["group_sd"], f"{dim}_sigma")
-        return pm.ZeroSumNormal(f"{dim}_effect", sigma=self.priors["fixed"], dims=dim)
+            value, sigma = self._hier(
+                name, dim, self.priors["group_sd"], f"{dim}_sigma", self.parameterizations[e]
+            )
+        else:
+            sigma = self.priors["fixed"]
+            value = pm.ZeroSumNormal(name, sigma=sigma, dims=dim)
+        if split is not None:
+            # u = u' - G_e b is the effect of the model as written; the prior is moved onto it
+            # (zero-sum normal: log p = -sum u^2 / (2 sigma^2) + terms that cancel)
+            shifted = value - pt.dot(b_std, split.blocks[e])
+            u = pm.Deterministic(f"{dim}_effect", shifted, dims=dim)
+            pm.Potential(f"{dim}_prior", (pt.sum(value**2) - pt.sum(u**2)) / (2 * sigma**2))
+        return value
 
-    def _hier(self, name: str, dim: str, sd_scale: float, sd_name: str) -> Any:
-        """Zero-sum normal deviations with a half-normal scale, (non-)centred."""
+    def _hier(self, name: str, dim: str, sd_scale: float, sd_name: str, param: str) -> Any:
+        """Zero-sum normal deviations with a half-normal scale, (non-)centred: (value, sigma)."""
         import pymc as pm
 
         sigma = pm.HalfNormal(sd_name, sd_scale)
-        if self.parameterization == "centered":
-            return pm.ZeroSumNormal(name, sigma=sigma, dims=dim)
-        z = pm.ZeroSumNormal(f"{name.removesuffix('_effect')}_z", sigma=1.0, dims=dim)
-        return pm.Deterministic(name, sigma * z, dims=dim)
+        if param == "centered":
+            return pm.ZeroSumNormal(name, sigma=sigma, dims=dim), sigma
+        stem = name.removesuffix("_effect").removesuffix("_shifted")
+        z = pm.ZeroSumNormal(f"{stem}_z", sigma=1.0, dims=dim)
+        if name.endswith("_shifted"):
+            return sigma * z, sigma
+        return pm.Deterministic(name, sigma * z, dims=dim), sigma
+
+    def _choose_parameterizations(self, weights: np.ndarray) -> dict[str, str]:
+        """Centred or non-centred form of each pooled effect (and of the random slope).
+
+        ``"auto"``: centred when every level carries at least :data:`AUTO_INFORMATION` units
+        of (approximate Fisher) information, i.e. the data pin each level's effect down to a
+        likelihood sd of 0.2 or less, which is where the centred form samples best; otherwise
+        non-centred (few or small flows per level: the funnel of the centred form).
+        """
+        tr = self.train
+        out: dict[str, str] = {}
+        for e in self.pooled:
+            info = effect_information(weights, tr.codes[e], len(self.levels[e]))
+            out[e] = self._pick(info)
+        if self.random_slope is not None:
+            x, g = self.random_slope
+            xj = tr.X[:, self.coef_names.index(x)]
+            info = effect_information(weights * xj**2, tr.codes[g], len(self.levels[g]))
+            # few periods: the scale of their deviations is barely identified (a funnel)
+            out["slope"] = "noncentered" if g == "period" else self._pick(info)
+        return out
+
+    def _pick(self, info: np.ndarray) -> str:
+        if self.parameterization != "auto":
+            return self.parameterization
+        return "centered" if float(info.min()) >= AUTO_INFORMATION else "noncentered"
 
     def _intercept_centre(self) -> float:
         y = self.y.astype(float)
@@ -326,32 +438,42 @@ class BayesGravityModel:
         *,
         draws: int = 1000,
         tune: int = 1000,
-        chains: int = 2,
+        chains: int = 4,
         cores: int | None = None,
         target_accept: float = 0.9,
+        sampler: str = "auto",
         random_seed: int | np.random.Generator | None = None,
         progress: bool = True,
+        log_likelihood: bool = False,
+        posterior_predictive: bool = False,
         **sample_kwargs: Any,
     ) -> BayesGravityResults:
         """Sample the posterior with NUTS and return the results.
 
-        The DataTree gets the groups ``posterior``, ``sample_stats``, ``observed_data``,
-        ``constant_data``, ``log_likelihood`` (for LOO) and ``posterior_predictive``.
+        The DataTree gets the groups ``posterior``, ``sample_stats``, ``observed_data`` and
+        ``constant_data``; the pointwise ``log_likelihood`` (for LOO) and the
+        ``posterior_predictive`` draws only when asked (``log_likelihood=True``,
+        ``posterior_predictive=True``): otherwise the results compute them the first time
+        :meth:`BayesGravityResults.loo` or a posterior predictive check needs them.
 
         Parameters
         ----------
         draws, tune, chains : int
             Kept draws and tuning steps per chain, number of chains.
         cores : int, optional
-            Chains run in parallel processes (PyMC's default: up to 4).
+            Chains run in parallel; default one core per chain up to the machine's cores.
         target_accept : float
             NUTS target acceptance rate (raise it towards 0.99 when there are divergences).
+        sampler : {"auto", "nutpie", "pymc", "numpyro", "blackjax"}
+            NUTS implementation; ``"auto"`` is nutpie when installed, else PyMC's.
         random_seed : int or Generator, optional
             The only source of randomness (sampler, posterior predictive draws).
         progress : bool
-            PyMC's progress bars.
+            Progress bars.
+        log_likelihood, posterior_predictive : bool, default False
+            Store these groups right after sampling.
         **sample_kwargs
-            Passed to ``pymc.sample`` (``init``, ``nuts_sampler``, ``compile_kwargs`` …).
+            Passed to ``pymc.sample`` (``nuts``, ``compile_kwargs`` …).
 
         Returns
         -------
@@ -368,33 +490,41 @@ class BayesGravityModel:
                 )
         if not 0 < target_accept < 1:
             raise InvalidOptionError(f"target_accept={target_accept!r} must be in (0, 1).")
+        if cores is not None and (not isinstance(cores, (int, np.integer)) or cores < 1):
+            raise InvalidOptionError(f"cores={cores!r} must be a positive integer or None.")
+        chosen = resolve_sampler(sampler)
         random_seed = pop_legacy_seed(random_seed, sample_kwargs, function="fit")
         seeds = _seeds(random_seed, 2)
         keep = [v for v in self.model.unobserved_value_vars if v.name != "mu"]
         var_names = [v.name for v in keep if not v.name.endswith("__")]
-        with self.model, pymc_logging(progress):
-            idata = pm.sample(
+        with pymc_logging(progress):
+            idata = run_nuts(
+                self.model,
+                sampler=chosen,
                 draws=draws,
                 tune=tune,
                 chains=chains,
                 cores=cores,
                 target_accept=target_accept,
                 random_seed=seeds[0],
-                progressbar=progress,
+                progress=progress,
                 var_names=var_names,
-                compute_convergence_checks=False,
                 **sample_kwargs,
             )
-            pm.compute_log_likelihood(idata, progressbar=progress)
-            pm.sample_posterior_predictive(
-                idata,
-                var_names=[self.obs_name],
-                extend_inferencedata=True,
-                random_seed=seeds[1],
-                progressbar=progress,
-            )
-        res = BayesGravityResults(self, idata)
-        _warn_diagnostics(res.stats)
+        with self.model, warnings.catch_warnings(), pymc_logging(progress):
+            warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
+            if log_likelihood:
+                pm.compute_log_likelihood(idata, progressbar=progress)
+            if posterior_predictive:
+                pm.sample_posterior_predictive(
+                    idata,
+                    var_names=[self.obs_name],
+                    extend_inferencedata=True,
+                    random_seed=seeds[1],
+                    progressbar=progress,
+                )
+        res = BayesGravityResults(self, idata, sampler=chosen, ppc_seed=seeds[1])
+        warn_gates(res.gates, stacklevel=4)
         return res
 
     def predictive(
@@ -416,10 +546,12 @@ class BayesGravityModel:
         log = logging.getLogger("pymc")
         level = log.level
         log.setLevel(max(level, logging.WARNING))
-        with self.model:
+        with self.model, warnings.catch_warnings():
             try:
                 if inputs is not None:
                     self._set(inputs)
+                # the Potentials only move priors of parameters the draws condition on
+                warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
                 out = pm.sample_posterior_predictive(
                     idata,
                     var_names=[var_name],
@@ -437,8 +569,12 @@ class BayesGravityModel:
         import pymc as pm
 
         values: dict[str, Any] = {f"{self.dims[e]}_idx": inputs.codes[e] for e in self.effects}
+        if "period" in inputs.codes:
+            values["period_idx"] = inputs.codes["period"]
         if self.coef_names:
-            values["X"] = inputs.X
+            values["X"] = inputs.Xw
+            if self.split is not None and self.random_slope is not None:
+                values["X_raw"] = inputs.X
         if inputs.offset is not None:
             values["offset"] = inputs.offset
         values["y"] = np.zeros(inputs.n, dtype=np.int64) if y is None else y
@@ -451,20 +587,3 @@ def _seeds(random_seed: int | np.random.Generator | None, k: int) -> list[int | 
         return [None] * k
     rng = as_generator(random_seed)
     return [int(s) for s in rng.integers(2**31 - 1, size=k)]
-
-
-def _warn_diagnostics(stats: Mapping[str, Any]) -> None:
-    rhat, div = stats.get("rhat_max", np.nan), stats.get("divergences", 0)
-    if (np.isfinite(rhat) and rhat > 1.01) or div:
-        hint = (
-            " Divergences with centred pooled effects usually mean an effect with little "
-            "variation (its sigma near zero): try parameterization='noncentered'."
-            if div
-            else ""
-        )
-        warnings.warn(
-            f"bayes_gravity: largest R-hat {rhat:.3f}, {div} divergent transition(s). Check "
-            f"res.diagnostics(); raise tune/draws, or target_accept towards 0.99.{hint}",
-            MigflowsWarning,
-            stacklevel=4,
-        )

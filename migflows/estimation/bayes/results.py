@@ -21,13 +21,14 @@ from __future__ import annotations
 import html
 import warnings
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from migflows.data.panel import FlowPanel
-from migflows.errors import InvalidOptionError
+from migflows.errors import InvalidOptionError, MigflowsWarning
+from migflows.estimation.bayes.posterior_model import PosteriorModel
 from migflows.estimation.core.posterior_hypothesis import PosteriorHypothesisMixin
 from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import SummaryTable
@@ -36,76 +37,6 @@ if TYPE_CHECKING:
     from xarray import DataArray, DataTree
 
 __all__ = ["BayesGravityResults", "PosteriorModel"]
-
-
-class PosteriorModel(Protocol):
-    """What the results read from the built model (``BayesGravityModel`` satisfies it).
-
-    Declared here so that the results module does not import the model module (which
-    imports this one to return results from ``fit``).
-    """
-
-    @property
-    def coef_names(self) -> Any:
-        """Read by the results."""
-
-    @property
-    def design(self) -> Any:
-        """Read by the results."""
-
-    @property
-    def dims(self) -> Any:
-        """Read by the results."""
-
-    @property
-    def effects(self) -> tuple[str, ...]:
-        """Read by the results."""
-
-    @property
-    def family(self) -> Any:
-        """Read by the results."""
-
-    @property
-    def formula(self) -> Any:
-        """Read by the results."""
-
-    @property
-    def intercept_in_params(self) -> Any:
-        """Read by the results."""
-
-    @property
-    def levels(self) -> Any:
-        """Read by the results."""
-
-    @property
-    def nobs(self) -> int:
-        """Read by the results."""
-
-    @property
-    def obs_name(self) -> Any:
-        """Read by the results."""
-
-    @property
-    def pooled(self) -> tuple[str, ...]:
-        """Read by the results."""
-
-    @property
-    def x_mean(self) -> Any:
-        """Read by the results."""
-
-    @property
-    def x_scale(self) -> Any:
-        """Read by the results."""
-
-    @property
-    def y(self) -> Any:
-        """Read by the results."""
-
-    def new_inputs(self, data: Any) -> Any:
-        """Read by the results."""
-
-    def predictive(self, *args: Any, **kwargs: Any) -> Any:
-        """Read by the results."""
 
 
 class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
@@ -132,13 +63,22 @@ class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
     (-1.2, np.True_)
     """
 
-    def __init__(self, model: PosteriorModel, idata: DataTree):
+    def __init__(
+        self,
+        model: PosteriorModel,
+        idata: DataTree,
+        *,
+        sampler: str | None = None,
+        ppc_seed: int | None = None,
+    ):
         self._m = model
         self._idata = idata
         for node in idata.subtree:  # the posterior is read-only: writing to it raises
             for var in node.dataset.variables.values():
                 if isinstance(var.data, np.ndarray):
                     var.data.flags.writeable = False
+        self._sampler = sampler
+        self._ppc_seed = ppc_seed
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -149,11 +89,48 @@ class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
     # ------------------------------------------------------------------ facts
     @property
     def idata(self) -> DataTree:
-        """The ArviZ DataTree (posterior, sample_stats, log_likelihood, posterior_predictive …).
+        """The ArviZ DataTree as sampled (posterior, sample_stats, observed and constant data).
 
-        Shared, not copied, and read-only: its arrays refuse in-place writes.
+        Shared, not copied, and read-only: its arrays refuse in-place writes. :attr:`idata_full`
+        adds the pointwise log-likelihood and the posterior predictive draws.
         """
         return self._idata
+
+    @cached_property
+    def idata_full(self) -> DataTree:
+        """:attr:`idata` with ``log_likelihood`` and ``posterior_predictive`` groups.
+
+        A new DataTree: groups the fit did not store are computed on first access (seeded
+        from the fit's ``random_seed``), the sampled tree is left as it is.
+        """
+        import pymc as pm
+        import xarray as xr
+
+        tree = self._idata.copy()
+        with self._m.model, warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            # the Potentials only move priors of parameters the draws condition on
+            warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
+            if "log_likelihood" not in tree.children:
+                ll = pm.compute_log_likelihood(
+                    tree, var_names=[self._m.obs_name], extend_inferencedata=False,
+                    progressbar=False,
+                )  # fmt: skip
+                tree["log_likelihood"] = ll if isinstance(ll, xr.Dataset) else ll["log_likelihood"]
+            if "posterior_predictive" not in tree.children:
+                pp = pm.sample_posterior_predictive(
+                    tree, var_names=[self._m.obs_name], random_seed=self._ppc_seed,
+                    progressbar=False,
+                )  # fmt: skip
+                tree["posterior_predictive"] = (
+                    pp if isinstance(pp, xr.Dataset) else pp["posterior_predictive"]
+                )
+        return tree
+
+    @property
+    def sampler(self) -> str | None:
+        """The NUTS implementation that drew the posterior (``"nutpie"``, ``"pymc"`` …)."""
+        return self._sampler
 
     @property
     def model(self) -> PosteriorModel:
@@ -394,23 +371,53 @@ class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
     def _loo(self) -> Any:
         import arviz_stats as azs
 
-        if "log_likelihood" not in self._idata.children:
-            return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return azs.loo(self._idata, var_name=self._m.obs_name)
+            return azs.loo(self.idata_full, var_name=self._m.obs_name, pointwise=True)
 
     def loo(self) -> Any:
-        """PSIS-LOO (``arviz_stats.loo``) of the fit, or None without a log_likelihood group."""
-        return self._loo
+        """PSIS-LOO (``arviz_stats.loo``) of the fit; warns when Pareto k values are high.
+
+        Computes the pointwise log-likelihood on first use (see :attr:`idata_full`).
+        """
+        loo = self._loo
+        k = np.asarray(loo.pareto_k)
+        bad = int((k > loo.good_k).sum())
+        if bad:
+            warnings.warn(
+                f"PSIS-LOO: {bad} of {k.size} observation(s) have Pareto k above "
+                f"{loo.good_k:.2f} (largest {np.nanmax(k):.2f}); their LOO estimates are "
+                f"unreliable: look at res.loo().pareto_k, or compare models by K-fold CV.",
+                MigflowsWarning,
+                stacklevel=2,
+            )
+        return loo
+
+    @cached_property
+    def gates(self) -> pd.DataFrame:
+        """The convergence gates (R-hat <= 1.01, bulk and tail ESS >= 400, no divergences).
+
+        One row per gate: the worst ``value``, the ``parameter`` it belongs to (every
+        reported parameter is checked: slopes, intercept, hyperparameters, effects), the
+        ``threshold`` and ``passed``.
+        """
+        from migflows.estimation.bayes.sampling import gates
+
+        return gates(self.diagnostics(), self._divergences())
+
+    def _divergences(self) -> int:
+        ss = self._idata.children.get("sample_stats")
+        return int(ss["diverging"].to_numpy().sum()) if ss is not None and "diverging" in ss else 0
 
     @cached_property
     def stats(self) -> dict[str, Any]:
         """Fit facts for summaries and tables.
 
-        Draws, chains, divergences, largest R-hat (``rhat_max``), smallest bulk ESS
-        (``ess_bulk_min``), PSIS-LOO (``elpd_loo``, ``se_elpd_loo``, ``p_loo``,
-        ``pareto_k_bad`` = observations with Pareto k above ArviZ's threshold), posterior
+        Draws, chains, sampler, divergences, largest R-hat (``rhat_max``), smallest bulk and
+        tail ESS (``ess_bulk_min``, ``ess_tail_min``), ``gates_passed`` (:attr:`gates`),
+        PSIS-LOO when the log-likelihood was stored or :meth:`loo` ran before (``elpd_loo``,
+        ``se_elpd_loo``, ``p_loo``, ``pareto_k_bad`` = observations with Pareto k above
+        ArviZ's threshold), posterior
         means of ``alpha`` (NB2) and of the pooled-effect sds (``sigma_orig`` …).
         """
         post = self._idata["posterior"]
@@ -419,15 +426,16 @@ class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
             "chains": int(post.sizes["chain"]),
             "draws": int(post.sizes["draw"]),
         }
-        ss = self._idata.children.get("sample_stats")
-        out["divergences"] = (
-            int(ss["diverging"].to_numpy().sum()) if ss is not None and "diverging" in ss else 0
-        )
-        diag = self.diagnostics()
-        out["rhat_max"] = float(diag["r_hat"].max()) if "r_hat" in diag else np.nan
-        out["ess_bulk_min"] = float(diag["ess_bulk"].min()) if "ess_bulk" in diag else np.nan
-        loo = self._loo
-        if loo is not None:
+        out["sampler"] = self._sampler
+        g = self.gates
+        value = g["value"].astype(float)
+        out["divergences"] = int(value["divergences"])
+        out["rhat_max"] = float(value["r_hat"])
+        out["ess_bulk_min"] = float(value["ess_bulk"])
+        out["ess_tail_min"] = float(value["ess_tail"])
+        out["gates_passed"] = bool(g["passed"].all())
+        if "log_likelihood" in self._idata.children:
+            loo = self._loo
             k = np.asarray(loo.pareto_k)
             out.update(
                 elpd_loo=float(loo.elpd),
@@ -524,50 +532,56 @@ class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
             name=m.obs_name,
         )
 
-    # ------------------------------------------------------------------ plots
+    # ------------------------------------------------------------------ checks and plots
+    def hyper_names(self) -> list[str]:
+        """Variables of the slopes, intercept and hyperparameters (for plots)."""
+        return self._param_vars(hyper_only=True)
+
+    def ppc_coverage(self, levels: tuple[float, ...] = (0.5, 0.9)) -> pd.DataFrame:
+        """Share of observed flows inside the predictive intervals, by region (``checks``)."""
+        from migflows.estimation.bayes.checks import ppc_coverage
+
+        return ppc_coverage(self, levels)
+
+    def balances(self, *, level: float = 0.9, expected: bool = False) -> pd.DataFrame:
+        """Posterior predictive arrivals, departures and net by region-year (``checks``)."""
+        from migflows.estimation.bayes.checks import balances
+
+        return balances(self, level=level, expected=expected)
+
+    def slope_differences(self, level: float = 0.95) -> pd.DataFrame:
+        """Pooled-slope differences between groups with P(difference > 0) (``checks``)."""
+        from migflows.estimation.bayes.checks import slope_differences
+
+        return slope_differences(self, level)
+
+    def prior_predictive(self, *, draws: int = 200, random_seed: int | None = None) -> Any:
+        """Prior predictive flows next to the observed (:func:`...checks.prior_predictive`)."""
+        from migflows.estimation.bayes.checks import prior_predictive
+
+        return prior_predictive(self._m, draws=draws, random_seed=random_seed)
+
     def plot_trace(self, var_names: list[str] | None = None) -> Any:
-        """Trace and marginal densities (``arviz_plots.plot_trace_dist``, matplotlib).
+        """Trace and marginal densities (``arviz_plots.plot_trace_dist``); the figure."""
+        from migflows.estimation.bayes.checks import plot_trace
 
-        Default variables: slopes, intercept and hyperparameters. Returns the figure.
-        """
-        import arviz_plots as azp
+        return plot_trace(self, var_names)
 
-        pc = azp.plot_trace_dist(
-            self._idata,
-            var_names=var_names or self._param_vars(hyper_only=True),
-            backend="matplotlib",
-        )
-        return pc.get_viz("figure")
+    def plot_rank(self, var_names: list[str] | None = None) -> Any:
+        """Rank plots of the chains (``arviz_plots.plot_rank``); the figure."""
+        from migflows.estimation.bayes.checks import plot_rank
+
+        return plot_rank(self, var_names)
 
     def plot_ppc(self, num_samples: int = 50, *, log1p: bool = True) -> Any:
         """Posterior predictive check of the flow distribution (``plot_ppc_dist``).
 
         Densities of ``num_samples`` posterior predictive replicates of the flows against the
-        observed ones, by default of ``log1p(flow)`` (flows span several orders of
-        magnitude). Returns the matplotlib figure.
+        observed ones, by default of ``log1p(flow)``. Returns the matplotlib figure.
         """
-        import arviz_plots as azp
-        import xarray as xr
+        from migflows.estimation.bayes.checks import plot_ppc
 
-        if "posterior_predictive" not in self._idata.children:
-            raise InvalidOptionError(
-                "The DataTree has no posterior_predictive group (fit with bayes_gravity to "
-                "get one)."
-            )
-        obs = self._m.obs_name
-        pred: Any = self._idata["posterior_predictive"][obs].astype(float)
-        seen: Any = self._idata["observed_data"][obs].astype(float)
-        name = f"log1p({obs})" if log1p else obs
-        if log1p:
-            pred, seen = np.log1p(pred), np.log1p(seen)
-        dt = xr.DataTree.from_dict(
-            {
-                "posterior_predictive": xr.Dataset({name: pred}),
-                "observed_data": xr.Dataset({name: seen}),
-            }
-        )
-        pc = azp.plot_ppc_dist(dt, num_samples=num_samples, backend="matplotlib")
-        return pc.get_viz("figure")
+        return plot_ppc(self, num_samples, log1p=log1p)
 
     # ------------------------------------------------------------------ display
     def __str__(self) -> str:
