@@ -19,7 +19,7 @@ from migflows.data.boundaries import (
 )
 from migflows.data.regions import KZ_CURRENT_KEYS
 from migflows.errors import InvalidOptionError, MissingRegionError
-from migflows.reports.flow_map import flow_map
+from migflows.reports.flow_map_plot import flow_map
 from migflows.reports.maps import choropleth
 
 FIXTURES = Path(__file__).parent / "fixtures" / "boundaries"

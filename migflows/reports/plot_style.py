@@ -1,6 +1,6 @@
 """Shared look of every migflows figure: rc style, colours, region labels, year checks.
 
-The figure modules (:mod:`migflows.reports.plots`, :mod:`migflows.reports.flow_map`,
+The figure modules (:mod:`migflows.reports.plots`, :mod:`migflows.reports.flow_map_plot`,
 :mod:`migflows.reports.model_plots`) draw with these so that all figures match.
 """
 

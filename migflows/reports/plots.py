@@ -36,7 +36,7 @@ from migflows.errors import MissingRegionError
 if TYPE_CHECKING:
     from migflows.data.panel import FlowPanel
 
-from migflows.reports.flow_map import flow_map
+from migflows.reports.flow_map_plot import flow_map
 from migflows.reports.plot_style import (
     FLAGGED,
     NEGATIVE,

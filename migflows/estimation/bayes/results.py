@@ -103,29 +103,9 @@ class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
         A new DataTree: groups the fit did not store are computed on first access (seeded
         from the fit's ``random_seed``), the sampled tree is left as it is.
         """
-        import pymc as pm
-        import xarray as xr
+        from migflows.estimation.bayes.sampling import with_pointwise_groups
 
-        tree = self._idata.copy()
-        with self._m.model, warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            # the Potentials only move priors of parameters the draws condition on
-            warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
-            if "log_likelihood" not in tree.children:
-                ll = pm.compute_log_likelihood(
-                    tree, var_names=[self._m.obs_name], extend_inferencedata=False,
-                    progressbar=False,
-                )  # fmt: skip
-                tree["log_likelihood"] = ll if isinstance(ll, xr.Dataset) else ll["log_likelihood"]
-            if "posterior_predictive" not in tree.children:
-                pp = pm.sample_posterior_predictive(
-                    tree, var_names=[self._m.obs_name], random_seed=self._ppc_seed,
-                    progressbar=False,
-                )  # fmt: skip
-                tree["posterior_predictive"] = (
-                    pp if isinstance(pp, xr.Dataset) else pp["posterior_predictive"]
-                )
-        return tree
+        return with_pointwise_groups(self._m, self._idata, self._ppc_seed)
 
     @property
     def sampler(self) -> str | None:

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from migflows.errors import ConvergenceWarning, InvalidOptionError, format_values
+from migflows.errors import (
+    ConvergenceWarning,
+    InvalidOptionError,
+    ModelSpecificationError,
+    format_values,
+)
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -33,6 +38,7 @@ __all__ = [
     "resolve_sampler",
     "run_nuts",
     "warn_gates",
+    "with_pointwise_groups",
 ]
 
 Sampler = Literal["auto", "nutpie", "pymc", "numpyro", "blackjax"]
@@ -178,3 +184,43 @@ def warn_gates(table: pd.DataFrame, *, stacklevel: int = 3) -> None:
             ConvergenceWarning,
             stacklevel=stacklevel,
         )
+
+
+def with_pointwise_groups(model: Any, idata: Any, ppc_seed: int | None) -> Any:
+    """``idata`` plus the ``log_likelihood`` and ``posterior_predictive`` groups it lacks.
+
+    A new DataTree (the sampled one is left as it is); the body of
+    ``BayesGravityResults.idata_full``. Refuses a posterior without the draws of every free
+    parameter of ``model`` (e.g. one built by hand) with :class:`ModelSpecificationError`.
+    """
+    import pymc as pm
+    import xarray as xr
+
+    post = idata.children.get("posterior")
+    missing = [rv.name for rv in model.model.free_RVs if post is None or rv.name not in post]
+    if missing:
+        raise ModelSpecificationError(
+            f"idata_full needs the draws of every free parameter of the model; the posterior "
+            f"lacks {format_values(missing)}. Build the results from a sampled fit "
+            "(res = model.fit(...)), or add those draws."
+        )
+    tree = idata.copy()
+    with model.model, warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        # the Potentials only move priors of parameters the draws condition on
+        warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
+        if "log_likelihood" not in tree.children:
+            ll = pm.compute_log_likelihood(
+                tree, var_names=[model.obs_name], extend_inferencedata=False,
+                progressbar=False,
+            )  # fmt: skip
+            tree["log_likelihood"] = ll if isinstance(ll, xr.Dataset) else ll["log_likelihood"]
+        if "posterior_predictive" not in tree.children:
+            pp = pm.sample_posterior_predictive(
+                tree, var_names=[model.obs_name], random_seed=ppc_seed,
+                progressbar=False,
+            )  # fmt: skip
+            tree["posterior_predictive"] = (
+                pp if isinstance(pp, xr.Dataset) else pp["posterior_predictive"]
+            )
+    return tree

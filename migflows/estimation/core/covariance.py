@@ -553,27 +553,16 @@ register_covariance(
 register_covariance(
     "hetero",
     families=ALL_FAMILIES,
-    aliases={
-        "HC1": {},
-        "HC0": {"small_sample": False},
-        "robust": {},
-        "heteroskedastic": {},
-        "heteroskedasticity": {},
-        "white": {},
-        "white1": {},
-    },
+    aliases={"HC1": {}, "HC0": {"small_sample": False}}
+    | {a: {} for a in ("robust", "heteroskedastic", "heteroskedasticity", "white", "white1")},
     compute=dict.fromkeys(SANDWICH_FAMILIES, hetero_sandwich),
     doc="heteroskedasticity-robust (HC1; HC0 without the small-sample factor)",
 )
 register_covariance(
     "CRV1",
     families=ALL_FAMILIES,
-    aliases={
-        "cluster": {},
-        "clustered": {},
-        "arellano": {"clusters": ("entity",), "families": ("panel",)},
-        "vcovHC": {"clusters": ("entity",), "families": ("panel",)},
-    },
+    aliases={"cluster": {}, "clustered": {}}
+    | {a: {"clusters": ("entity",), "families": ("panel",)} for a in ("arellano", "vcovHC")},
     clustered=True,
     compute=dict.fromkeys(SANDWICH_FAMILIES, crv1_sandwich),
     doc="cluster-robust, one- or two-way",

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import migflows
->>> from migflows.reports.flow_map import flow_map
+>>> from migflows.reports.flow_map_plot import flow_map
 >>> fig = flow_map(migflows.load_kazakhstan(), 2023, top=20)
 >>> len(fig.axes) >= 1
 True
