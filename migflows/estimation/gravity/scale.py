@@ -170,11 +170,6 @@ def sums_covariance(
     ssc = ssc or SmallSampleCorrection()
     if vcov.option("small_sample") is False:
         ssc = replace(ssc, k_adj=False)
-    if ssc.redundant != "fixest":
-        raise InvalidOptionError(
-            "ssc redundant='pairwise' needs the connected components of the fixed effects, "
-            "which the out-of-core engine does not compute; use the default ('fixest')"
-        )
     k, n = len(fit.coef), fit.nobs
     try:
         bread = linalg.inv(fit.hessian)
@@ -189,7 +184,17 @@ def sums_covariance(
         if ssc.k_fixef == "none":
             return k
         levels = dict(fit.fe_levels)
-        total = sum(levels.values()) - (len(levels) - 1 if len(levels) > 1 else 0)
+        g = len(levels)
+        if g < 2:
+            redundant = 0
+        elif ssc.redundant == "fixest":
+            redundant = g - 1
+        else:
+            # "exact" and "pairwise": the components of the first two fixed effects, plus one
+            # per further effect (exact for two fixed effects; for three or more the in-memory
+            # engine's Gram-matrix rank can be smaller on small data)
+            redundant = fit.fe_components + (g - 2)
+        total = sum(levels.values()) - redundant
         if ssc.k_fixef == "nonnested" and nested_in:
             for fe_name, count in levels.items():
                 if any(fit.nested.get((fe_name, c), False) for c in nested_in):

@@ -75,6 +75,9 @@ class SumsFit:
         Whether every level of the fixed effect lies in one cluster.
     fe_levels : dict of str to int
         Levels present in the estimation sample.
+    fe_components : int
+        Connected components of the bipartite graph of the first two fixed effects on the
+        estimation sample (1 with fewer than two fixed effects): their redundant levels.
     nobs, n_input : int
     n_dropped : dict of str to int
     iterations, passes : int
@@ -93,6 +96,7 @@ class SumsFit:
     n_clusters: dict[str, int]
     nested: dict[tuple[str, str], bool]
     fe_levels: dict[str, int]
+    fe_components: int
     nobs: int
     n_input: int
     n_dropped: dict[str, int]
@@ -249,6 +253,44 @@ def _final_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
 
 
 # ------------------------------------------------------------------ the driver
+def _label_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
+    """Smallest label among the neighbours of every level of the first two fixed effects."""
+    keep = _kept(chunk, st)
+    a, b = chunk.codes[keep, 0], chunk.codes[keep, 1]
+    m = np.minimum(st["label_a"][a], st["label_b"][b])
+    out_a = np.full(st["label_a"].shape[0], np.inf)
+    out_b = np.full(st["label_b"].shape[0], np.inf)
+    np.minimum.at(out_a, a, m)
+    np.minimum.at(out_b, b, m)
+    return out_a, out_b
+
+
+def _components(run: Any, base: dict[str, Any], alive: list[NDArray], counts: list[NDArray]) -> int:
+    """Connected components of the first two fixed effects, by min-label propagation.
+
+    Each pass gives every level the smallest label among its neighbours (a min-reduction over
+    chunks, so it runs on every backend); it stops when no label changes, after about the
+    graph's diameter in passes (2-4 for origin-year x destination-year panels). The exact
+    rank of two fixed effects is their levels minus these components (as in the in-memory
+    ``fixef_rank``); hand-written because no out-of-core library computes it.
+    """
+    if len(alive) < 2:
+        return 1
+    present = [al & (c > 0) for al, c in zip(alive[:2], counts[:2], strict=True)]
+    na = present[0].shape[0]
+    label_a = np.where(present[0], np.arange(na, dtype=np.float64), np.inf)
+    label_b = np.where(present[1], na + np.arange(present[1].shape[0], dtype=np.float64), np.inf)
+    while True:
+        new_a, new_b = run(_label_pass, {**base, "label_a": label_a, "label_b": label_b},
+                           ("min", "min"))  # fmt: skip
+        new_a, new_b = np.minimum(label_a, new_a), np.minimum(label_b, new_b)
+        if np.array_equal(new_a, label_a) and np.array_equal(new_b, label_b):
+            break
+        label_a, label_b = new_a, new_b
+    labels = np.concatenate([label_a[present[0]], label_b[present[1]]])
+    return int(np.unique(labels).size)
+
+
 class _Passes:
     """Counts passes over the data and shows progress."""
 
@@ -480,6 +522,7 @@ def fit_ppml_sums(
         n_clusters=n_clusters,
         nested=nested,
         fe_levels=fe_levels,
+        fe_components=_components(run, base, alive, counts),
         nobs=nobs,
         n_input=n_input,
         n_dropped=n_dropped,
