@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from migflows.errors import InvalidOptionError
+from migflows.estimation.core.logs import pymc_logging
 
 if TYPE_CHECKING:
     from migflows.estimation.bayes.results import BayesGravityResults
@@ -159,7 +160,7 @@ def prior_predictive(
     import pymc as pm
 
     m = res_or_model if hasattr(res_or_model, "prior_model") else res_or_model.model
-    with m.prior_model(), warnings.catch_warnings():
+    with m.prior_model(), warnings.catch_warnings(), pymc_logging(False):
         warnings.simplefilter("ignore")
         prior = pm.sample_prior_predictive(draws=draws, random_seed=random_seed)
     sim = prior["prior_predictive"][m.obs_name].to_numpy().astype(float).ravel()

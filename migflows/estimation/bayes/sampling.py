@@ -23,6 +23,7 @@ from migflows.errors import (
     ModelSpecificationError,
     format_values,
 )
+from migflows.estimation.core.logs import pymc_logging
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -205,7 +206,7 @@ def with_pointwise_groups(model: Any, idata: Any, ppc_seed: int | None) -> Any:
             "(res = model.fit(...)), or add those draws."
         )
     tree = idata.copy()
-    with model.model, warnings.catch_warnings():
+    with model.model, warnings.catch_warnings(), pymc_logging(False):
         warnings.simplefilter("ignore", FutureWarning)
         # the Potentials only move priors of parameters the draws condition on
         warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
