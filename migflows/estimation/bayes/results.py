@@ -31,7 +31,7 @@ from migflows.errors import InvalidOptionError, MigflowsWarning
 from migflows.estimation.bayes.posterior_model import PosteriorModel
 from migflows.estimation.core.posterior_hypothesis import PosteriorHypothesisMixin
 from migflows.estimation.core.readonly import ReadOnlyResults
-from migflows.estimation.core.results import SummaryTable
+from migflows.estimation.core.results import SummaryTable, response_residuals
 
 if TYPE_CHECKING:
     from xarray import DataArray, DataTree
@@ -449,8 +449,7 @@ class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
     @property
     def resid(self) -> pd.Series:
         """Response residuals ``observed - fitted`` (n,), aligned with the rows of ``fitted``."""
-        f = self.fitted
-        return (f["observed"] - f["fitted"]).rename("resid")
+        return response_residuals(self.fitted)
 
     def predict(
         self,

@@ -201,12 +201,6 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         return out
 
     @property
-    def resid(self) -> pd.Series:
-        """Response residuals ``observed - fitted`` (n,), aligned with the rows of ``fitted``."""
-        f = self.fitted
-        return (f["observed"] - f["fitted"]).rename("resid")
-
-    @property
     def fixef(self) -> dict[str, pd.Series]:
         """Deprecated alias of :attr:`effects` (fixest's name); will be removed."""
         warnings.warn(

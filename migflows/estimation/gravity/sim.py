@@ -234,12 +234,6 @@ class SIMResults(RegressionResults):
         out["fitted"] = self._sim.mu
         return out
 
-    @property
-    def resid(self) -> pd.Series:
-        """Response residuals ``observed - fitted`` (n,), aligned with the rows of ``fitted``."""
-        f = self.fitted
-        return (f["observed"] - f["fitted"]).rename("resid")
-
     @cached_property
     def effects(self) -> dict[str, pd.Series]:
         """Origin and destination balancing factors: ``{"origin": Series, "destination": …}``.

@@ -30,7 +30,7 @@ from migflows.estimation.core.covariance import (
     SmallSampleCorrection,
 )
 from migflows.estimation.core.readonly import ReadOnlyResults
-from migflows.estimation.core.results import RegressionResults, solve_fixef
+from migflows.estimation.core.results import RegressionResults, response_residuals, solve_fixef
 
 __all__ = ["HausmanWarning", "PanelResults", "TestStatistic", "hausman"]
 
@@ -335,8 +335,7 @@ class PanelResults(RegressionResults):
         In levels for every estimator (for FE the idiosyncratic error); the residuals of the
         transformed equation linearmodels reports are ``res.linearmodels.resids``.
         """
-        f = self.fitted
-        return (f["observed"] - f["fitted"]).rename("resid")
+        return response_residuals(self.fitted)
 
     @cached_property
     def effects(self) -> dict[str, pd.Series]:
