@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from migflows.models.scenario import Scenario
     from migflows.reports.tables import compare
 
-__version__ = "0.1.0"
+from migflows.version import __version__
 
 # name -> (module, attribute or None for the module itself)
 # Everything is lazy, the data layer included: `migflows --help` must not pay for pandas.

@@ -35,7 +35,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     the estimator registries), so the shell tool starts at once; the other sub-commands are
     listed with their one-line help. Without ``argv`` every sub-command is built.
     """
-    from migflows import __version__
+    from migflows.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="migflows",

@@ -219,7 +219,7 @@ def _page(
     title: str | None,
     elapsed: float,
 ) -> str:
-    from migflows import __version__
+    from migflows.version import __version__
 
     panel = ctx.panel
     if title is None:

@@ -158,10 +158,10 @@ def _register_bayes(sub: Any) -> None:
 
 
 def _load(args: argparse.Namespace) -> Any:
-    import migflows
+    from migflows.data.kazakhstan import load_kazakhstan
 
     if args.data is None:
-        return migflows.load_kazakhstan(years=args.years)
+        return load_kazakhstan(years=args.years)
     panel = read_input(args.data, args)
     return panel.select(years=args.years) if args.years else panel
 
@@ -182,13 +182,13 @@ def _emit(res: Any, args: argparse.Namespace, caught: list[warnings.WarningMessa
 
 def run_panel(args: argparse.Namespace) -> int:
     """Fit a panel regression and print it; returns the exit status."""
-    import migflows
+    from migflows.estimation.panel.api import panel as fit_panel
 
     check_out(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         panel = _load(args)
-        res = migflows.panel(
+        res = fit_panel(
             args.formula, panel, args.estimator, level=args.level,
             vcov=parse_vcov_option(args.vcov),
         )  # fmt: skip
@@ -197,13 +197,13 @@ def run_panel(args: argparse.Namespace) -> int:
 
 def run_bayes(args: argparse.Namespace) -> int:
     """Sample a Bayesian gravity model and print it; returns the exit status."""
-    import migflows
+    from migflows.estimation.bayes.api import bayes_gravity
 
     check_out(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         panel = _load(args)
-        res = migflows.bayes_gravity(
+        res = bayes_gravity(
             args.formula, panel, family=args.family, draws=args.draws, tune=args.tune,
             chains=args.chains, random_seed=args.seed, progress=args.progress,
         )  # fmt: skip
@@ -228,13 +228,13 @@ def parse_vcov_option(text: str) -> str | dict[str, str]:
 
 def run_gravity(args: argparse.Namespace) -> int:
     """Fit and print; returns the exit status."""
-    import migflows
+    from migflows.estimation.gravity.api import gravity
 
     check_out(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         panel = _load(args)
-        res = migflows.gravity(
+        res = gravity(
             args.formula, panel, args.estimator, vcov=parse_vcov_option(args.vcov),
             absorbed=args.absorbed,
         )  # fmt: skip

@@ -114,18 +114,19 @@ def interval_level(text: str) -> float:
 
 def run_forecast(args: argparse.Namespace) -> int:
     """Forecast and print; returns the exit status."""
-    import migflows
+    from migflows.data.kazakhstan import load_kazakhstan
+    from migflows.estimation.forecast.api import forecast
 
     check_out(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if args.data is None:
-            panel = migflows.load_kazakhstan(years=args.years)
+            panel = load_kazakhstan(years=args.years)
         else:
             panel = read_input(args.data, args)
             if args.years:
                 panel = panel.select(years=args.years)
-        fc = migflows.forecast(
+        fc = forecast(
             panel,
             method=args.method,
             horizon=args.horizon,
