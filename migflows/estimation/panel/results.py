@@ -112,18 +112,19 @@ class PanelResults(RegressionResults):
         design: Any,
         debiased: bool,
         formula: str,
+        cov_scale: float = 1.0,
     ) -> None:
         params = lm_result.params.rename_axis("parameter")
         k = len(params)
         df_resid = int(lm_result.df_resid)
-        cov = CovarianceEstimate(
-            cov=np.asarray(lm_result.cov, dtype=np.float64).reshape(k, k),
+        cov = CovarianceEstimate(  # cov_scale: plm's "sss" factor (panel/covariance.py)
+            cov=cov_scale * np.asarray(lm_result.cov, dtype=np.float64).reshape(k, k),
             kind=cov_spec.kind,
             clusters=cov_spec.clusters,
             n_clusters=n_clusters,
             df_k=int(lm_result.nobs) - df_resid,
             df_t=df_resid,
-            factors=(),
+            factors=() if cov_scale == 1.0 else (cov_scale,),
             ssc=SmallSampleCorrection.none(),
             options=cov_spec.options,
         )
@@ -134,6 +135,7 @@ class PanelResults(RegressionResults):
         self._design = design
         self._debiased = debiased
         self._formula = formula
+        self._cov_scale = float(cov_scale)
         super().__init__(
             params,
             cov,
@@ -286,15 +288,16 @@ class PanelResults(RegressionResults):
     def f_stat_robust(self) -> TestStatistic:
         """Wald test that all slopes are zero using this result's covariance."""
         f = self._lm.f_statistic_robust
-        return TestStatistic(
-            "F (robust)",
-            float(f.stat),
-            float(f.pval),
-            int(f.df),
-            int(getattr(f, "df_denom", 0) or 0) or None,
-            "F",
-            "all slopes are 0",
-        )
+        stat, pval = float(f.stat), float(f.pval)
+        df_denom = int(getattr(f, "df_denom", 0) or 0) or None
+        if self._cov_scale != 1.0:  # the covariance was scaled (plm's "sss"): so is the Wald
+            stat = stat / self._cov_scale
+            pval = float(
+                stats.chi2.sf(stat, int(f.df))
+                if df_denom is None
+                else stats.f.sf(stat, int(f.df), df_denom)
+            )
+        return TestStatistic("F (robust)", stat, pval, int(f.df), df_denom, "F", "all slopes are 0")
 
     @property
     def theta(self) -> pd.Series | None:
