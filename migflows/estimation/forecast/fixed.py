@@ -167,6 +167,10 @@ def _series(y: Any) -> pd.Series:
         s = s.astype(np.float64)
     except (TypeError, ValueError) as err:
         raise NonNumericError(f"y must be numeric: {err}") from err
+    if len(s) < 2:  # (statsmodels' filters fail on an empty series, some by crashing)
+        raise MissingValueError(
+            f"y has {len(s)} value(s); a forecast from a filtered series needs at least 2."
+        )
     bad = int((~np.isfinite(s.to_numpy())).sum())
     if bad:
         raise MissingValueError(
