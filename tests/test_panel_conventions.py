@@ -111,6 +111,18 @@ def test_sss_refused_where_it_is_not_defined() -> None:
         _fit("grunfeld_pooling", vcov={"arellano_sss": "entity+time"})
 
 
+def test_first_difference_intercept_rsquared_and_f_match_plm() -> None:
+    ref = pd.read_csv(FIX / "plm_fd_statistics.csv").iloc[0]
+    res = _fit("grunfeld_fd_intercept", vcov="unadjusted")
+    assert res.rsquared == pytest.approx(ref["rsquared"], rel=1e-8)  # centred, as plm
+    f = res.f_stat  # the slopes only: the intercept is not tested
+    assert (f.df, f.df_denom) == (ref["f_df1"], ref["f_df2"])
+    assert f.statistic == pytest.approx(ref["f_stat"], rel=1e-8)
+    assert f.pvalue == pytest.approx(ref["f_pvalue"], rel=1e-6)
+    robust = _fit("grunfeld_fd_intercept", vcov="arellano_sss").f_stat_robust
+    assert robust.df == 2
+
+
 def test_first_difference_intercept_is_a_trend_in_levels() -> None:
     with_int = _fit("grunfeld_fd_intercept", vcov="unadjusted")
     without = _fit("grunfeld_fd", vcov="unadjusted")

@@ -207,8 +207,26 @@ class PanelResults(RegressionResults):
 
     @property
     def rsquared(self) -> float:
-        """R-squared of the estimated equation (within for FE, quasi-demeaned data for RE)."""
+        """R-squared of the estimated equation (within for FE, quasi-demeaned data for RE).
+
+        First differences with an intercept: centred on the mean difference, as plm
+        (linearmodels sees no constant in the time-position column and does not centre).
+        """
+        centred = self._fd_centred_tss()
+        if centred is not None:
+            return 1.0 - float(self._lm.resid_ss) / centred
         return float(self._lm.rsquared)
+
+    def _fd_centred_tss(self) -> float | None:
+        """Centred sum of squares of the differenced outcome (FD with intercept, OLS only)."""
+        if (
+            self._estimator != "fd"
+            or "Intercept" not in self._params.index
+            or self._design.weights is not None
+        ):
+            return None
+        dy = np.asarray(self._lm.model.dependent.first_difference().values2d, float).ravel()
+        return float(((dy - dy.mean()) ** 2).sum())
 
     @property
     def rsquared_within(self) -> float:
@@ -279,6 +297,12 @@ class PanelResults(RegressionResults):
     @cached_property
     def f_stat(self) -> TestStatistic:
         """F test that all slopes are zero (classical, from the residual sums of squares)."""
+        centred = self._fd_centred_tss()
+        if centred is not None:  # FD with intercept: the intercept is not a slope (as plm)
+            ssr, df1, df2 = float(self._lm.resid_ss), len(self._params) - 1, int(self._lm.df_resid)
+            stat = (centred - ssr) / df1 / (ssr / df2)
+            pval = float(stats.f.sf(stat, df1, df2))
+            return TestStatistic("F", stat, pval, df1, df2, "F", "all slopes are 0")
         f = self._lm.f_statistic
         return TestStatistic(
             "F", float(f.stat), float(f.pval), int(f.df), int(f.df_denom), "F", "all slopes are 0"
@@ -287,6 +311,14 @@ class PanelResults(RegressionResults):
     @cached_property
     def f_stat_robust(self) -> TestStatistic:
         """Wald test that all slopes are zero using this result's covariance."""
+        if self._estimator == "fd" and "Intercept" in self._params.index:
+            slopes = [str(n) for n in self._params.index if n != "Intercept"]
+            w = self.wald_test(formula=", ".join(f"{n} = 0" for n in slopes))
+            df_denom = w.df_denom if w.distribution == "F" else None
+            return TestStatistic(
+                "F (robust)", float(w.stat), float(w.pval), w.df, df_denom, "F",
+                "all slopes are 0",
+            )  # fmt: skip
         f = self._lm.f_statistic_robust
         stat, pval = float(f.stat), float(f.pval)
         df_denom = int(getattr(f, "df_denom", 0) or 0) or None
