@@ -59,6 +59,9 @@ def test_observed_and_joint_differ_and_robust_kinds_use_the_same_bread(kz) -> No
     assert np.all(ratio > 1.0) and np.all(ratio < 1.0 + 1e-5)
     assert not np.allclose(exp.std_errors, cond.std_errors, rtol=1e-3)  # robust: other bread
     np.testing.assert_allclose(exp.params, cond.params, rtol=1e-12)
+    dummies = migflows.gravity(f, kz, estimator="negbin", hessian="observed_joint",
+                               engine="dummies")  # fmt: skip
+    np.testing.assert_allclose(dummies.std_errors, joint.std_errors, rtol=1e-8)
 
 
 def test_bad_hessian_options_are_refused(kz) -> None:
