@@ -7,6 +7,10 @@
 # Source: James G. MacKinnon, "Numerical distribution functions for unit root and
 # cointegration tests", Journal of Applied Econometrics 11 (1996), 601-618; the tables as
 # distributed with urca (Pfaff), GPL with the author's permission (see urca's sources).
+# Terms: MacKinnon's files say they "may be used freely for non-commercial purposes,
+# provided that proper attribution is made"; urca ships them under the GPL with his written
+# consent. migflows is MIT-licensed: whether this table may ship inside it (or must become
+# an optional download) is an open licensing question for the maintainers.
 #
 # Run from the repository root:
 #   Rscript migflows/estimation/unit_root/data/make_mackinnon1996.R
