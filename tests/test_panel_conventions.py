@@ -11,8 +11,9 @@ both are closed-form least-squares quantities, so the only differences are round
 * plm's ``model="fd"`` keeps an intercept in the differenced equation unless the formula says
   ``- 1``; ``panel(..., "fd")`` does the same (``0 +`` removes it).
 * plm's HC1 for first differences multiplies HC0 by ``n_d / (n - K)`` (``n`` = observations
-  in levels): not offered (tests/test_panel_regression.py checks that factor); every other
-  covariance offered for FD is compared below.
+  in levels), ours (``debiased=True``) by ``n_d / (n_d - K)``: those pairs are compared
+  through the exact factor (``test_first_difference_hc1_is_plm_factor_times_hc0``); every
+  other covariance offered for FD is compared directly.
 """
 
 from __future__ import annotations
@@ -88,6 +89,23 @@ def test_matches_plm(case: str, cov: str) -> None:
     assert list(res.params.index) == list(ref.index)
     np.testing.assert_allclose(res.params[ref.index], ref["estimate"], rtol=1e-8)
     np.testing.assert_allclose(res.std_errors[ref.index], ref["std_error"], rtol=1e-8)
+
+
+@pytest.mark.parametrize("case", ["grunfeld_fd", "grunfeld_fd_intercept"])
+def test_first_difference_hc1_is_plm_factor_times_hc0(case: str) -> None:
+    # plm's HC1 for "fd" multiplies HC0 by n_d / (n - K) (n = 200 rows in levels, n_d = 190
+    # differences); ours by n_d / (n_d - K): the pairs left out above, checked exactly here
+    k = 3 if case.endswith("intercept") else 2
+    hc0 = _fit(case, vcov={"cluster": "entity"}, debiased=False)
+    for cov, ours in (("arellano_HC1", hc0), ("white1_HC1", hc0.vcov("robust"))):
+        ref = REF[(REF["case"] == case) & (REF["cov"] == cov)].set_index("term")
+        ref = ref.rename(index={"(Intercept)": "Intercept"})
+        plm_factor = np.sqrt(190 / (200 - k))
+        np.testing.assert_allclose(
+            ours.std_errors[ref.index] * plm_factor, ref["std_error"], rtol=1e-8
+        )
+    ratio = hc0.vcov({"cluster": "entity"}, debiased=True).std_errors / hc0.std_errors
+    np.testing.assert_allclose(ratio, np.sqrt(190 / (190 - k)), rtol=1e-12)
 
 
 def test_sss_is_a_factor_on_hc0_named_in_the_label() -> None:
