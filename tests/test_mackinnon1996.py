@@ -138,6 +138,7 @@ def test_maddala_wu_and_choi_match_plm_default(case: tuple[str, str, str, str]) 
             pvalues="mackinnon1996",
             **kw,  # type: ignore[arg-type]
         )
+    assert any("MacKinnon (1996)" in n for n in res.notes)
     details = res.details.rename(index=str)
     np.testing.assert_array_equal(details["lags"], ref["unit_lags"])
     np.testing.assert_allclose(details["tstat"], ref["trho"], rtol=1e-8)

@@ -228,6 +228,11 @@ def unit_root(
     orders, lag_method, max_used, notes = resolve_lags(
         panel, lags, max_lags, trend_key, test_key, ips_key
     )
+    if pvalue_key == "mackinnon1996" and test_key not in ("hadri", "cips"):
+        notes = (
+            *notes,
+            "per-unit ADF p-values: MacKinnon (1996), asymptotic (as urca::punitroot, N = Inf)",
+        )
     labels = panel.entities
     if test_key == "cips":
         assert orders is not None
