@@ -18,6 +18,29 @@ refused although valid      3      0
 
 The one "raw" outcome left is ``setattr(result, ...)``: Python's AttributeError for a
 read-only object, kept on purpose.
+
+The second part (113 calls, from "after the first catalogue" on: ``wald_test``/``t_test``
+strings and matrices, ``wild_bootstrap`` and the score bootstrap's arguments,
+``predict(se=True)``, IV formulas, ``backend="chunked"/"parquet"/"dask"`` with bad sources,
+Bayes ``pooled_slopes``, ``load_kazakhstan_regions``, ``ets_fixed``/``arima_fixed``), before
+and after the fixes it found:
+
+=====================  ======  =====
+outcome                before  after
+=====================  ======  =====
+correct result             13     13
+named migflows error       87    100
+raw traceback              11      0
+silent acceptance           2      0
+=====================  ======  =====
+
+Raw before: a NaN restriction matrix (numpy's LinAlgError), ``level="a"`` in ``t_test`` and
+``predict(se=True)`` (TypeError), a missing/non-Parquet path and an empty folder for
+``backend="parquet"`` (FileNotFoundError, duckdb errors), negative flows and a sample with
+as many parameters as observations for ``backend="chunked"`` (ZeroDivisionError),
+``pooled_slopes`` given as a string or a list (ValueError), and an empty series for
+``ets_fixed`` (a crash of the process). Silent before: ``predict(se="yes")`` and overlapping
+``periods`` of ``load_kazakhstan_regions`` (the later period took the shared years).
 """
 
 from __future__ import annotations
@@ -61,6 +84,7 @@ from migflows.errors import (
     UnknownVariableError,
     YearRangeError,
 )
+from migflows.estimation.forecast import arima_fixed, ets_fixed
 
 matplotlib.use("Agg")
 
@@ -2120,6 +2144,734 @@ case(
 )
 
 
+# ---------------------------------------------------------------- after the first catalogue
+# Wald/t tests on results, the wild and score bootstraps, predict(se=True), IV formulas, the
+# out-of-core backends, Bayes pooled slopes, load_kazakhstan_regions and the forecasts at
+# fixed parameters (the second table of the module docstring).
+F_REG = "flow ~ log_dist + log_wage_ratio | orig + dest + year"
+NOT_PARQUET = write("not_parquet.csv", "a,b\n1,2\n")
+NO_PARQUET_DIR = TMP / "no_parquet"
+NO_PARQUET_DIR.mkdir(exist_ok=True)
+_INF: dict[str, Any] = {}
+
+
+def _inf(key: str) -> Any:
+    """Fits for the inference cases (clustered by origin where a bootstrap needs it)."""
+    if key not in _INF:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _INF[key] = {
+                "ppml": lambda: migflows.gravity(F_REG, KZ2, vcov={"CRV1": "orig"}),
+                "ols": lambda: migflows.gravity(F_REG, KZ2, estimator="ols", vcov={"CRV1": "orig"}),
+                "nb": lambda: migflows.gravity(
+                    "flow ~ log_dist | orig + dest", KZ21, estimator="negbin"
+                ),
+                "fe": lambda: migflows.panel(
+                    "net_rate ~ unemployment + log_rel_grp_pc | entity + time", KZ
+                ),
+            }[key]()
+    return _INF[key]
+
+
+case(
+    "wald-unknown",
+    lambda: _inf("ppml").wald_test("nonexistent = 0"),
+    migflows.errors.UnknownVariableError,
+    r"restriction 'nonexistent = 0': 'nonexistent' is ",
+)
+case(
+    "wald-empty-side",
+    lambda: _inf("ppml").wald_test("log_dist = "),
+    migflows.errors.FormulaSyntaxError,
+    r"restriction 'log_dist =': one side of '=' is emp",
+)
+case(
+    "wald-two-eq",
+    lambda: _inf("ppml").wald_test("log_dist = 1 = 2"),
+    migflows.errors.FormulaSyntaxError,
+    r"restriction 'log_dist = 1 = 2' has more than one",
+)
+case(
+    "wald-duplicate",
+    lambda: _inf("ppml").wald_test("log_dist = -1, log_dist = -1"),
+    migflows.errors.InvalidOptionError,
+    r"the 2 restrictions are linearly dependent \(or in",
+)
+case(
+    "wald-singular",
+    lambda: _inf("ppml").wald_test(
+        "log_dist + log_wage_ratio = 0, 2*log_dist + 2*log_wage_ratio = 0"
+    ),
+    migflows.errors.InvalidOptionError,
+    r"the 2 restrictions are linearly dependent \(or in",
+)
+case(
+    "wald-matrix-width",
+    lambda: _inf("ppml").wald_test(np.ones((1, 5))),
+    migflows.errors.InvalidOptionError,
+    r"the restriction matrix has 5 columns for 2 param",
+)
+case(
+    "wald-q-length",
+    lambda: _inf("ppml").wald_test(np.eye(2), value=[1, 2, 3]),
+    migflows.errors.InvalidOptionError,
+    r"value has 3 entries for 2 restrictions; they mus",
+)
+case(
+    "wald-neither",
+    lambda: _inf("ppml").wald_test(),
+    migflows.errors.InvalidOptionError,
+    r"give either restriction= \(a matrix or text\) or f",
+)
+case(
+    "wald-both",
+    lambda: _inf("ppml").wald_test("log_dist = 0", formula="log_dist = 0"),
+    migflows.errors.InvalidOptionError,
+    r"give either restriction= \(a matrix or text\) or f",
+)
+case(
+    "wald-text-rhs",
+    lambda: _inf("ppml").wald_test("log_dist = x"),
+    migflows.errors.UnknownVariableError,
+    r"restriction 'log_dist = x': 'x' is not a paramet",
+)
+case(
+    "wald-dist",
+    lambda: _inf("ppml").wald_test("log_dist = 0", distribution="t"),
+    migflows.errors.InvalidOptionError,
+    r"distribution='t'; use 'chi2' or 'F'",
+)
+case(
+    "wald-int",
+    lambda: _inf("ppml").wald_test(42),
+    migflows.errors.InvalidOptionError,
+    r"the restriction matrix has 1 columns for 2 param",
+)
+case(
+    "wald-blank",
+    lambda: _inf("ppml").wald_test(""),
+    migflows.errors.FormulaSyntaxError,
+    r"the restriction is empty; write e\.g\. 'log_dist =",
+)
+case(
+    "wald-product",
+    lambda: _inf("ppml").wald_test("log_dist * log_wage_ratio = 0"),
+    migflows.errors.FormulaSyntaxError,
+    r"restriction 'log_dist \* log_wage_ratio = 0': a p",
+)
+case(
+    "wald-inf",
+    lambda: _inf("ppml").wald_test("log_dist = inf"),
+    migflows.errors.UnknownVariableError,
+    r"restriction 'log_dist = inf': 'inf' is not a par",
+)
+case(
+    "wald-nan-matrix",
+    lambda: _inf("ppml").wald_test(np.array([[np.nan, 1.0]])),
+    migflows.errors.InvalidOptionError,
+    r"the restriction matrix and value= must be finite",
+)
+case(
+    "wald-frame-cols",
+    lambda: _inf("ppml").wald_test(pd.DataFrame([[1.0, 0.0]], columns=["a", "b"])),
+    migflows.errors.UnknownVariableError,
+    r"restriction columns \['a', 'b'\] are not parameter",
+)
+case(
+    "wald-paren",
+    lambda: _inf("ppml").wald_test("(log_dist = 0"),
+    migflows.errors.UnknownVariableError,
+    r"restriction '\(log_dist = 0': '\(log_dist' is not ",
+)
+case("wald-ok", lambda: _inf("ppml").wald_test("log_dist = -1, log_wage_ratio = 0"), OK)
+case(
+    "wald-panel-unknown",
+    lambda: _inf("fe").wald_test("entity = 0"),
+    migflows.errors.UnknownVariableError,
+    r"restriction 'entity = 0': 'entity' is not a para",
+)
+case("wald-panel-ok", lambda: _inf("fe").wald_test("unemployment = 0"), OK)
+case(
+    "ttest-unknown",
+    lambda: _inf("ppml").t_test("nonexistent"),
+    migflows.errors.UnknownVariableError,
+    r"restriction 'nonexistent': 'nonexistent' is not ",
+)
+case(
+    "ttest-level",
+    lambda: _inf("ppml").t_test("log_dist", level=1.5),
+    migflows.errors.InvalidOptionError,
+    r"level=1\.5 must be strictly between 0 and 1",
+)
+case(
+    "ttest-level-text",
+    lambda: _inf("ppml").t_test("log_dist", level="a"),
+    migflows.errors.InvalidOptionError,
+    r"level='a' must be strictly between 0 and 1",
+)
+case(
+    "ttest-none",
+    lambda: _inf("ppml").t_test(None),
+    migflows.errors.InvalidOptionError,
+    r"the restriction matrix and value= must be finite",
+)
+case("ttest-ok", lambda: _inf("ppml").t_test("log_dist + log_wage_ratio"), OK)
+case(
+    "wb-reps-zero",
+    lambda: _inf("ols").wild_bootstrap("log_dist = -1", reps=0),
+    migflows.errors.InvalidOptionError,
+    r"reps=0; give an integer of at least 99 \(e\.g\. 999",
+)
+case(
+    "wb-reps-neg",
+    lambda: _inf("ols").wild_bootstrap("log_dist = -1", reps=-5),
+    migflows.errors.InvalidOptionError,
+    r"reps=\-5; give an integer of at least 99 \(e\.g\. 99",
+)
+case(
+    "wb-reps-float",
+    lambda: _inf("ols").wild_bootstrap("log_dist = -1", reps=2.5),
+    migflows.errors.InvalidOptionError,
+    r"reps=2\.5; give an integer of at least 99 \(e\.g\. 9",
+)
+case(
+    "wb-reps-bool",
+    lambda: _inf("ols").wild_bootstrap("log_dist = -1", reps=True),
+    migflows.errors.InvalidOptionError,
+    r"reps=True; give an integer of at least 99 \(e\.g\. ",
+)
+case(
+    "wb-weights",
+    lambda: _inf("ols").wild_bootstrap("log_dist = -1", weights="normal", reps=99),
+    migflows.errors.InvalidOptionError,
+    r"weights='normal' is not allowed; use 'rademacher",
+)
+case(
+    "wb-level",
+    lambda: _inf("ols").wild_bootstrap("log_dist = -1", level=2, reps=99),
+    migflows.errors.InvalidOptionError,
+    r"level=2 must be strictly between 0 and 1",
+)
+case(
+    "wb-cluster",
+    lambda: _inf("ols").wild_bootstrap("log_dist = -1", cluster="nonexistent", reps=99),
+    migflows.errors.MissingColumnError,
+    r"cannot cluster by \['nonexistent'\]: the result on",
+)
+case(
+    "wb-two",
+    lambda: _inf("ols").wild_bootstrap("log_dist = -1, log_wage_ratio = 0", reps=99),
+    migflows.errors.InvalidOptionError,
+    r"the bootstrap tests one restriction at a time; g",
+)
+case(
+    "wb-unknown",
+    lambda: _inf("ols").wild_bootstrap("nonexistent = 0", reps=99),
+    migflows.errors.UnknownVariableError,
+    r"restriction 'nonexistent = 0': 'nonexistent' is ",
+)
+case(
+    "wb-seed",
+    lambda: _inf("ols").wild_bootstrap("log_dist = -1", reps=99, random_seed="abc"),
+    migflows.errors.InvalidOptionError,
+    r"random_seed='abc' must be an integer, a numpy Ge",
+)
+case(
+    "wb-no-cluster",
+    lambda: _inf("ols").vcov("hetero").wild_bootstrap("log_dist = -1", reps=99),
+    migflows.errors.InvalidOptionError,
+    r"the covariance is hetero, not clustered; pass cl",
+)
+case("wb-restriction-list", lambda: _inf("ols").wild_bootstrap(["log_dist = -1"], reps=99), OK)
+case("wb-ok", lambda: _inf("ols").wild_bootstrap("log_dist = -1", reps=99, random_seed=1), OK)
+case(
+    "wb-nb-ok",
+    lambda: (
+        _inf("nb").vcov({"CRV1": "orig"}).wild_bootstrap("log_dist = -1", reps=99, random_seed=1)
+    ),
+    OK,
+)
+case(
+    "wb-ppml-cluster-three",
+    lambda: _inf("ppml").wild_bootstrap("log_dist = -1", cluster="orig+dest+year", reps=99),
+    migflows.errors.InvalidOptionError,
+    r"vcov=\{'CRV1': 'orig\+dest\+year'\}: give one or two",
+)
+case(
+    "pred-se-level0",
+    lambda: _inf("ppml").predict(se=True, level=0),
+    migflows.errors.InvalidOptionError,
+    r"level=0 must be strictly between 0 and 1",
+)
+case(
+    "pred-se-level-big",
+    lambda: _inf("ppml").predict(se=True, level=1.2),
+    migflows.errors.InvalidOptionError,
+    r"level=1\.2 must be strictly between 0 and 1",
+)
+case(
+    "pred-se-level-text",
+    lambda: _inf("ppml").predict(se=True, level="x"),
+    migflows.errors.InvalidOptionError,
+    r"level='x' must be strictly between 0 and 1",
+)
+case(
+    "pred-se-newdata",
+    lambda: _inf("ppml").predict(KZ21, se=True),
+    migflows.errors.InvalidOptionError,
+    r"se=True gives standard errors of the fitted flow",
+)
+case(
+    "pred-se-link",
+    lambda: _inf("ppml").predict(se=True, kind="link"),
+    migflows.errors.InvalidOptionError,
+    r"se=True gives standard errors of the fitted flow",
+)
+case(
+    "pred-se-negbin",
+    lambda: _inf("nb").predict(se=True),
+    migflows.errors.InvalidOptionError,
+    r"standard errors of predictions are available for",
+)
+case(
+    "pred-se-text",
+    lambda: _inf("ppml").predict(se="yes"),
+    migflows.errors.InvalidOptionError,
+    r"se='yes' must be True or False\.",
+)
+case(
+    "pred-kind",
+    lambda: _inf("ppml").predict(kind="log"),
+    migflows.errors.InvalidOptionError,
+    r"kind='log' is not allowed; use 'response' or 'li",
+)
+case("pred-se-ok", lambda: _inf("ppml").predict(se=True), OK)
+case(
+    "iv-empty-instr",
+    lambda: migflows.panel("net_rate ~ unemployment | entity | log_rel_grp_pc ~ ", KZ),
+    migflows.errors.FormulaSyntaxError,
+    r"cannot parse formula 'net_rate \~ unemployment \| ",
+)
+case(
+    "iv-empty-endog",
+    lambda: migflows.panel("net_rate ~ unemployment | entity | ~ log_wage", KZ),
+    migflows.errors.FormulaSyntaxError,
+    r"cannot parse formula 'net_rate \~ unemployment \| ",
+)
+case(
+    "iv-self-instr",
+    lambda: migflows.panel(
+        "net_rate ~ unemployment | entity | log_rel_grp_pc ~ log_rel_grp_pc", KZ
+    ),
+    migflows.errors.FormulaSyntaxError,
+    r"regressor\(s\) 'log_rel_grp_pc' appear twice\.",
+)
+case(
+    "iv-four-parts",
+    lambda: migflows.panel("net_rate ~ unemployment | entity | a ~ b | c", KZ),
+    migflows.errors.FormulaSyntaxError,
+    r"cannot parse formula 'net_rate \~ unemployment \| ",
+)
+case(
+    "iv-method",
+    lambda: migflows.panel(
+        "net_rate ~ unemployment | entity | log_rel_grp_pc ~ log(wage)", KZ, iv="gmm"
+    ),
+    migflows.errors.InvalidOptionError,
+    r"iv='gmm' is not allowed; use one of \['2sls', 'li",
+)
+case(
+    "iv-unknown-endog",
+    lambda: migflows.panel("net_rate ~ unemployment | entity | nonexistent ~ log(wage)", KZ),
+    migflows.errors.UnknownVariableError,
+    r"The formula names 'nonexistent', which is not a ",
+)
+case(
+    "iv-unknown-instr",
+    lambda: migflows.panel("net_rate ~ unemployment | entity | log_rel_grp_pc ~ nonexistent", KZ),
+    migflows.errors.UnknownVariableError,
+    r"The formula names 'nonexistent', which is not a ",
+)
+case(
+    "iv-underidentified",
+    lambda: migflows.panel("net_rate ~ 1 | entity | unemployment + log_rel_grp_pc ~ log(wage)", KZ),
+    migflows.errors.FormulaSyntaxError,
+    r"cannot parse formula 'net_rate \~ 1 \| entity \| un",
+)
+case(
+    "iv-re",
+    lambda: migflows.panel(
+        "net_rate ~ unemployment | entity | log_rel_grp_pc ~ log(wage)", KZ, "re"
+    ),
+    migflows.errors.InvalidOptionError,
+    r"instruments go with estimator='fe' \(effects as d",
+)
+case(
+    "iv-gravity",
+    lambda: migflows.gravity("flow ~ log_dist | orig + dest | log_wage_ratio ~ log_pop_o", KZ21),
+    migflows.errors.ModelSpecificationError,
+    r"gravity\(\) does not estimate instrumental\-variabl",
+)
+case(
+    "iv-no-tilde",
+    lambda: migflows.panel("net_rate ~ unemployment | entity | log_rel_grp_pc", KZ),
+    migflows.errors.FormulaSyntaxError,
+    r"cannot parse formula 'net_rate \~ unemployment \| ",
+)
+case(
+    "iv-ok",
+    lambda: migflows.panel("net_rate ~ unemployment | entity | log_rel_grp_pc ~ log(wage)", KZ),
+    OK,
+)
+case(
+    "backend-unknown",
+    lambda: migflows.gravity(F_REG, KZ2, backend="spark"),
+    migflows.errors.InvalidOptionError,
+    r"backend='spark' is not allowed; use one of \('mem",
+)
+case(
+    "backend-chunked-panel",
+    lambda: migflows.gravity("flow ~ log_dist | orig + dest", KZ21, backend="chunked"),
+    migflows.errors.InvalidOptionError,
+    r"backend='chunked' needs a pandas DataFrame",
+)
+case(
+    "backend-chunked-rows0",
+    lambda: migflows.gravity(
+        "flow ~ x | o + d",
+        pd.DataFrame(
+            {"flow": [1.0, 2, 3, 4], "x": [1.0, 2, 3, 4], "o": list("aabb"), "d": list("abab")}
+        ),
+        backend="chunked",
+        chunk_rows=0,
+    ),
+    migflows.errors.InvalidOptionError,
+    r"chunk_rows=0 must be a positive integer",
+)
+case(
+    "backend-chunked-rows-text",
+    lambda: migflows.gravity(
+        "flow ~ x | o + d",
+        pd.DataFrame(
+            {"flow": [1.0, 2, 3, 4], "x": [1.0, 2, 3, 4], "o": list("aabb"), "d": list("abab")}
+        ),
+        backend="chunked",
+        chunk_rows="10",
+    ),
+    migflows.errors.InvalidOptionError,
+    r"chunk_rows='10' must be a positive integer",
+)
+case(
+    "backend-parquet-missing",
+    lambda: migflows.gravity("flow ~ x | o + d", str(TMP / "none.parquet"), backend="parquet"),
+    migflows.errors.InputFileError,
+    r"backend='parquet' cannot read ",
+)
+case(
+    "backend-parquet-csv",
+    lambda: migflows.gravity("flow ~ x | o + d", str(NOT_PARQUET), backend="parquet"),
+    migflows.errors.InputFileError,
+    r"backend='parquet' cannot read ",
+)
+case(
+    "backend-parquet-frame",
+    lambda: migflows.gravity("flow ~ x | o + d", pd.DataFrame({"flow": [1.0]}), backend="parquet"),
+    migflows.errors.InvalidOptionError,
+    r"backend='parquet' needs the Parquet path as data",
+)
+case(
+    "backend-parquet-emptydir",
+    lambda: migflows.gravity("flow ~ x | o + d", str(NO_PARQUET_DIR), backend="parquet"),
+    migflows.errors.InputFileError,
+    r"backend='parquet' cannot read ",
+)
+case(
+    "backend-dask-noclient",
+    lambda: migflows.gravity("flow ~ x | o + d", pd.DataFrame({"flow": [1.0]}), backend="dask"),
+    migflows.errors.InvalidOptionError,
+    r"backend='dask' needs client=dask\.distributed\.Cli",
+)
+case(
+    "backend-dask-badclient",
+    lambda: migflows.gravity(
+        "flow ~ x | o + d", pd.DataFrame({"flow": [1.0]}), backend="dask", client="localhost"
+    ),
+    migflows.errors.InvalidOptionError,
+    r"backend='dask' needs client=dask\.distributed\.Cli",
+)
+case(
+    "backend-ols",
+    lambda: migflows.gravity(
+        "flow ~ x | o + d", pd.DataFrame({"flow": [1.0]}), estimator="ols", backend="chunked"
+    ),
+    migflows.errors.InvalidOptionError,
+    r"Unknown option\(s\) 'backend' for estimator='ols';",
+)
+case(
+    "backend-chunked-missing-col",
+    lambda: migflows.gravity(
+        "flow ~ x | o + d",
+        pd.DataFrame({"flow": [1.0, 2], "o": ["a", "b"], "d": ["a", "b"]}),
+        backend="chunked",
+    ),
+    migflows.errors.MissingColumnError,
+    r"column\(s\) \['x'\] are not in the DataFrame; availa",
+)
+case(
+    "backend-chunked-log",
+    lambda: migflows.gravity(
+        "flow ~ log(x) | o + d",
+        pd.DataFrame({"flow": [1.0, 2], "x": [1.0, 2], "o": ["a", "b"], "d": ["a", "b"]}),
+        backend="chunked",
+    ),
+    migflows.errors.ModelSpecificationError,
+    r"backend='chunked' takes plain columns as regress",
+)
+case(
+    "backend-chunked-nofe",
+    lambda: migflows.gravity(
+        "flow ~ x", pd.DataFrame({"flow": [1.0, 2], "x": [1.0, 2]}), backend="chunked"
+    ),
+    migflows.errors.ModelSpecificationError,
+    r"backend='chunked' needs at least one fixed effec",
+)
+case(
+    "backend-chunked-negative",
+    lambda: migflows.gravity(
+        "flow ~ x | o + d",
+        pd.DataFrame(
+            {"flow": [-1.0, 2, 3, 4], "x": [1.0, 2, 3, 5], "o": list("aabb"), "d": list("abab")}
+        ),
+        backend="chunked",
+    ),
+    migflows.errors.NegativeFlowError,
+    r"column 'flow' has 1 negative value\(s\) in this ch",
+)
+case(
+    "backend-chunked-nan",
+    lambda: migflows.gravity(
+        "flow ~ x | o + d",
+        pd.DataFrame(
+            {"flow": [np.nan, 2, 3, 4], "x": [1.0, 2, 3, 5], "o": list("aabb"), "d": list("abab")}
+        ),
+        backend="chunked",
+    ),
+    migflows.errors.MissingValueError,
+    r"column\(s\) \['flow'\] hold missing or infinite valu",
+)
+case(
+    "backend-chunked-text",
+    lambda: migflows.gravity(
+        "flow ~ x | o + d",
+        pd.DataFrame(
+            {
+                "flow": ["1", "2", "3", "4"],
+                "x": [1.0, 2, 3, 5],
+                "o": list("aabb"),
+                "d": list("abab"),
+            }
+        ),
+        backend="chunked",
+    ),
+    migflows.errors.NonNumericError,
+    r"column\(s\) \['flow'\] are not numeric \(dtype str\); ",
+)
+case(
+    "bayes-pooled-unknown",
+    lambda: BG("flow ~ log_dist | orig + dest", KZ2, pooled_slopes={"nonexistent": "period"}),
+    migflows.errors.UnknownVariableError,
+    r"pooled_slopes names 'nonexistent', which is not ",
+)
+case(
+    "bayes-pooled-group",
+    lambda: BG("flow ~ log_dist | orig + dest", KZ2, pooled_slopes={"log_dist": "nonsense"}),
+    migflows.errors.FixedEffectError,
+    r"random_slopes groups 'log_dist' by 'nonsense', w",
+)
+case(
+    "bayes-pooled-str",
+    lambda: BG("flow ~ log_dist | orig + dest", KZ2, pooled_slopes="log_dist"),
+    migflows.errors.InputTypeError,
+    r"pooled_slopes='log_dist' must map a regressor to",
+)
+case(
+    "bayes-pooled-one-period",
+    lambda: BG("flow ~ log_dist | orig + dest", KZ21, pooled_slopes={"log_dist": "period"}),
+    migflows.errors.ModelSpecificationError,
+    r"pooled_slopes=\{'log_dist': 'period'\} needs at le",
+)
+case(
+    "bayes-pooled-both",
+    lambda: BG(
+        "flow ~ log_dist | orig + dest",
+        KZ2,
+        pooled_slopes={"log_dist": "period"},
+        random_slopes={"log_dist": "period"},
+    ),
+    migflows.errors.ModelSpecificationError,
+    r"Give either random_slopes or pooled_slopes \(the ",
+)
+case(
+    "bayes-pooled-list",
+    lambda: BG("flow ~ log_dist | orig + dest", KZ2, pooled_slopes=["log_dist"]),
+    migflows.errors.InputTypeError,
+    r"pooled_slopes=\['log_dist'\] must map a regressor ",
+)
+case(
+    "bayes-pooled-value-int",
+    lambda: BG("flow ~ log_dist | orig + dest", KZ2, pooled_slopes={"log_dist": 3}),
+    migflows.errors.FixedEffectError,
+    r"random_slopes groups 'log_dist' by 3, which is n",
+)
+case("lkr-years-str", lambda: migflows.load_kazakhstan_regions(years="2005"), OK)
+case(
+    "lkr-years-empty",
+    lambda: migflows.load_kazakhstan_regions(years=[]),
+    migflows.errors.InvalidOptionError,
+    r"years=\[\] must be whole years \(e\.g\. range\(2000, 2",
+)
+case(
+    "lkr-window-neg",
+    lambda: migflows.load_kazakhstan_regions(window=-2),
+    migflows.errors.InvalidOptionError,
+    r"window=\-2 must be a whole number of years, at le",
+)
+case(
+    "lkr-window-float",
+    lambda: migflows.load_kazakhstan_regions(window=2.5),
+    migflows.errors.InvalidOptionError,
+    r"window=2\.5 must be a whole number of years, at l",
+)
+case(
+    "lkr-periods-list",
+    lambda: migflows.load_kazakhstan_regions(periods=[(2000, 2005)]),
+    migflows.errors.InvalidOptionError,
+    r"periods=\[\(2000, 2005\)\] must map a label to \(firs",
+)
+case(
+    "lkr-periods-overlap",
+    lambda: migflows.load_kazakhstan_regions(periods={"a": (2000, 2008), "b": (2005, 2010)}),
+    migflows.errors.InvalidOptionError,
+    r"periods 'a' \(2000\-2008\) and 'b' \(from 2005\) over",
+)
+case("ets-fixed-ok", lambda: ets_fixed([1.0, 2, 3, 4, 5], {"alpha": 0.5, "l": 1.0}), OK)
+case(
+    "ets-fixed-missing",
+    lambda: ets_fixed([1.0, 2, 3, 4, 5], {"alpha": 0.5}),
+    migflows.errors.InvalidOptionError,
+    r"params lacks 'l': every parameter and initial st",
+)
+case(
+    "ets-fixed-bool",
+    lambda: ets_fixed([1.0, 2, 3, 4, 5], {"alpha": True, "l": 1.0}),
+    migflows.errors.InvalidOptionError,
+    r"params\['alpha'\]=True must be a number\.",
+)
+case(
+    "ets-fixed-text-series",
+    lambda: ets_fixed(["a", "b", "c", "d", "e"], {"alpha": 0.5, "l": 1.0}),
+    migflows.errors.NonNumericError,
+    r"y must be numeric: could not convert string to f",
+)
+case(
+    "ets-fixed-2d",
+    lambda: ets_fixed(np.ones((3, 3)), {"alpha": 0.5, "l": 1.0}),
+    migflows.errors.InputTypeError,
+    r"y must be one\-dimensional; got shape \(3, 3\)\.",
+)
+case(
+    "ets-fixed-empty",
+    lambda: ets_fixed([], {"alpha": 0.5, "l": 1.0, "sigma2": 1.0}),
+    migflows.errors.MissingValueError,
+    r"y has 0 value\(s\); a forecast from a filtered ser",
+)
+case(
+    "ets-fixed-horizon-float",
+    lambda: ets_fixed([1.0, 2, 3, 4, 5], {"alpha": 0.5, "l": 1.0}, horizon=2.0),
+    migflows.errors.InvalidOptionError,
+    r"horizon=2\.0 must be a positive integer\.",
+)
+case(
+    "ets-fixed-beta-gt-alpha",
+    lambda: ets_fixed(
+        [1.0, 2, 3, 4, 5, 6, 7], {"alpha": 0.2, "beta": 0.5, "l": 1.0, "b": 1.0}, trend="add"
+    ),
+    migflows.errors.InvalidOptionError,
+    r"ETS parameters must satisfy 0 < alpha <= 1, 0 <=",
+)
+case(
+    "ets-fixed-trend-params-without-trend",
+    lambda: ets_fixed([1.0, 2, 3, 4, 5], {"alpha": 0.5, "l": 1.0, "beta": 0.1}),
+    migflows.errors.InvalidOptionError,
+    r"params has 'beta', which this ETS model does not",
+)
+case(
+    "ets-fixed-conf-level",
+    lambda: ets_fixed([1.0, 2, 3, 4, 5], {"alpha": 0.5, "l": 1.0}).conf_int(95),
+    migflows.errors.InvalidOptionError,
+    r"level=95 must lie strictly between 0 and 1, e\.g\.",
+)
+case(
+    "ets-fixed-series-nonint-index",
+    lambda: ets_fixed(pd.Series([1.0, 2, 3, 4, 5], index=list("abcde")), {"alpha": 0.5, "l": 1.0}),
+    OK,
+)
+case(
+    "arima-fixed-ok",
+    lambda: arima_fixed([1.0, 1.4, 0.9, 1.2, 1.1], {"ar1": 0.5, "intercept": 1.2}),
+    OK,
+)
+case(
+    "arima-fixed-nonstationary",
+    lambda: arima_fixed([1.0, 1.4, 0.9, 1.2, 1.1], {"ar1": 1.5, "intercept": 1.2}),
+    migflows.errors.InvalidOptionError,
+    r"the AR coefficients 1\.5 are not stationary \(a ro",
+)
+case(
+    "arima-fixed-unit-root",
+    lambda: arima_fixed([1.0, 1.4, 0.9, 1.2, 1.1], {"ar1": 1.0, "intercept": 1.2}),
+    migflows.errors.InvalidOptionError,
+    r"the AR coefficients 1\.0 are not stationary \(a ro",
+)
+case(
+    "arima-fixed-order-bool",
+    lambda: arima_fixed([1.0, 1.4, 0.9, 1.2, 1.1], {"ar1": 0.5}, order=(True, 0, 0)),
+    migflows.errors.InvalidOptionError,
+    r"order=\(True, 0, 0\) must be three non\-negative in",
+)
+case(
+    "arima-fixed-order-str",
+    lambda: arima_fixed([1.0, 1.4, 0.9, 1.2, 1.1], {"ar1": 0.5}, order="100"),
+    migflows.errors.InvalidOptionError,
+    r"order='100' must be three non\-negative integers ",
+)
+case(
+    "arima-fixed-d-too-big",
+    lambda: arima_fixed([1.0, 1.4], {}, order=(0, 2, 0)),
+    migflows.errors.MissingValueError,
+    r"y has 2 values; differencing d=2 needs more\.",
+)
+case(
+    "arima-fixed-sigma2-zero",
+    lambda: arima_fixed([1.0, 1.4, 0.9, 1.2, 1.1], {"ar1": 0.5, "intercept": 1.2, "sigma2": 0}),
+    migflows.errors.InvalidOptionError,
+    r"params\['sigma2'\]=0\.0 must be positive\.",
+)
+case(
+    "arima-fixed-extra",
+    lambda: arima_fixed([1.0, 1.4, 0.9, 1.2, 1.1], {"ar1": 0.5, "intercept": 1.2, "drift": 0.1}),
+    migflows.errors.InvalidOptionError,
+    r"params has 'drift', which ARIMA\(1, 0, 0\) with a ",
+)
+case("arima-fixed-rw", lambda: arima_fixed([1.0, 1.4, 0.9, 1.2, 1.1], {}, order=(0, 1, 0)), OK)
+case(
+    "arima-fixed-nan",
+    lambda: arima_fixed([1.0, np.nan, 0.9, 1.2, 1.1], {"ar1": 0.5, "intercept": 1.2}),
+    migflows.errors.MissingValueError,
+    r"y has 1 missing or infinite value\(s\) of 5; the f",
+)
+
+
 def _public_functions() -> set[str]:
     # FlowPanel is covered through its methods (from_frame, select, ...) below
     skip = ("__version__", "errors", "presets", "reports", "FlowPanel")
@@ -2131,6 +2883,8 @@ def _public_functions() -> set[str]:
               "an_becker_cheng"}  # fmt: skip
     names |= {"from_frame", "select", "complete", "assign", "covariates", "to_matrix", "indices",
               "harmonize", "complete_years", "check_quality", "balances", "coverage"}  # fmt: skip
+    # results methods and the forecasts at fixed parameters (migflows.estimation.forecast)
+    names |= {"wald_test", "t_test", "wild_bootstrap", "predict", "ets_fixed", "arima_fixed"}
     return names
 
 
@@ -2151,6 +2905,8 @@ PREFIX = {
     "flow-map": "flow_map", "od-heatmap": "od_heatmap", "net-balance-plot": "net_balance_plot",
     "attractiveness": "attractiveness_plot", "national-totals": "national_totals_plot",
     "build-report": "build_report", "flows": "from_frame",
+    "wald": "wald_test", "ttest": "t_test", "wb": "wild_bootstrap", "pred": "predict",
+    "iv": "panel", "backend": "gravity", "ets-fixed": "ets_fixed", "arima-fixed": "arima_fixed",
 }  # fmt: skip
 
 

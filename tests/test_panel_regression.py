@@ -68,7 +68,7 @@ CASES: dict[str, tuple[pd.DataFrame, str, str, str, dict[str, object]]] = {
     "grunfeld_within_twoways": (GRUNFELD, "firm", f"{G} | entity + time", "fe", {}),
     "grunfeld_random_swar": (GRUNFELD, "firm", G, "re", {}),
     "grunfeld_pooling": (GRUNFELD, "firm", G, "pooled", {}),
-    "grunfeld_fd": (GRUNFELD, "firm", G, "fd", {}),
+    "grunfeld_fd": (GRUNFELD, "firm", "inv ~ 0 + value + capital", "fd", {}),  # R: - 1
     "grunfeld_between": (GRUNFELD, "firm", G, "between", {}),
     "grunfeld_within_lags": (
         GRUNFELD,

@@ -140,6 +140,14 @@ def test_forecast_and_backtest() -> None:
     assert assert_read_only(bt) >= 1
 
 
+def test_forecasts_at_fixed_parameters() -> None:
+    from migflows.estimation.forecast import arima_fixed, ets_fixed
+
+    y = pd.Series([1.0, 1.4, 0.9, 1.2, 1.1, 1.5, 1.3], index=range(2010, 2017))
+    assert assert_read_only(ets_fixed(y, {"alpha": 0.4, "l": 1.0})) >= 5
+    assert assert_read_only(arima_fixed(y, {"ar1": 0.5, "intercept": 1.2})) >= 5
+
+
 def test_quality_report_and_panel(kz: migflows.FlowPanel) -> None:
     q = kz.check_quality(warn=False)
     assert assert_read_only(q) >= 1

@@ -20,6 +20,7 @@ counts them, and the excluded cells are in ``frame.attrs["excluded_breaks"]`` as
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -329,4 +330,11 @@ def _check_periods(periods: Mapping[str, tuple[int, int]]) -> dict[str, tuple[in
                 "not after the last."
             )
         out[str(name)] = (lo, hi)
+    spans = sorted((lo, hi, name) for name, (lo, hi) in out.items())
+    for (lo1, hi1, n1), (lo2, _hi2, n2) in itertools.pairwise(spans):
+        if lo2 <= hi1:  # a year in two periods would be labelled by the later one only
+            raise InvalidOptionError(
+                f"periods {n1!r} ({lo1}-{hi1}) and {n2!r} (from {lo2}) overlap; each year "
+                "belongs to at most one period."
+            )
     return out

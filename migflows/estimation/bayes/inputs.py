@@ -17,6 +17,7 @@ import pandas as pd
 from migflows.errors import (
     EstimationError,
     FixedEffectError,
+    InputTypeError,
     InvalidOptionError,
     ModelSpecificationError,
     NegativeFlowError,
@@ -211,6 +212,12 @@ def slope_spec(
         raise ModelSpecificationError(
             "Give either random_slopes or pooled_slopes (the same thing), not both."
         )
+    for name, given in (("pooled_slopes", pooled_slopes), ("random_slopes", random_slopes)):
+        if given is not None and not isinstance(given, Mapping):
+            raise InputTypeError(
+                f"{name}={given!r} must map a regressor to its group, e.g. "
+                f"{name}={{'log_dist': 'orig'}} or {{'log_dist': 'period'}}."
+            )
     spec = dict(pooled_slopes or random_slopes or {})
     if len(spec) == 1 and next(iter(spec.values())) == "period":
         ((x, _),) = spec.items()

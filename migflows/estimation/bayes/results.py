@@ -228,7 +228,7 @@ class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
         DataFrame
             Columns ``lower`` and ``upper``.
         """
-        if not 0 < level < 1:
+        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
             raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
         from arviz_stats.base import array_stats
 

@@ -524,5 +524,5 @@ def score_bootstrap(
 def _check(reps: int, level: float) -> None:
     if not isinstance(reps, int | np.integer) or isinstance(reps, bool) or reps < 99:
         raise InvalidOptionError(f"reps={reps!r}; give an integer of at least 99 (e.g. 999)")
-    if not 0 < level < 1:
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")

@@ -554,7 +554,9 @@ register_covariance(
     "hetero",
     families=ALL_FAMILIES,
     aliases={"HC1": {}, "HC0": {"small_sample": False}}
-    | {a: {} for a in ("robust", "heteroskedastic", "heteroskedasticity", "white", "white1")},
+    | {a: {} for a in ("robust", "heteroskedastic", "heteroskedasticity", "white", "white1")}
+    # plm's vcovHC(method="white1", type="sss"): Stata's factor (panel/covariance.py)
+    | {"white1_sss": {"small_sample": "sss", "families": ("panel",)}},
     compute=dict.fromkeys(SANDWICH_FAMILIES, hetero_sandwich),
     doc="heteroskedasticity-robust (HC1; HC0 without the small-sample factor)",
 )
@@ -562,7 +564,11 @@ register_covariance(
     "CRV1",
     families=ALL_FAMILIES,
     aliases={"cluster": {}, "clustered": {}}
-    | {a: {"clusters": ("entity",), "families": ("panel",)} for a in ("arellano", "vcovHC")},
+    | {a: {"clusters": ("entity",), "families": ("panel",)} for a in ("arellano", "vcovHC")}
+    | {  # plm's vcovHC(type="sss"): G / (G - 1) * (n - 1) / (n - K) (panel/covariance.py)
+        a: {"clusters": ("entity",), "families": ("panel",), "small_sample": "sss"}
+        for a in ("arellano_sss", "vcovHC_sss")
+    },
     clustered=True,
     compute=dict.fromkeys(SANDWICH_FAMILIES, crv1_sandwich),
     doc="cluster-robust, one- or two-way",
@@ -571,7 +577,8 @@ register_covariance(
     "driscoll_kraay",
     families=("panel",),
     label="Driscoll-Kraay",
-    aliases=("driscoll-kraay", "DK", "SCC", "vcovSCC", "kernel"),
+    aliases={a: {} for a in ("driscoll-kraay", "DK", "SCC", "vcovSCC", "kernel")}
+    | {a: {"small_sample": "sss"} for a in ("SCC_sss", "vcovSCC_sss")},
     argument="bandwidth",
     check=_check_bandwidth,
     doc="Driscoll-Kraay: robust to cross-sectional and serial correlation (Bartlett kernel)",

@@ -216,12 +216,23 @@ def restriction_matrix(
                 f"restriction columns {missing} are not parameters; the parameters are {names}"
             )
         restriction = restriction.reindex(columns=names, fill_value=0.0).to_numpy(float)
-    R = np.atleast_2d(np.asarray(restriction, dtype=float))
+    try:
+        R = np.atleast_2d(np.asarray(restriction, dtype=float))
+        q = np.zeros(R.shape[0]) if value is None else np.asarray(value, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise InvalidOptionError(
+            f"the restriction must be text such as 'log_dist = -1' or a numeric matrix with one "
+            f"column per parameter (and value= numbers); got {restriction!r} ({err})"
+        ) from None
+    if R.ndim != 2 or not np.isfinite(R).all() or not np.isfinite(q).all():
+        raise InvalidOptionError(
+            "the restriction matrix and value= must be finite numbers in a 2-D matrix (one row "
+            "per restriction); they hold missing or infinite entries or have another shape"
+        )
     if R.shape[1] != k:
         raise InvalidOptionError(
             f"the restriction matrix has {R.shape[1]} columns for {k} parameters; they must match"
         )
-    q = np.zeros(R.shape[0]) if value is None else np.asarray(value, dtype=float).reshape(-1)
     if q.shape[0] != R.shape[0]:
         raise InvalidOptionError(
             f"value has {q.shape[0]} entries for {R.shape[0]} restrictions; they must match"
@@ -428,7 +439,7 @@ def linear_combinations(
     >>> round(float(out["estimate"].iloc[0]), 6), round(float(out["std_error"].iloc[0]), 6)
     (3.0, 1.414214)
     """
-    if not 0 < level < 1:
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
     names = [str(n) for n in params.index]
     R, q = restriction_matrix(restriction, names, value)

@@ -48,7 +48,7 @@ def posterior_t_test(
         By restriction: ``estimate`` (posterior mean), ``std_error`` (posterior sd),
         ``lower``/``upper`` (equal-tailed credible interval) and ``prob_positive``.
     """
-    if not 0 < level < 1:
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
     names = [str(c) for c in draws.columns]
     R, q = restriction_matrix(restriction, names, value)

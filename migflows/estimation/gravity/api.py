@@ -123,8 +123,9 @@ def gravity(
         (``"demean"``, IRLS with the fixed effects partialled out, or ``"dummies"``,
         statsmodels with dummy columns), ``max_dummies``, ``separation``, ``drop_singletons``,
         ``collinear``, ``collin_tol``, ``demeaner``; negative binomial also ``theta`` (held
-        fixed) and ``outer_maxiter``. Log-OLS takes none. ``collinear="raise"`` also refuses
-        collinear regressors before fitting.
+        fixed), ``outer_maxiter`` and ``hessian`` ("expected"; "observed", "observed_joint":
+        the observed information, see :mod:`~migflows.estimation.gravity.glm`). Log-OLS
+        takes none. ``collinear="raise"`` also refuses collinear regressors before fitting.
         PPML out of core: ``backend`` (``"memory"``, the default; ``"chunked"``,
         ``"parquet"`` or ``"dask"``: the sums engine of
         :mod:`migflows.estimation.gravity.scale`) with ``client``, ``chunk_rows``,

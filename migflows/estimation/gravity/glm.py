@@ -64,6 +64,13 @@ Covariance
     conditional mean is right, the derivative of the coefficient scores in ``theta`` has mean
     zero, so estimating ``theta`` does not change the coefficients' asymptotic covariance
     (model-based or robust); the sandwich does not cover ``theta`` itself (see ``theta_se``).
+    ``hessian="observed"`` uses the observed information in the coefficients given ``theta``
+    instead (weights ``theta mu (theta + y) / (theta + mu)^2``), and
+    ``hessian="observed_joint"`` the coefficients' block of the inverse of the joint observed
+    information in (coefficients, fixed effects, ``theta``), Stata's ``nbreg`` default
+    ``vce(oim)``; both are checked against an analytic observed information in R on a
+    ``MASS::glm.nb`` fit (tests/fixtures/gravity_r/make_negbin_observed.R). They are the
+    bread of every covariance (``"iid"``: its inverse; robust kinds: the sandwich around it).
     ``"iid"`` uses dispersion 1 for NB and the Pearson dispersion for
     gamma (written as ``rss / (n - 1)`` times the ``(n - 1)/(n - K)`` of the small-sample
     correction, the convention of the log-OLS estimator, which gives R's ``/(n - p)``).
@@ -118,7 +125,7 @@ from migflows.estimation.gravity.glm_engines import (
     fit_gpml_engine,
     fit_negbin_engine,
 )
-from migflows.estimation.gravity.negbin import nb2_theta_ml, nb_null
+from migflows.estimation.gravity.negbin import nb2_theta_ml, nb_null, nb_theta_info
 from migflows.estimation.gravity.results import GravityFit, GravityResults
 from migflows.estimation.gravity.sample import merge_dropped, subset_design
 from migflows.models.design import Design
@@ -140,10 +147,12 @@ _COMMON = {
     "demeaner": Demeaner,
 }
 DEFAULTS: dict[str, dict[str, Any]] = {  # the options each estimator accepts, with defaults
-    "negbin": {**_COMMON, "theta": None, "outer_maxiter": 100},
+    "negbin": {**_COMMON, "theta": None, "outer_maxiter": 100, "hessian": "expected"},
     "gpml": dict(_COMMON),
 }
 _LABELS = {"negbin": "Negative binomial (NB2)", "gpml": "Gamma PML"}
+HESSIANS: tuple[str, ...] = ("expected", "observed", "observed_joint")
+"""The negbin ``hessian=`` choices (module docstring, "Covariance")."""
 _SINGLE_THREAD_MAX = 4_000_000
 """Problems up to this many design entries (n x (k + levels)) run with single-threaded BLAS."""
 
@@ -183,6 +192,16 @@ def _options(estimator: str, options: Mapping[str, Any]) -> dict[str, Any]:
     theta = opts.get("theta")
     if theta is not None and not (isinstance(theta, (int, float)) and 0 < theta < np.inf):
         raise InvalidOptionError(f"theta={theta!r} must be a positive number (or None).")
+    if estimator == "negbin":
+        if opts["hessian"] not in HESSIANS:
+            raise InvalidOptionError(
+                f"hessian={opts['hessian']!r} is not allowed; use one of {format_values(HESSIANS)}."
+            )
+        if opts["hessian"] == "observed_joint" and theta is not None:
+            raise InvalidOptionError(
+                "hessian='observed_joint' inverts the information in the coefficients and "
+                "theta together, but theta= holds theta fixed; use hessian='observed'."
+            )
     return opts
 
 
@@ -227,7 +246,8 @@ def fit(
         ``engine`` ("demean" or "dummies"), ``max_dummies`` (2000, dummies engine),
         ``separation`` (("fe", "ir")), ``drop_singletons`` (False),
         ``collinear`` ("drop"), ``collin_tol`` (1e-9); negbin also ``theta`` (None: estimated;
-        a number holds it fixed) and ``outer_maxiter`` (100 alternations of GLM and theta).
+        a number holds it fixed), ``outer_maxiter`` (100 alternations of GLM and theta) and
+        ``hessian`` ("expected"; "observed", "observed_joint": see the module docstring).
 
     Returns
     -------
@@ -341,27 +361,43 @@ def fit(
     fe_part = eta - off - X @ coef
 
     # ---- sandwich pieces on the slopes, fixed effects partialled out at the final weights
+    theta_column = None
     if estimator == "negbin":
-        alpha = 1.0 / engine.theta
+        theta = engine.theta
+        alpha = 1.0 / theta
         wt = w * mu / (1.0 + alpha * mu)
         u = w * (y - mu) / (1.0 + alpha * mu)
         iid_scale = 1.0
+        if opts["hessian"] != "expected":  # -d2 l / d eta2 at the observed flows
+            wt = w * theta * mu * (theta + y) / (theta + mu) ** 2
+        if opts["hessian"] == "observed_joint":
+            # -d2 l / (d eta d theta), as a column h with W h = that cross term, so that the
+            # fixed effects are partialled out of it like out of the regressors
+            theta_column = -w * (y - mu) * mu / (theta + mu) ** 2 / wt
     else:
         wt = w.copy()
         u = w * (y - mu) / mu
         pearson = float(np.sum(w * ((y - mu) / mu) ** 2))
         iid_scale = pearson / (n - 1)
+    Xa = X if theta_column is None else np.column_stack([X, theta_column])
     if codes.shape[1]:
-        res = demean(X, codes, wt, tol=1e-13, maxiter=100_000)
+        res = demean(Xa, codes, wt, tol=1e-13, maxiter=100_000)
         if not res.converged:
             raise ConvergenceError(
                 f"partialling the fixed effects {format_values(fe_names)} out of the regressors "
                 "did not converge; use estimator='ppml'."
             )
-        Xt = res.x
+        Xat = res.x
     else:
-        Xt = X
+        Xat = Xa
+    Xt = Xat[:, :k]
     hessian = (Xt * wt[:, None]).T @ Xt
+    if theta_column is not None:  # the Schur complement of theta in the joint information
+        ht = Xat[:, k]
+        info_theta = nb_theta_info(engine.theta, y, mu, w)
+        info_theta += float(ht @ (wt * ht) - theta_column @ (wt * theta_column))
+        cross = Xt.T @ (wt * ht)
+        hessian = hessian - np.outer(cross, cross) / info_theta
     scores = Xt * u[:, None]
     pieces = SandwichPieces(
         hessian=hessian,
@@ -393,6 +429,7 @@ def fit(
             theta_se=engine.theta_se,
             alpha_se=engine.theta_se / engine.theta**2,
             theta_fixed=opts["theta"] is not None,
+            hessian=opts["hessian"],
             loglik_null=ll0,
             theta_null=theta0,
             pseudo_rsquared=1.0 - engine.loglik / ll0,

@@ -283,6 +283,8 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         """
         if kind not in ("response", "link"):
             raise InvalidOptionError(f"kind={kind!r} is not allowed; use 'response' or 'link'.")
+        if not isinstance(se, bool | np.bool_):
+            raise InvalidOptionError(f"se={se!r} must be True or False.")
         self._require_full("predict()")
         if se:
             if data is not None or kind != "response":

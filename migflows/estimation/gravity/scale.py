@@ -45,6 +45,7 @@ from scipy import linalg
 
 from migflows.errors import (
     EstimationError,
+    InputFileError,
     InvalidOptionError,
     ModelSpecificationError,
     SeparationWarning,
@@ -125,9 +126,18 @@ def fit_scaled(spec: GravitySpec, data: Any) -> GravityResults:
     elif backend == "parquet":
         if not is_path:
             raise InvalidOptionError("backend='parquet' needs the Parquet path as data")
-        source = ParquetSource(
-            data, chunk_rows=opts["chunk_rows"], attributes=opts["attributes"], **common
-        )
+        import duckdb
+
+        try:
+            source = ParquetSource(
+                data, chunk_rows=opts["chunk_rows"], attributes=opts["attributes"], **common
+            )
+        except (FileNotFoundError, duckdb.Error) as err:  # a wrong path or not Parquet
+            first = str(err).splitlines()[0]
+            raise InputFileError(
+                f"backend='parquet' cannot read {str(data)!r}: {first}. Give a Parquet file, a "
+                "folder of Parquet files or a glob such as 'flows/*.parquet'."
+            ) from None
     else:
         if opts["client"] is None:
             raise InvalidOptionError(
@@ -201,6 +211,11 @@ def sums_covariance(
                     total = total - count + 1
         return k + total
 
+    if n <= df_k([]):
+        raise EstimationError(
+            f"{n} observations for {df_k([])} parameters (slopes and fixed effects): nothing is "
+            "left to estimate the covariance; use more data or fewer fixed effects"
+        )
     if vcov.kind in ("iid", "hetero"):
         K = df_k([])
         if vcov.kind == "iid":

@@ -46,6 +46,8 @@ from migflows.errors import (
     InvalidOptionError,
     MissingColumnError,
     MissingValueError,
+    NegativeFlowError,
+    NonNumericError,
 )
 
 __all__ = [
@@ -149,7 +151,18 @@ class Coder:
 
     def encode(self, frame: pd.DataFrame) -> Chunk:
         """Arrays of one chunk; missing values raise (the engine drops nothing silently)."""
+        text = [c for c in [self.y, *self.x] if not pd.api.types.is_numeric_dtype(frame[c])]
+        if text:
+            raise NonNumericError(
+                f"column(s) {text} are not numeric (dtype {frame[text[0]].dtype}); convert them "
+                "first, e.g. pd.to_numeric(df[col])"
+            )
         num = frame[[self.y, *self.x]].to_numpy(dtype=np.float64)
+        if (num[:, 0] < 0).any():
+            raise NegativeFlowError(
+                f"column {self.y!r} has {int((num[:, 0] < 0).sum())} negative value(s) in this "
+                "chunk; PPML needs non-negative flows"
+            )
         if not np.isfinite(num).all():
             bad = [c for c in [self.y, *self.x] if not np.isfinite(frame[c].to_numpy(float)).all()]
             raise MissingValueError(

@@ -171,7 +171,7 @@ def prediction_se(
         ``fitted``, ``std_error`` (response scale), ``lower``, ``upper`` (link-scale
         interval mapped back for a log link; symmetric for the identity link).
     """
-    if not 0 < level < 1:
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
     se_eta = np.sqrt(np.einsum("ij,jk,ik->i", full.Z, full.cov, full.Z))
     crit = stats.norm.ppf(0.5 + level / 2)
@@ -240,7 +240,7 @@ def aggregate_uncertainty(
     """
     if method not in ("delta", "simulation"):
         raise InvalidOptionError(f"method={method!r} is not allowed; use 'delta' or 'simulation'")
-    if not 0 < level < 1:
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
     index, dest, orig = _groups(keys)
     m = len(index)

@@ -21,6 +21,10 @@ Covariances and their small-sample conventions (checked against R ``plm`` 2.6 in
 ``count_effects=False``
 ``{"driscoll_kraay": L}``,             ``vcovSCC(type="HC0", maxlag=L)`` (Bartlett
 ``debiased=False, count_effects=False``  weights ``1 - j / (L + 1)``)
+``"arellano_sss"``,                    ``vcovHC(type="sss")``: Stata's
+``{"arellano_sss": "time"}``           ``G / (G - 1) * (n - 1) / (n - K)`` (also ``"fd"``)
+``"white1_sss"``, ``{"vcovSCC_sss": L}``  ``vcovHC(method="white1", type="sss")``,
+                                       ``vcovSCC(type="sss", maxlag=L)``
 =====================================  ================================================
 
 ``debiased=True`` (the default, as linearmodels' ``PanelOLS``) multiplies robust covariances
@@ -65,7 +69,7 @@ from migflows.errors import (
     format_values,
 )
 from migflows.estimation.core.covariance import CovarianceSpec, parse_covariance
-from migflows.estimation.panel.covariance import linearmodels_covariance
+from migflows.estimation.panel.covariance import SSS, linearmodels_covariance, plm_sss_factor
 from migflows.estimation.panel.design import PanelDesign, build_panel_design
 from migflows.estimation.panel.iv import fit_iv
 from migflows.estimation.panel.results import (
@@ -136,6 +140,8 @@ def _fit(
                 f"count_effects applies to estimator='fe' only (got estimator={estimator!r})."
             )
         kwargs.update(auto_df=False, count_effects=bool(count_effects))
+    if estimator == "fe" and count_effects is None and cov.spec.option("small_sample") == SSS:
+        kwargs.update(auto_df=False, count_effects=False)  # plm's "sss" counts no effects
     if estimator == "re":
         kwargs["small_sample"] = True  # Swamy-Arora as plm "swar" (also unbalanced)
     if (
@@ -154,6 +160,17 @@ def _fit(
                 f"Too few observations: {err} Use more data or fewer regressors/effects."
             ) from err
         raise InvalidOptionError(f"linearmodels could not fit with vcov={vcov!r}: {err}") from err
+
+    scale = 1.0
+    if cov.spec.option("small_sample") == SSS:  # plm's vcovHC(type="sss") on top of HC0
+        index = lm.resids.index  # the observations fitted (differences for "fd")
+        role = cov.spec.clusters[0] if cov.spec.clusters else "time"
+        groups = (
+            int(index.get_level_values(0 if role == "entity" else 1).nunique())
+            if role in ("entity", "time")
+            else cov.n_clusters[0]
+        )
+        scale = plm_sss_factor(cov.spec, nobs=int(lm.nobs), k=len(lm.params), groups=groups)
 
     def refit(new_vcov: str | Mapping[str, Any] | CovarianceSpec, **opts: Any) -> PanelResults:
         return _fit(
@@ -174,8 +191,9 @@ def _fit(
         n_clusters=cov.n_clusters,
         refit=Refit(refit, design_for, {"count_effects": count_effects}),
         design=design,
-        debiased=bool(kwargs["debiased"]),
+        debiased=bool(debiased) if scale != 1.0 else bool(kwargs["debiased"]),
         formula=formula,
+        cov_scale=scale,
     )
 
 
@@ -244,9 +262,10 @@ def panel(
         the columns named by ``entity=`` and ``time=``. Never modified.
     estimator : {"fe", "re", "fd", "between", "pooled"}, default "fe"
         Within (``PanelOLS``), random effects (``RandomEffects``, Swamy-Arora), first
-        differences (``FirstDifferenceOLS``, no intercept), between (``BetweenOLS``) or pooled
-        OLS (``PooledOLS``). RE, between and pooled get an ``Intercept`` unless the formula
-        says ``0 +``.
+        differences (``FirstDifferenceOLS``), between (``BetweenOLS``) or pooled OLS
+        (``PooledOLS``). RE, between, pooled and FD get an ``Intercept`` unless the formula
+        says ``0 +``; for FD it is the intercept of the differenced equation (a linear trend
+        in levels), as in plm's ``model="fd"``.
     entity, time : str, optional
         Unit and period columns of a DataFrame without an (entity, time) index.
     level : {"region", "pair"}, default "region"

@@ -15,6 +15,15 @@ registry kind       linearmodels ``fit(...)``
 ``driscoll_kraay``  ``cov_type="kernel"``, ``kernel="bartlett"``, ``bandwidth``
 ==================  ============================================================
 
+plm's Stata-like small-sample factor, ``vcovHC(type = "sss")``, is a scaling hook on top of
+linearmodels' covariance without its own factor (``debiased=False``): requested by the
+aliases ``"arellano_sss"`` / ``"vcovHC_sss"`` (clustered, by entity unless a variable is
+given: ``{"arellano_sss": "time"}``), ``"white1_sss"`` and ``{"vcovSCC_sss": L}``, it
+multiplies the covariance by :func:`plm_sss_factor`, ``G / (G - 1) * (n - 1) / (n - K)``
+with ``G`` the clusters (the observations for ``white1``, the periods for Driscoll-Kraay),
+``n`` the observations the model is fitted to (the differences for ``estimator="fd"``) and
+``K`` the estimated coefficients (absorbed effects not counted), as plm 2.6 does.
+
 Examples
 --------
 >>> import pandas as pd
@@ -34,7 +43,7 @@ from typing import Any
 
 import pandas as pd
 
-from migflows.errors import MissingColumnError, format_values
+from migflows.errors import InvalidOptionError, MissingColumnError, format_values
 from migflows.estimation.core.covariance import (
     CovarianceSpec,
     covariance_method,
@@ -43,7 +52,10 @@ from migflows.estimation.core.covariance import (
 from migflows.estimation.core.covariance_registry import CLUSTER_SYNONYMS
 from migflows.estimation.panel.design import ENTITY_ALIASES, TIME_ALIASES, PanelDesign
 
-__all__ = ["FAMILY", "LinearmodelsCovariance", "linearmodels_covariance"]
+__all__ = ["FAMILY", "SSS", "LinearmodelsCovariance", "linearmodels_covariance", "plm_sss_factor"]
+
+#: The ``small_sample`` option of plm's Stata-like factor (``vcovHC(type = "sss")``).
+SSS = "sss"
 
 FAMILY = "panel"
 
@@ -93,8 +105,44 @@ def linearmodels_covariance(spec: CovarianceSpec, design: PanelDesign) -> Linear
     return result
 
 
+def plm_sss_factor(spec: CovarianceSpec, *, nobs: int, k: int, groups: int) -> float:
+    """The factor of plm's ``vcovHC(type = "sss")``, ``G / (G - 1) * (n - 1) / (n - K)``.
+
+    Parameters
+    ----------
+    spec : CovarianceSpec
+        The resolved request (its kind says what ``G`` is).
+    nobs : int
+        Observations the model is fitted to (differences for first differences).
+    k : int
+        Estimated coefficients (absorbed effects not counted).
+    groups : int
+        Clusters (``CRV1``) or periods (Driscoll-Kraay); ignored for ``hetero``, where
+        ``G = n`` and the factor is ``n / (n - K)``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> spec = CovarianceSpec("CRV1", ("entity",), (("small_sample", "sss"),))
+    >>> round(plm_sss_factor(spec, nobs=200, k=2, groups=10), 6)  # Grunfeld, 10 firms
+    1.116723
+    """
+    g = nobs if spec.kind == "hetero" else groups
+    if g < 2 or nobs <= k:
+        raise InvalidOptionError(
+            f"the 'sss' small-sample factor needs at least 2 clusters and more observations "
+            f"than coefficients (here {g} clusters, n = {nobs}, K = {k})."
+        )
+    return g / (g - 1) * (nobs - 1) / (nobs - k)
+
+
 def _debiased(spec: CovarianceSpec) -> dict[str, Any]:
-    return {"debiased": False} if spec.option("small_sample") is False else {}
+    # plm's "sss" scales linearmodels' covariance without its own factor (see plm_sss_factor)
+    small = spec.option("small_sample")
+    return {"debiased": False} if small is False or small == SSS else {}
 
 
 def _iid(spec: CovarianceSpec, design: PanelDesign) -> LinearmodelsCovariance:
@@ -106,7 +154,7 @@ def _hetero(spec: CovarianceSpec, design: PanelDesign) -> LinearmodelsCovariance
 
 
 def _driscoll_kraay(spec: CovarianceSpec, design: PanelDesign) -> LinearmodelsCovariance:
-    config: dict[str, Any] = {"cov_type": "kernel", "kernel": "bartlett"}
+    config: dict[str, Any] = {"cov_type": "kernel", "kernel": "bartlett", **_debiased(spec)}
     bandwidth = spec.option("bandwidth")
     if bandwidth is not None:
         config["bandwidth"] = float(bandwidth)
@@ -147,6 +195,12 @@ def _clustered(spec: CovarianceSpec, design: PanelDesign) -> LinearmodelsCovaria
                 columns[flag] = pd.Series(pd.factorize(lv)[0], index=index)
         flags["clusters"] = pd.DataFrame(columns)
     n_clusters = [int(pd.Series(c).nunique()) for c in codes]
+    if len(codes) == 2 and spec.option("small_sample") == SSS:
+        raise InvalidOptionError(
+            "the 'sss' factor (plm's vcovHC(type = 'sss')) is defined for one cluster "
+            f"variable; got {format_values(spec.clusters)}. Use {{'CRV1': "
+            f"'{'+'.join(spec.clusters)}'}} for two-way clustering."
+        )
     if len(codes) == 2:
         pairs = pd.DataFrame({"a": codes[0], "b": codes[1]})
         n_clusters.append(len(pairs.drop_duplicates()))

@@ -378,7 +378,7 @@ def build_panel_design(
     )
     entity_name, time_name = (str(n) for n in frame.index.names)
     entity_effects, time_effects = _effects(formula, estimator, entity_name, time_name)
-    has_intercept = formula.intercept and estimator in ("re", "pooled", "between")
+    has_intercept = formula.intercept and estimator in ("re", "pooled", "between", "fd")
     drop_first = has_intercept or entity_effects or time_effects or estimator == "fd"
 
     data_terms = PanelTerms(frame)
@@ -440,7 +440,15 @@ def build_panel_design(
                 "another weight."
             )
     _check_absorbed(exog, estimator, entity_effects, time_effects)
-    if has_intercept:
+    if has_intercept and estimator == "fd":
+        # plm's first-difference model keeps an intercept in the differenced equation: a
+        # regressor whose difference between adjacent periods is 1, i.e. the position of the
+        # period among the sample's periods (a linear trend in levels); linearmodels'
+        # FirstDifferenceOLS refuses a constant, so the intercept is given to it this way
+        period = frame.index.get_level_values(1)
+        position = pd.Index(period.unique().sort_values()).get_indexer(period)
+        exog.insert(0, INTERCEPT, np.asarray(position, dtype=np.float64))
+    elif has_intercept:
         exog.insert(0, INTERCEPT, 1.0)
     if estimator == "fe" and not (entity_effects or time_effects):
         raise FixedEffectError("estimator='fe' needs entity and/or time effects.")

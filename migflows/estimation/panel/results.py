@@ -112,18 +112,19 @@ class PanelResults(RegressionResults):
         design: Any,
         debiased: bool,
         formula: str,
+        cov_scale: float = 1.0,
     ) -> None:
         params = lm_result.params.rename_axis("parameter")
         k = len(params)
         df_resid = int(lm_result.df_resid)
-        cov = CovarianceEstimate(
-            cov=np.asarray(lm_result.cov, dtype=np.float64).reshape(k, k),
+        cov = CovarianceEstimate(  # cov_scale: plm's "sss" factor (panel/covariance.py)
+            cov=cov_scale * np.asarray(lm_result.cov, dtype=np.float64).reshape(k, k),
             kind=cov_spec.kind,
             clusters=cov_spec.clusters,
             n_clusters=n_clusters,
             df_k=int(lm_result.nobs) - df_resid,
             df_t=df_resid,
-            factors=(),
+            factors=() if cov_scale == 1.0 else (cov_scale,),
             ssc=SmallSampleCorrection.none(),
             options=cov_spec.options,
         )
@@ -134,6 +135,7 @@ class PanelResults(RegressionResults):
         self._design = design
         self._debiased = debiased
         self._formula = formula
+        self._cov_scale = float(cov_scale)
         super().__init__(
             params,
             cov,
@@ -205,8 +207,26 @@ class PanelResults(RegressionResults):
 
     @property
     def rsquared(self) -> float:
-        """R-squared of the estimated equation (within for FE, quasi-demeaned data for RE)."""
+        """R-squared of the estimated equation (within for FE, quasi-demeaned data for RE).
+
+        First differences with an intercept: centred on the mean difference, as plm
+        (linearmodels sees no constant in the time-position column and does not centre).
+        """
+        centred = self._fd_centred_tss()
+        if centred is not None:
+            return 1.0 - float(self._lm.resid_ss) / centred
         return float(self._lm.rsquared)
+
+    def _fd_centred_tss(self) -> float | None:
+        """Centred sum of squares of the differenced outcome (FD with intercept, OLS only)."""
+        if (
+            self._estimator != "fd"
+            or "Intercept" not in self._params.index
+            or self._design.weights is not None
+        ):
+            return None
+        dy = np.asarray(self._lm.model.dependent.first_difference().values2d, float).ravel()
+        return float(((dy - dy.mean()) ** 2).sum())
 
     @property
     def rsquared_within(self) -> float:
@@ -277,6 +297,12 @@ class PanelResults(RegressionResults):
     @cached_property
     def f_stat(self) -> TestStatistic:
         """F test that all slopes are zero (classical, from the residual sums of squares)."""
+        centred = self._fd_centred_tss()
+        if centred is not None:  # FD with intercept: the intercept is not a slope (as plm)
+            ssr, df1, df2 = float(self._lm.resid_ss), len(self._params) - 1, int(self._lm.df_resid)
+            stat = (centred - ssr) / df1 / (ssr / df2)
+            pval = float(stats.f.sf(stat, df1, df2))
+            return TestStatistic("F", stat, pval, df1, df2, "F", "all slopes are 0")
         f = self._lm.f_statistic
         return TestStatistic(
             "F", float(f.stat), float(f.pval), int(f.df), int(f.df_denom), "F", "all slopes are 0"
@@ -285,16 +311,25 @@ class PanelResults(RegressionResults):
     @cached_property
     def f_stat_robust(self) -> TestStatistic:
         """Wald test that all slopes are zero using this result's covariance."""
+        if self._estimator == "fd" and "Intercept" in self._params.index:
+            slopes = [str(n) for n in self._params.index if n != "Intercept"]
+            w = self.wald_test(formula=", ".join(f"{n} = 0" for n in slopes))
+            df_denom = w.df_denom if w.distribution == "F" else None
+            return TestStatistic(
+                "F (robust)", float(w.stat), float(w.pval), w.df, df_denom, "F",
+                "all slopes are 0",
+            )  # fmt: skip
         f = self._lm.f_statistic_robust
-        return TestStatistic(
-            "F (robust)",
-            float(f.stat),
-            float(f.pval),
-            int(f.df),
-            int(getattr(f, "df_denom", 0) or 0) or None,
-            "F",
-            "all slopes are 0",
-        )
+        stat, pval = float(f.stat), float(f.pval)
+        df_denom = int(getattr(f, "df_denom", 0) or 0) or None
+        if self._cov_scale != 1.0:  # the covariance was scaled (plm's "sss"): so is the Wald
+            stat = stat / self._cov_scale
+            pval = float(
+                stats.chi2.sf(stat, int(f.df))
+                if df_denom is None
+                else stats.f.sf(stat, int(f.df), df_denom)
+            )
+        return TestStatistic("F (robust)", stat, pval, int(f.df), df_denom, "F", "all slopes are 0")
 
     @property
     def theta(self) -> pd.Series | None:

@@ -12,7 +12,9 @@ often in a size check, so it is neither wrapped nor copied. They re-implement R
 ``plm::purtest`` / ``plm::cipstest`` (plm 2.6-2) and are tested against them; the per-unit
 p-values are MacKinnon's (1994) response surfaces, as in statsmodels' ``adfuller`` (plm
 uses the same unless the R package ``urca`` is installed, in which case it switches to
-MacKinnon 1996; pass ``p.approx = "MacKinnon1994"`` to plm to compare).
+MacKinnon 1996; pass ``p.approx = "MacKinnon1994"`` to plm to compare, or
+``pvalues="mackinnon1996"`` here to get urca's, see
+:mod:`~migflows.estimation.unit_root.mackinnon1996`).
 
 Three defaults differ from plm's because plm's make the tests reject true unit roots far
 too often in panels as short as regional migration data (T = 20-30; see the Monte Carlo
@@ -79,6 +81,7 @@ def unit_root(
     llc_lrv: Literal["llc2002", "plm"] = "llc2002",
     pvalue_extrapolation: Literal["flat", "polynomial"] = "flat",
     truncated: bool = False,
+    pvalues: Literal["mackinnon1994", "mackinnon1996"] = "mackinnon1994",
 ) -> UnitRootResult:
     """Panel unit-root (or, for Hadri, stationarity) test.
 
@@ -146,6 +149,14 @@ def unit_root(
         series.
     truncated : bool, default False
         CIPS: truncate the individual CADF t's (Pesaran's CIPS*).
+    pvalues : {"mackinnon1994", "mackinnon1996"}, default "mackinnon1994"
+        Per-unit ADF p-values (``details["pvalue"]``, and so Maddala-Wu and Choi):
+        MacKinnon's (1994) response-surface polynomials, as statsmodels' ``adfuller`` and
+        plm without urca (the default), or MacKinnon's (1996) asymptotic tables as
+        ``urca::punitroot(N = Inf)`` computes them, which plm uses by default when the R
+        package urca is installed (:mod:`~migflows.estimation.unit_root.mackinnon1996`;
+        ``pvalue_extrapolation`` does not apply to them). They differ by up to a few
+        hundredths in the middle of the distribution.
 
     Returns
     -------
@@ -179,6 +190,7 @@ def unit_root(
     trend_key = cast(core.Deterministic, check_choice(trend, "trend", TRENDS, TREND_ALIASES))
     ips_key = check_choice(ips_stat, "ips_stat", IPS_STATS, {})
     choi_key = check_choice(choi_stat, "choi_stat", CHOI_STATS, {})
+    pvalue_key = cast(core.PvalueMethod, check_choice(pvalues, "pvalues", core.PVALUE_METHODS, {}))
     extrapolation = cast(
         core.Extrapolation,
         check_choice(pvalue_extrapolation, "pvalue_extrapolation", ("flat", "polynomial"), {}),
@@ -216,6 +228,11 @@ def unit_root(
     orders, lag_method, max_used, notes = resolve_lags(
         panel, lags, max_lags, trend_key, test_key, ips_key
     )
+    if pvalue_key == "mackinnon1996" and test_key not in ("hadri", "cips"):
+        notes = (
+            *notes,
+            "per-unit ADF p-values: MacKinnon (1996), asymptotic (as urca::punitroot, N = Inf)",
+        )
     labels = panel.entities
     if test_key == "cips":
         assert orders is not None
@@ -239,6 +256,7 @@ def unit_root(
         dfcor=dfcor,
         auxiliary=test_key == "llc",
         extrapolation=extrapolation,
+        pvalues=pvalue_key,
     )
     details = pd.DataFrame(
         {

@@ -17,6 +17,8 @@ from statsmodels.tsa.stattools import adfuller, kpss
 from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError, PanelStructureError
 from migflows.estimation.unit_root.inputs import TREND_ALIASES, TRENDS, check_choice, prepare_panel
+from migflows.estimation.unit_root.mackinnon1996 import mackinnon1996_pvalue
+from migflows.estimation.unit_root.statistics import PVALUE_METHODS, URCA_TREND
 
 __all__ = ["adf_by_region", "kpss_by_region", "region_table"]
 
@@ -60,6 +62,7 @@ def adf_by_region(
     trend: Literal["none", "c", "ct"] = "c",
     lags: int | Literal["aic", "bic", "t-stat"] = "aic",
     max_lags: int | None = None,
+    pvalues: Literal["mackinnon1994", "mackinnon1996"] = "mackinnon1994",
 ) -> pd.DataFrame:
     """Augmented Dickey-Fuller test for each unit's series (statsmodels ``adfuller``).
 
@@ -73,6 +76,10 @@ def adf_by_region(
         Fixed lag order, or statsmodels' automatic selection up to ``max_lags``.
     max_lags : int, optional
         Passed to ``adfuller(maxlag=...)`` (default ``12 (T/100)^{1/4}``).
+    pvalues : {"mackinnon1994", "mackinnon1996"}, default "mackinnon1994"
+        MacKinnon's (1994) p-values as statsmodels' ``adfuller`` (default), or MacKinnon's
+        (1996) asymptotic ones as ``urca::punitroot(N = Inf)``
+        (:mod:`~migflows.estimation.unit_root.mackinnon1996`).
 
     Returns
     -------
@@ -92,6 +99,7 @@ def adf_by_region(
     if isinstance(data, FlowPanel):
         data = region_table(data, variable)
     trend_key = check_choice(trend, "trend", TRENDS, TREND_ALIASES)
+    pvalue_key = check_choice(pvalues, "pvalues", PVALUE_METHODS, {})
     regression = {"none": "n", "c": "c", "ct": "ct"}[trend_key]
     panel = prepare_panel(data, variable, entity, time, min_units=1)
     if isinstance(lags, str):
@@ -132,7 +140,11 @@ def adf_by_region(
                 "crit_10%": crit["10%"],
             }
         )
-    return pd.DataFrame(rows).set_index(panel.entity_name)
+    out = pd.DataFrame(rows).set_index(panel.entity_name)
+    if pvalue_key == "mackinnon1996":
+        urca_trend = URCA_TREND[trend_key]
+        out["pvalue"] = mackinnon1996_pvalue(out["statistic"].to_numpy(float), urca_trend)
+    return out
 
 
 def kpss_by_region(

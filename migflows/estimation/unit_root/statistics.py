@@ -23,10 +23,15 @@ from scipy import stats
 from statsmodels.tsa import adfvalues
 
 from migflows.errors import EstimationError, format_values
+from migflows.estimation.unit_root.mackinnon1996 import mackinnon1996_score
 
 Deterministic = Literal["none", "c", "ct"]
 LagMethod = Literal["aic", "bic", "hall"]
 Extrapolation = Literal["flat", "polynomial"]
+PvalueMethod = Literal["mackinnon1994", "mackinnon1996"]
+PVALUE_METHODS: tuple[str, ...] = ("mackinnon1994", "mackinnon1996")
+#: urca's names of the deterministic terms (MacKinnon 1996 tables)
+URCA_TREND = {"none": "nc", "c": "c", "ct": "ct"}
 
 N_DET = {"none": 0, "c": 1, "ct": 2}
 
@@ -240,8 +245,13 @@ def adf_units(
     dfcor: bool,
     auxiliary: bool = False,
     extrapolation: Extrapolation = "flat",
+    pvalues: PvalueMethod = "mackinnon1994",
 ) -> AdfUnits:
-    """ADF regression of every unit with its own lag order (rows after the first p+1)."""
+    """ADF regression of every unit with its own lag order (rows after the first p+1).
+
+    ``pvalues`` chooses MacKinnon's (1994) polynomials (with ``extrapolation``) or his (1996)
+    asymptotic tables, as ``urca::punitroot(N = Inf)`` (what plm uses when urca is there).
+    """
     n_units = len(series)
     rho = np.empty(n_units)
     se = np.empty(n_units)
@@ -266,7 +276,10 @@ def adf_units(
                 resid_diff[i] = e[j] / fit.sigma[j]
                 resid_level[i] = v[j] / fit.sigma[j]
     tstat = rho / se
-    score = mackinnon_score(tstat, deterministic, extrapolation)
+    if pvalues == "mackinnon1996":
+        score = mackinnon1996_score(tstat, URCA_TREND[deterministic])
+    else:
+        score = mackinnon_score(tstat, deterministic, extrapolation)
     return AdfUnits(
         rho=rho,
         se=se,
