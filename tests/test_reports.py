@@ -250,7 +250,7 @@ def test_registered_section_plugs_in(
     with pytest.raises(InvalidOptionError, match="already registered"):
         registry.register_section(_Probe())
     page = build_report(
-        kz, tmp_path / "r.html", sections=["probe", "methods"], seed=7, progress=False
+        kz, tmp_path / "r.html", sections=["probe", "methods"], random_seed=7, progress=False
     ).read_text(encoding="utf-8")
     assert "<h2>Probe &lt;section&gt;</h2>" in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>" not in page
@@ -258,9 +258,9 @@ def test_registered_section_plugs_in(
     assert "<p>probe assumptions</p>" in page  # collected by the methods appendix
     draws = re.search(r"<p id='draws'>([^<]+)</p>", page)
     assert draws is not None
-    expected = ReportContext(panel=kz, seed=7).rng("probe").integers(0, 1_000_000, size=3)
+    expected = ReportContext(panel=kz, random_seed=7).rng("probe").integers(0, 1_000_000, size=3)
     assert draws.group(1) == ",".join(map(str, expected))
-    assert ReportContext(panel=kz, seed=8).rng("probe").integers(0, 1_000_000) != expected[0]
+    assert ReportContext(panel=kz, random_seed=8).rng("probe").integers(0, 1_000_000) != expected[0]
 
 
 @pytest.mark.parametrize(
@@ -408,3 +408,28 @@ def test_contents_list_only_the_sections_shown(report: tuple[Path, str]) -> None
     # --fast leaves the Bayesian section out: said once at the top, not listed
     assert "bayes" not in listed
     assert "Not in this report" in page and "--fast skips posterior sampling" in page
+
+
+def test_report_random_seed_and_the_old_seed_keyword(
+    tmp_path: Path, kz: migflows.FlowPanel
+) -> None:
+    from migflows.studies.report_models import ReportModels
+
+    # random_seed on the Python API, like every estimator; seed= still works for a release
+    with pytest.warns(FutureWarning, match=r"build_report\(seed=\.\.\.\) is deprecated"):
+        page = build_report(
+            kz, tmp_path / "old.html", sections=["overview"], seed=3, progress=False
+        ).read_text(encoding="utf-8")
+    assert "<tr><th>random seed</th><td>3</td></tr>" in page
+    with pytest.warns(FutureWarning, match="ReportContext"):
+        ctx = ReportContext(panel=kz, seed=4)
+    assert ctx.random_seed == 4
+    same = ReportContext(panel=kz, random_seed=4)
+    assert ctx.rng("x").integers(1000) == same.rng("x").integers(1000)
+    with pytest.warns(FutureWarning, match="ReportModels"):
+        assert ReportModels(kz, seed=5).random_seed == 5
+    with pytest.raises(InvalidOptionError, match="seed twice"):
+        ReportModels(kz, random_seed=1, seed=5)
+    gen = np.random.default_rng(0)
+    expected = int(np.random.default_rng(0).integers(2**63 - 1))
+    assert ReportModels(kz, random_seed=gen).random_seed == expected  # a Generator: one draw

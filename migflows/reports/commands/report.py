@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         panel,
         args.out,
         sections=sections,
-        seed=args.seed,
+        random_seed=args.seed,
         fast=args.fast,
         progress=not args.no_progress,
         title=args.title,
