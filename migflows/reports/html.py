@@ -16,7 +16,6 @@ from migflows.data.boundaries import Boundaries
 from migflows.data.panel import FlowPanel
 from migflows.data.progress import progress_bar
 from migflows.errors import InputTypeError, InvalidOptionError, MigflowsError
-from migflows.estimation.core.seeds import renamed_seed, seed_int
 from migflows.reports.formatting import esc, items_html, kv_html, note_html
 from migflows.reports.sections import (
     ReportContext,
@@ -24,6 +23,7 @@ from migflows.reports.sections import (
     resolve_sections,
 )
 from migflows.studies.report_models import ReportModels, StudyNotApplicable
+from migflows.studies.seeds import report_seed
 
 __all__ = ["build_report"]
 
@@ -139,7 +139,7 @@ def build_report(
     >>> path.suffix
     '.html'
     """
-    random_seed = seed_int(renamed_seed(random_seed, seed, function="build_report"))
+    random_seed = report_seed(random_seed, seed, function="build_report")
     if panel is None:
         from migflows.data.kazakhstan import load_kazakhstan
 

@@ -51,7 +51,7 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import MigflowsWarning
-from migflows.estimation.core.seeds import renamed_seed, seed_int
+from migflows.studies.seeds import report_seed
 
 if TYPE_CHECKING:
     from migflows.estimation.bayes.results import BayesGravityResults
@@ -521,17 +521,12 @@ class ReportModels:
     """
 
     def __init__(
-        self,
-        panel: FlowPanel,
-        *,
-        random_seed: int | np.random.Generator = 0,
-        fast: bool = False,
-        seed: int | None = None,
-    ) -> None:
-        self.panel = panel
-        self.random_seed = seed_int(renamed_seed(random_seed, seed, function="ReportModels"))
-        self.seed = self.random_seed  # the old attribute name, read by earlier code
-        self.fast = bool(fast)
+        self, panel: FlowPanel, *, random_seed: int | np.random.Generator = 0,
+        fast: bool = False, seed: int | None = None,
+    ) -> None:  # fmt: skip
+        self.panel, self.fast = panel, bool(fast)
+        self.random_seed = report_seed(random_seed, seed, function="ReportModels")
+        self.seed = self.random_seed  # the old attribute name
 
     def __repr__(self) -> str:
         studies = (
