@@ -50,7 +50,9 @@ class BayesSection:
                 f"PPML with the same regressors and absorbed origin, destination and year "
                 f"effects."
             ),
-            regression_table({"Bayes NB2 (posterior)": bayes, "PPML": ppml}).to_html(),
+            regression_table(
+                {"Bayes NB2 (posterior)": bayes, "PPML": ppml}, labels="auto"
+            ).to_html(),
             para(
                 "Convergence gates over every reported parameter (slopes, intercept, "
                 "hyperparameters and each region's effect): "

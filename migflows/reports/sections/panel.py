@@ -56,7 +56,9 @@ class PanelSection:
                 f"wage relative to the national population-weighted mean and unemployment; WLS "
                 f"weighted by population, standard errors clustered by region."
             ),
-            regression_table(fitted.models, stats=("nobs", "rsquared", "vcov")).to_html(),
+            regression_table(
+                fitted.models, stats=("nobs", "rsquared", "vcov"), labels="auto"
+            ).to_html(),
         ]
         h = fitted.hausman
         if h is not None and h.statistic < 0:
