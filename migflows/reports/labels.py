@@ -76,6 +76,9 @@ VARIABLE_LABELS: dict[str, str] = {
     "pop_o": "population, origin",
     "pop_d": "population, destination",
     "contig": "common border",
+    "log_rel_income": "log real income (region/national mean)",
+    "unemployment_gap": "unemployment gap (region − national, pp)",
+    "uncertainty": "relative income uncertainty",
     # estimates and forecasts
     "params": "estimate",
     "std_error": "std. error",

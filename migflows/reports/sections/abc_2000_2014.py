@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from migflows.reports.formatting import frame_html, note_html, para
+from migflows.reports.formatting import frame_html, items_html, note_html, para
+from migflows.reports.interpret import interpret_models
 from migflows.reports.sections import ReportContext, SectionSkipped, register_section
 
 
@@ -36,6 +37,14 @@ class ABC2000Section:
                 ),
                 *[note_html(c, "warn") for c in res.caveats],
                 frame_html(res.comparison, decimals=3),
+                items_html(
+                    interpret_models(
+                        {"the Driscoll–Kraay model": m},
+                        log_link=False,
+                        outcome="net migration (per 1,000 residents)",
+                        period_years={k: range(a, b + 1) for k, (a, b) in res.periods.items()},
+                    )
+                ),
                 para("Wald tests of each period difference (crisis minus boom):"),
                 frame_html(res.tests.reset_index(), decimals=4),
                 para("The paper's qualitative findings next to ours:"),

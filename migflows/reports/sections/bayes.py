@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from migflows.reports.formatting import figure_html, frame_html, note_html, para
+from migflows.reports.formatting import figure_html, frame_html, items_html, note_html, para
+from migflows.reports.interpret import interpret_models
 from migflows.reports.sections import ReportContext, SectionSkipped, register_section
 from migflows.reports.tables import regression_table
 from migflows.studies.report_models import BAYES_FORMULA, BayesStudy
@@ -53,6 +54,15 @@ class BayesSection:
             regression_table(
                 {"Bayes NB2 (posterior)": bayes, "PPML": ppml}, labels="auto"
             ).to_html(),
+            items_html(
+                interpret_models(
+                    {"the posterior": bayes, "PPML": ppml},
+                    years=out.years,
+                    identification="the posterior pools region effects towards each other "
+                    "while PPML estimates each freely, and its priors shrink weakly identified "
+                    "slopes",
+                )
+            ),
             para(
                 "Convergence gates over every reported parameter (slopes, intercept, "
                 "hyperparameters and each region's effect): "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from migflows.reports.formatting import figure_html, frame_html, note_html, para
+from migflows.reports.formatting import figure_html, frame_html, items_html, note_html, para
+from migflows.reports.interpret import interpret_forecast
 from migflows.reports.plot_style import region_labels
 from migflows.reports.sections import ReportContext, register_section
 from migflows.studies.report_models import (
@@ -68,6 +69,16 @@ class ForecastSection:
                     f"balances are rebalanced to sum to zero nationally in every draw."
                 ),
                 frame_html(table, decimals=0),
+                items_html(
+                    interpret_forecast(
+                        table,
+                        summary,
+                        year=last,
+                        level=0.8,
+                        origins=bt.origins,
+                        regions=region_labels(ctx.panel),
+                    )
+                ),
                 figure_html(
                     fc.plot(labels=region_labels(ctx.panel)),
                     alt="Fan charts of net migration by region",

@@ -55,7 +55,15 @@ class GravitySection:
             ),
             regression_table(models, labels="auto").to_html(),
             "<h3>Reading the estimates</h3>",
-            items_html(interpret_models(models, years=study.years)),
+            items_html(
+                interpret_models(
+                    models,
+                    years=study.years,
+                    identification="the structural model identifies only distance, the "
+                    "regional model uses changes within regions over time, the pair model "
+                    "changes within pairs, and log-OLS drops zero flows",
+                )
+            ),
             figure_html(
                 coef_plot(models, keep=[r"^(?!Intercept)"], labels="auto"),
                 alt="Coefficients of the gravity models with 95% intervals",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from migflows.reports.formatting import frame_html, note_html, para
+from migflows.reports.formatting import frame_html, items_html, note_html, para
+from migflows.reports.interpret import interpret_models
 from migflows.reports.labels import relabel_text
 from migflows.reports.sections import ReportContext, register_section
 from migflows.reports.tables import regression_table
@@ -59,7 +60,17 @@ class PanelSection:
             regression_table(
                 fitted.models, stats=("nobs", "rsquared", "vcov"), labels="auto"
             ).to_html(),
-        ]
+            "<h3>Reading the estimates</h3>",
+            items_html(
+                interpret_models(
+                    fitted.models, years=fitted.years, log_link=False,
+                    outcome="the net migration rate (per 1,000)",
+                    identification="pooled and random effects compare regions with each "
+                    "other, fixed effects use only changes within each region over time, "
+                    "which few years make small and noisy",
+                )
+            ),
+        ]  # fmt: skip
         h = fitted.hausman
         if h is not None and h.statistic < 0:
             parts.append(
@@ -97,6 +108,16 @@ class PanelSection:
                     "periods are early (2010–2015) and late (2020–2024)."
                 ),
                 frame_html(res.comparison, decimals=3),
+                items_html(
+                    interpret_models(
+                        {"the period model": res.model},
+                        outcome="moves per 1,000 of the origin population",
+                        period_years={
+                            k: [y for y in ctx.panel.years if a <= y <= b]
+                            for k, (a, b) in res.periods.items()
+                        },
+                    )
+                ),
                 para("Which elements follow the paper and which are our choices:"),
                 frame_html(res.specification, decimals=3),
                 *[note_html(relabel_text(n)) for n in res.notes],
