@@ -370,6 +370,9 @@ def page_defects(page: str, keys: list[str]) -> dict[str, list[str]]:
         "term name": re.findall(r"\w+::\w+:\w+", plain),
         "region key": [k for k in keys if "_" in k and re.search(rf"\b{k}\b", plain)],
         "scientific notation": re.findall(r"\b\d\.\d+e[-+]\d+\b", plain),
+        "count as float": re.findall(
+            r"(?<![\d.,])\d{1,3}(?:,\d{3})+\.0\b|(?<![\d.,])\d{3,}\.0\b", plain
+        ),
     }
 
 
@@ -433,3 +436,37 @@ def test_report_random_seed_and_the_old_seed_keyword(
     gen = np.random.default_rng(0)
     expected = int(np.random.default_rng(0).integers(2**63 - 1))
     assert ReportModels(kz, random_seed=gen).random_seed == expected  # a Generator: one draw
+
+
+def test_readings_under_every_model_table(report: tuple[Path, str], kz: migflows.FlowPanel) -> None:
+    _, page = report
+    sections = dict(re.findall(r"<section id='([\w-]+)'>(.*?)</section>", page, flags=re.S))
+    # every model section has sentences generated from its estimates
+    for name in ("gravity", "panel", "abc_2000_2014"):
+        assert (
+            "not distinguishable from zero" in sections[name] or "(p &lt; 0.001)" in sections[name]
+        ), name
+    assert "In the backtest," in sections["forecast"]
+    assert "the largest projected" in sections["forecast"]
+    # the panel rates flip sign between FE and pooled: said with the models named
+    assert "is positive in Pooled" in sections["panel"] and "negative in FE" in sections["panel"]
+    assert "Caution: the estimates rest on 3 years (2020, 2021, 2023)" in sections["panel"]
+
+
+def test_anomalies_are_discussed_where_shown(
+    report: tuple[Path, str], kz: migflows.FlowPanel
+) -> None:
+    _, page = report
+    sections = dict(re.findall(r"<section id='([\w-]+)'>(.*?)</section>", page, flags=re.S))
+    totals = kz.flows.groupby("year")["flow"].sum()
+    jump = totals[2024] / totals[2023] - 1  # the source's national totals, by pandas
+    assert round(100 * jump) == 46
+    assert (
+        f"rose {jump:.0%} from 2023 to 2024 ({totals[2023]:,} → {totals[2024]:,} persons)"
+        in html.unescape(sections["flows"])
+    )
+    net = kz.balances()["net"].unstack("year")
+    astana = int(net.loc["astana_city", 2015])
+    assert astana == -2463 and (net.loc["astana_city"].drop(2015) > 0).all()
+    assert "Astana city had a positive net balance in every other year" in sections["balances"]
+    assert f"but {astana:,} in 2015" in sections["balances"]
