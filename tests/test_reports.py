@@ -470,3 +470,52 @@ def test_anomalies_are_discussed_where_shown(
     assert astana == -2463 and (net.loc["astana_city"].drop(2015) > 0).all()
     assert "Astana city had a positive net balance in every other year" in sections["balances"]
     assert f"but {astana:,} in 2015" in sections["balances"]
+
+
+_NAME = r"[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)?"
+_AUTHORS = rf"{_NAME}(?:, {_NAME})*(?: (?:&|and) {_NAME})?(?: et al\.)?"
+
+
+def cited_works(text: str) -> set[tuple[str, ...]]:
+    """Every citation in ``text``: (surnames..., year) or (surnames...) for eponyms."""
+    found: set[tuple[str, ...]] = set()
+    patterns = (
+        rf"({_AUTHORS}) \(((?:19|20)\d\d)[;)]",  # Bell et al. (2002), Hadri (2000; ...)
+        rf"\(({_AUTHORS}),? ((?:19|20)\d\d)[;)]",  # (Santos Silva & Tenreyro 2006)
+        rf"(?:after|see) ({_AUTHORS}),? ((?:19|20)\d\d)\b",  # after Aldashev & Dietz 2014
+    )
+    for pattern in patterns:
+        for authors, year in re.findall(pattern, text):
+            names = re.split(r", | & | and ", authors.replace(" et al.", ""))
+            found.add((*names, year))
+    for eponym in re.findall(r"\b([A-Z][a-z]+(?:–[A-Z][a-z]+)+)\b", text):  # Driscoll–Kraay
+        found.add(tuple(eponym.split("–")))
+    for name in re.findall(r"\b([A-Z][a-z]+)'s (?:k|test|index)\b", text):  # Courgeau's k
+        found.add((name,))
+    return found
+
+
+def test_every_cited_work_is_in_the_reference_list(
+    report: tuple[Path, str], tmp_path: Path, kz: migflows.FlowPanel
+) -> None:
+    _, page = report
+    refs = re.search(r"<h3>References</h3><ul>(.*?)</ul>", page, flags=re.S)
+    assert refs is not None
+    entries = [html.unescape(e) for e in re.findall(r"<li>(.*?)</li>", refs.group(1))]
+    body = page[: refs.start()]
+    plain = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"data:image[^']+", "", body)))
+    cited = cited_works(plain)
+    # the extraction finds the citations the text makes (guards against a regex that
+    # finds nothing and passes trivially)
+    assert {("Santos Silva", "Tenreyro", "2006"), ("Bell", "2002"), ("Driscoll", "Kraay"),
+            ("Courgeau",), ("Hadri", "2000")} <= cited  # fmt: skip
+    missing = []
+    for work in cited:
+        *names, year = work if work[-1].isdigit() else (*work, "")
+        if not any(all(n in e for n in names) and (not year or f"({year})" in e) for e in entries):
+            missing.append(work)
+    assert missing == [], missing
+    # a section that is left out takes its references with it
+    small = build_report(kz, tmp_path / "s.html", sections=["gravity", "methods"], progress=False)
+    text = small.read_text(encoding="utf-8")
+    assert "Santos Silva, J. M. C." in text and "Bell, M., Blake" not in text

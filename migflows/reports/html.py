@@ -174,6 +174,7 @@ def build_report(
         if why is None:
             bodies.append(body)
             shown.append(section)
+            ctx.shown.append(section.name)
         else:  # not in the Contents: the contents list only what the report holds
             left_out.append(f"{section.title} — Section left out: {why}")
     bar.close()

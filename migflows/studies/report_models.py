@@ -67,6 +67,7 @@ __all__ = [
     "FORECAST_HORIZON",
     "FORECAST_METHODS",
     "REPORT_GRAVITY_PRESETS",
+    "UNIT_ROOT_LOGGED",
     "UNIT_ROOT_VARIABLES",
     "BayesStudy",
     "ForecastStudy",
@@ -95,6 +96,7 @@ REPORT_GRAVITY_PRESETS: dict[str, str] = {
 BAYES_FORMULA = "flow ~ log_wage_ratio + unemp_diff + log_dist | orig + dest + year"
 #: Region attributes tested for unit roots.
 UNIT_ROOT_VARIABLES = ("unemployment", "wage", "grp_pc", "population")
+UNIT_ROOT_LOGGED = ("wage", "grp_pc", "population")  # tested in logs; the others as they are
 #: Forecast horizon (years after the last observed year).
 FORECAST_HORIZON = 3
 #: Forecasting methods backtested and combined; ``FAST_FORECAST_METHODS`` with ``fast=True``.
@@ -391,7 +393,7 @@ def _longest_common_run(table: pd.DataFrame, regions: list[str]) -> pd.DataFrame
 
 
 def _log_if_level(variable: str) -> Callable[[float], float]:
-    if variable in ("wage", "grp_pc", "population"):
+    if variable in UNIT_ROOT_LOGGED:
         return lambda v: float(np.log(v)) if v > 0 else float("nan")
     return lambda v: v
 

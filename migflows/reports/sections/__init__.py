@@ -106,6 +106,9 @@ class ReportContext:
     boundaries : Boundaries, optional
         Region outlines for the maps; default: the shipped Kazakhstan version that covers the
         panel's regions (none for other panels, whose maps are then left out).
+    shown : list of str
+        Sections rendered so far (skipped ones excluded); the methods appendix, rendered
+        last, collects notes and references from these.
     """
 
     panel: FlowPanel
@@ -115,6 +118,7 @@ class ReportContext:
     sections: list[str] = field(default_factory=list)
     studies: ReportModels | None = field(default=None, repr=False)
     boundaries: Boundaries | None = field(default=None, repr=False)
+    shown: list[str] = field(default_factory=list, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __init__(
@@ -145,6 +149,7 @@ class ReportContext:
         self.panel, self.random_seed, self.fast = panel, int(random_seed), fast
         self.dataset, self.sections = dataset, list(sections or [])
         self.studies, self.boundaries, self._cache = studies, boundaries, {}
+        self.shown = []
 
     @property
     def seed(self) -> int:

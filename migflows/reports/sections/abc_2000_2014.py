@@ -32,7 +32,7 @@ class ABC2000Section:
                     f"of 2000–2017 on the log real-income ratio, the unemployment gap and "
                     f"relative income uncertainty, with slopes by period ({spans}), region and "
                     f"year effects, WLS by population; {m.nobs} region-years over "
-                    f"{m.n_periods} years. Standard errors: Driscoll–Kraay (below) and "
+                    f"{m.n_periods} years. Standard errors: Driscoll–Kraay (1998; below) and "
                     "clustered by region (in the tests)."
                 ),
                 *[note_html(c, "warn") for c in res.caveats],

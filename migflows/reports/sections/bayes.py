@@ -99,9 +99,9 @@ class BayesSection:
             e = out.elpd
             parts.append(
                 para(
-                    f"PSIS-LOO: elpd {e['elpd_loo']:.1f} (se {e['se']:.1f}), effective number "
-                    f"of parameters {e['p_loo']:.1f}, {e['pareto_k_bad']} flow(s) with a high "
-                    f"Pareto k."
+                    f"PSIS-LOO (Vehtari, Gelman & Gabry 2017): elpd {e['elpd_loo']:.1f} "
+                    f"(se {e['se']:.1f}), effective number of parameters {e['p_loo']:.1f}, "
+                    f"{e['pareto_k_bad']} flow(s) with a high Pareto k."
                 )
             )
         if not passed:

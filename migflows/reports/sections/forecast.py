@@ -57,8 +57,9 @@ class ForecastSection:
             [
                 para(
                     f"Rolling-origin backtest (one year ahead) of the methods {methods}: mean "
-                    f"absolute scaled error (MASE, scaled by the in-sample naive error), RMSE, "
-                    f"bias, empirical coverage of the 80% and 95% intervals and CRPS. Simple "
+                    f"absolute scaled error (MASE, scaled by the in-sample naive error; "
+                    f"Hyndman & Koehler 2006), RMSE, bias, empirical coverage of the 80% and "
+                    f"95% intervals and CRPS (Gneiting & Raftery 2007). Simple "
                     f"methods are hard to beat in short, irregular series; the coverage "
                     f"columns say how honest each method's intervals are."
                 ),
