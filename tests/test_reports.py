@@ -515,6 +515,13 @@ def test_every_cited_work_is_in_the_reference_list(
         if not any(all(n in e for n in names) and (not year or f"({year})" in e) for e in entries):
             missing.append(work)
     assert missing == [], missing
+    # and every work listed is cited: its first author, or a software's name, is in the text
+    uncited = [
+        e
+        for e in entries
+        if e.split(",")[0] not in plain and e.split(":")[0].split()[-1] not in plain
+    ]
+    assert uncited == [], uncited
     # a section that is left out takes its references with it
     small = build_report(kz, tmp_path / "s.html", sections=["gravity", "methods"], progress=False)
     text = small.read_text(encoding="utf-8")

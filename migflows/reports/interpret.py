@@ -240,9 +240,9 @@ def interpret_forecast(
     >>> s = pd.DataFrame({"mase": [0.8, 1.2], "coverage_80": [0.95, 0.6]},
     ...                  index=pd.MultiIndex.from_tuples([("naive", "net"), ("drift", "net")]))
     >>> interpret_forecast(t, s, year=2027, origins=[2023])[0]  # doctest: +NORMALIZE_WHITESPACE
-    'In the backtest, naive forecast net balances best (MASE 0.80; below 1 beats the naive
-     in-sample forecast); its 80% intervals held 95% of the outcomes, so they are wider than
-     needed.'
+    'In the backtest, naive forecast net balances best (MASE 0.80: its errors are smaller than
+     those of a one-step naive forecast within the sample); its 80% intervals held 95% of the
+     outcomes, so they are wider than needed.'
     """
     names = regions or {}
     pct = f"{100 * level:g}%"
@@ -253,9 +253,9 @@ def interpret_forecast(
         best = str(rows["mase"].astype(float).idxmin())
         mase = float(rows.loc[best, "mase"])
         text = (
-            f"In the backtest, {best} forecast {variable} balances best (MASE {mase:.2f}; "
-            f"{'below' if mase < 1 else 'above'} 1 {'beats' if mase < 1 else 'loses to'} the "
-            f"naive in-sample forecast)"
+            f"In the backtest, {best} forecast {variable} balances best (MASE {mase:.2f}: its "
+            f"errors are {'smaller' if mase < 1 else 'larger'} than those of a one-step naive "
+            f"forecast within the sample)"
         )
         if cov_col in rows:
             cov = float(rows.loc[best, cov_col])

@@ -57,7 +57,7 @@ REFERENCES: tuple[Reference, ...] = (
         "Santos Silva & Tenreyro 2006",
         "Santos Silva, J. M. C. & Tenreyro, S. (2006). The log of gravity. Review of Economics "
         "and Statistics 88(4), 641-658.",
-        ("gravity", "bayes", "forecast"),
+        ("gravity",),
     ),
     Reference(
         "Correia, Guimarães & Zylkin 2020",

@@ -63,7 +63,11 @@ class ForecastSection:
                     f"methods are hard to beat in short, irregular series; the coverage "
                     f"columns say how honest each method's intervals are."
                 ),
-                frame_html(summary[keep], decimals=3),
+                frame_html(
+                    summary[keep],
+                    decimals={"mase": 2, "rmse": 0, "bias": 0, "crps": 0},
+                    percent=[c for c in keep if c.startswith("coverage_")],
+                ),
                 para(
                     f"Ensemble forecast (equal weights over {methods}) of net migration for "
                     f"{last}, with 80% intervals from the joint simulated trajectories; "
