@@ -120,6 +120,9 @@ class SummaryTable(ReadOnlyResults):
             lines.append("*** p < 0.01, ** p < 0.05, * p < 0.1")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:  # the formatted table, not the dataclass fields
+        return self.__str__()
+
     def _repr_html_(self) -> str:
         head = "".join(
             f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
