@@ -195,3 +195,13 @@ def test_data_frames_read_without_scientific_notation(kz: migflows.FlowPanel) ->
     assert "net migration rate (per 1,000)" in styled(kz.balances().head(), relabel=True).to_html()
     with pytest.raises(InvalidOptionError, match="digits=0"):
         styled(kz.balances(), digits=0)
+
+
+def test_summary_tables_show_rounding_noise_as_zero() -> None:
+    from migflows.estimation.core.summary import SummaryTable
+
+    table = pd.DataFrame({"bias": [-3215.4, -5.23e-13], "mase": [1.418, 0.7733]})
+    text = str(SummaryTable("Backtest", (("Origins", "2020, 2023"),), table))
+    assert "e-13" not in text and "-3,215" in text
+    assert re.search(r"1\s+0\s+0\.7733", text)
+    assert repr(SummaryTable("t", (), table)) == str(SummaryTable("t", (), table))
