@@ -36,13 +36,14 @@ def fmt_auto(value: Any, digits: int = 3) -> str:
     """One number in a form that fits its size: ``472,227``, ``391.5``, ``1.172``, ``0.0451``.
 
     Whole numbers get thousands separators and no decimals; other numbers keep ``digits``
-    significant digits (at least one decimal), never scientific notation above 1e-4; values
+    significant digits (one decimal at least, unless it rounds to zero), never scientific
+    notation above 1e-4; values
     closer to zero are written as ``<0.0001`` (a p-value of 8e-81 reads as ``<0.0001``).
 
     Examples
     --------
-    >>> [fmt_auto(v) for v in (472227.0, 391.5287, 1.172238, 0.04509, -1.0571, 8.5e-81, 0.0)]
-    ['472,227', '391.5', '1.17', '0.0451', '-1.06', '<0.0001', '0']
+    >>> [fmt_auto(v) for v in (472227.0, 391.5287, 1.172238, 0.04509, -1.0571, 8.5e-81, 563.97)]
+    ['472,227', '391.5', '1.17', '0.0451', '-1.06', '<0.0001', '564']
     """
     if value is None or value is pd.NA:
         return DASH
@@ -61,7 +62,9 @@ def fmt_auto(value: Any, digits: int = 3) -> str:
     if abs(x) < 1e-4:
         return "<0.0001" if x > 0 else ">-0.0001"
     decimals = max(1, digits - 1 - math.floor(math.log10(abs(x))))
-    return f"{x:,.{decimals}f}"
+    text = f"{x:,.{decimals}f}"
+    # 563.97 to three digits is 564, not "564.0" (which would read as a count stored as float)
+    return text.split(".")[0] if set(text.split(".")[1]) == {"0"} else text
 
 
 def styled(frame: pd.DataFrame, *, digits: int = 3, relabel: bool = False) -> Styler:
