@@ -65,7 +65,14 @@ class ForecastSection:
                 ),
                 frame_html(
                     summary[keep],
-                    decimals={"mase": 2, "rmse": 0, "bias": 0, "crps": 0},
+                    decimals={
+                        "mase": 2,
+                        "rmse": 0,
+                        "bias": 0,
+                        "crps": 0,
+                        "coverage_80": 0,
+                        "coverage_95": 0,
+                    },
                     percent=[c for c in keep if c.startswith("coverage_")],
                 ),
                 para(

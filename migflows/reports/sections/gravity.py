@@ -61,7 +61,8 @@ class GravitySection:
                     years=study.years,
                     identification="the structural model identifies only distance, the "
                     "regional model uses changes within regions over time, the pair model "
-                    "changes within pairs, and log-OLS drops zero flows",
+                    "changes within pairs, and log-OLS fits logs of the flows, which weighs them "
+                    "differently and is biased when their variance changes with their size",
                 )
             ),
             figure_html(

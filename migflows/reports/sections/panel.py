@@ -138,7 +138,7 @@ class PanelSection:
                     )
                 ),
                 para("Which elements follow the paper and which are our choices:"),
-                frame_html(res.specification, decimals=3),
+                frame_html(res.specification, decimals=3, relabel_values=True),
                 *[note_html(relabel_text(n)) for n in res.notes],
             ]
         )
