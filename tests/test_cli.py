@@ -195,6 +195,59 @@ def test_top_level_help_imports_nothing_heavy() -> None:
     assert "forecast" in out.stdout and "fit a model" in out.stdout
 
 
+SUBCOMMANDS = (
+    ["report"], ["data", "check"], ["data", "show"], ["fit", "gravity"], ["fit", "panel"],
+    ["fit", "bayes"], ["forecast"],
+)  # fmt: skip
+
+
+def test_every_subcommand_help_imports_nothing_heavy() -> None:
+    # `migflows forecast --help` took 3 s (the forecast registry pulled in statsmodels);
+    # every sub-command's help now builds its parser without pandas or an estimator (the time
+    # is measured in benchmarks/bench_cli_startup.py).
+    code = (
+        "import sys\n"
+        "from migflows.reports.cli import main\n"
+        f"for argv in {[list(a) for a in SUBCOMMANDS]!r}:\n"
+        "    try:\n"
+        "        main([*argv, '--help'])\n"
+        "    except SystemExit as e:\n"
+        "        assert e.code == 0\n"
+        "heavy = [m for m in ('pandas', 'numpy', 'matplotlib', 'statsmodels', 'scipy', "
+        "'migflows.estimation.forecast.api', 'migflows.estimation.gravity.api', "
+        "'migflows.reports.sections') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert "naive, drift, ets, arima" in out.stdout  # the methods are listed all the same
+    assert "ppml, ols, negbin, gpml" in out.stdout
+
+
+def test_cli_choices_are_the_registries() -> None:
+    from migflows.estimation.forecast.api import METHODS
+    from migflows.estimation.gravity.api import ESTIMATORS
+    from migflows.reports.commands import BUILTIN_ESTIMATORS, BUILTIN_METHODS, RegistryChoices
+
+    assert set(BUILTIN_METHODS) == set(METHODS)
+    assert set(BUILTIN_ESTIMATORS) == set(ESTIMATORS)
+    choices = RegistryChoices("migflows.estimation.forecast.api", "METHODS", ())
+    assert sorted(choices) == sorted(METHODS)  # loaded: the registry itself is listed
+    assert "ets" in choices and "bogus" not in choices
+
+
+def test_unknown_method_lists_the_registered_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["forecast", "--method", "bogus"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'bogus'" in err and "'bayes_ar'" in err
+
+
 def test_lazy_and_full_parsers_list_the_same_commands() -> None:
     full = build_parser().format_help()
     lazy = build_parser(["--help"]).format_help()

@@ -20,6 +20,7 @@ from conftest import FIXTURES, external
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import migflows
 from migflows.data.indices import (
     DEFAULT_POINTS,
     LEVELS,
@@ -588,3 +589,23 @@ def test_inputs_not_mutated_and_row_order_irrelevant(data, rnd):
     pd.testing.assert_frame_equal(flows, flows_before)
     pd.testing.assert_series_equal(pop, pop_before)
     pd.testing.assert_frame_equal(dist, dist_before)
+
+
+def test_counts_read_as_integers() -> None:
+    # flows, balances and the index totals are persons: shown as 161, not 161.0
+    kz = migflows.load_kazakhstan()
+    assert kz.flows["flow"].dtype == np.int64
+    assert kz.flows["flow"].iloc[0] == 161 and "161.0" not in repr(kz.flows.head())
+    assert kz.pairs["flow"].dtype == np.int64
+    bal = kz.balances()
+    assert all(bal[c].dtype == np.int64 for c in ("arrivals", "departures", "net", "gross"))
+    assert bal["net_rate"].dtype == np.float64
+    one = migflows.load_kazakhstan(years=[2023]).indices()
+    assert one["intensity_flow_total"].dtype == np.int64
+    assert one["intensity_n_regions"].iloc[0] == 20
+    # a fractional flow keeps the column float (nothing is rounded)
+    frac = migflows.FlowPanel.from_frame(
+        pd.DataFrame({"origin": ["a", "b"], "destination": ["b", "a"], "year": 2020,
+                      "flow": [1.5, 2.0]})
+    )  # fmt: skip
+    assert frac.flows["flow"].tolist() == [1.5, 2.0]

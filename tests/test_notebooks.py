@@ -56,3 +56,25 @@ def test_notebooks_are_stored_with_outputs() -> None:
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert any(c.get("outputs") for c in code), f"{path.name}: run scripts/execute_notebooks.py"
+
+
+def test_stored_tables_read_well() -> None:
+    # What a reader of the stored notebooks sees in tables: counts as integers (161, not
+    # 161.0) and no scientific notation (a repr's p-value such as 2.975e-32 is text, not a
+    # table, and is allowed). The executed outputs are what scripts/execute_notebooks.py wrote.
+    found = []
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        for cell in (c for c in nb.cells if c.cell_type == "code"):
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                table = data.get("text/html", "") if "<table" in data.get("text/html", "") else ""
+                if not table:
+                    continue
+                cells = re.findall(r"<td[^>]*>\s*([^<]*?)\s*</td>", table)
+                found += [
+                    (path.stem, v)
+                    for v in cells
+                    if re.fullmatch(r"-?\d\.\d+e[-+]\d+", v) or re.fullmatch(r"-?[\d,]{3,}\.0", v)
+                ]
+    assert found == []

@@ -123,4 +123,15 @@ def test_elasticity_standard_errors(kz):
     lo, hi = res.conf_int().loc["unemp_diff"]
     assert row["percent_effect_lower"] == pytest.approx(100 * np.expm1(lo), rel=1e-12)
     assert row["percent_effect_upper"] == pytest.approx(100 * np.expm1(hi), rel=1e-12)
-    assert np.isnan(el.loc["log_dist", "percent_effect_se"])
+    # a logged regressor: the percent effect of a 10% rise, 100 (1.1^b - 1), by the delta
+    # method 100 ln(1.1) 1.1^b se; no NaN anywhere
+    b, se = float(res.params["log_dist"]), float(res.std_errors["log_dist"])
+    row = el.loc["log_dist"]
+    assert row["change"] == "+10%" and el.loc["unemp_diff", "change"] == "+1"
+    assert row["percent_effect"] == pytest.approx(100 * (1.1**b - 1), rel=1e-12)
+    assert row["percent_effect_se"] == pytest.approx(100 * np.log(1.1) * 1.1**b * se, rel=1e-12)
+    lo, hi = res.conf_int().loc["log_dist"]
+    assert row["percent_effect_lower"] == pytest.approx(100 * (1.1**lo - 1), rel=1e-12)
+    assert not el.drop(columns=["kind", "change"]).isna().any().any()
+    # unemp_diff is a destination-origin difference: its mean over all pairs is 0
+    assert el.loc["unemp_diff", "elasticity_at_mean"] == 0.0

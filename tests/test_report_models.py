@@ -17,7 +17,9 @@ def test_gravity_section_numbers(tmp_path: Path) -> None:
     structural = fitted["models"]["PPML structural"]
     assert f"{structural.params['log_dist']:.3f}***" in text
     assert f"({structural.std_errors['log_dist']:.3f})" in text
-    assert "FE: orig^year" in text and "CRV1 (pair)" in text
+    # rows through the label map: fixed effects as "Origin × year effects", not "FE: orig^year"
+    assert "Origin × year effects" in text and "CRV1 (pair)" in text
+    assert "FE: orig^year" not in text and "Log distance (km)" in text
     assert fitted["years"] == [2020, 2021]  # the years with wage, GRP, unemployment and population
     assert text.count("data:image/png;base64") == 2
 

@@ -250,7 +250,7 @@ def test_registered_section_plugs_in(
     with pytest.raises(InvalidOptionError, match="already registered"):
         registry.register_section(_Probe())
     page = build_report(
-        kz, tmp_path / "r.html", sections=["probe", "methods"], seed=7, progress=False
+        kz, tmp_path / "r.html", sections=["probe", "methods"], random_seed=7, progress=False
     ).read_text(encoding="utf-8")
     assert "<h2>Probe &lt;section&gt;</h2>" in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>" not in page
@@ -258,9 +258,9 @@ def test_registered_section_plugs_in(
     assert "<p>probe assumptions</p>" in page  # collected by the methods appendix
     draws = re.search(r"<p id='draws'>([^<]+)</p>", page)
     assert draws is not None
-    expected = ReportContext(panel=kz, seed=7).rng("probe").integers(0, 1_000_000, size=3)
+    expected = ReportContext(panel=kz, random_seed=7).rng("probe").integers(0, 1_000_000, size=3)
     assert draws.group(1) == ",".join(map(str, expected))
-    assert ReportContext(panel=kz, seed=8).rng("probe").integers(0, 1_000_000) != expected[0]
+    assert ReportContext(panel=kz, random_seed=8).rng("probe").integers(0, 1_000_000) != expected[0]
 
 
 @pytest.mark.parametrize(
@@ -370,6 +370,9 @@ def page_defects(page: str, keys: list[str]) -> dict[str, list[str]]:
         "term name": re.findall(r"\w+::\w+:\w+", plain),
         "region key": [k for k in keys if "_" in k and re.search(rf"\b{k}\b", plain)],
         "scientific notation": re.findall(r"\b\d\.\d+e[-+]\d+\b", plain),
+        "count as float": re.findall(
+            r"(?<![\d.,])\d{1,3}(?:,\d{3})+\.0\b|(?<![\d.,])\d{3,}\.0\b", plain
+        ),
     }
 
 
@@ -408,3 +411,118 @@ def test_contents_list_only_the_sections_shown(report: tuple[Path, str]) -> None
     # --fast leaves the Bayesian section out: said once at the top, not listed
     assert "bayes" not in listed
     assert "Not in this report" in page and "--fast skips posterior sampling" in page
+
+
+def test_report_random_seed_and_the_old_seed_keyword(
+    tmp_path: Path, kz: migflows.FlowPanel
+) -> None:
+    from migflows.studies.report_models import ReportModels
+
+    # random_seed on the Python API, like every estimator; seed= still works for a release
+    with pytest.warns(FutureWarning, match=r"build_report\(seed=\.\.\.\) is deprecated"):
+        page = build_report(
+            kz, tmp_path / "old.html", sections=["overview"], seed=3, progress=False
+        ).read_text(encoding="utf-8")
+    assert "<tr><th>random seed</th><td>3</td></tr>" in page
+    with pytest.warns(FutureWarning, match="ReportContext"):
+        ctx = ReportContext(panel=kz, seed=4)
+    assert ctx.random_seed == 4
+    same = ReportContext(panel=kz, random_seed=4)
+    assert ctx.rng("x").integers(1000) == same.rng("x").integers(1000)
+    with pytest.warns(FutureWarning, match="ReportModels"):
+        assert ReportModels(kz, seed=5).random_seed == 5
+    with pytest.raises(InvalidOptionError, match="seed twice"):
+        ReportModels(kz, random_seed=1, seed=5)
+    gen = np.random.default_rng(0)
+    expected = int(np.random.default_rng(0).integers(2**63 - 1))
+    assert ReportModels(kz, random_seed=gen).random_seed == expected  # a Generator: one draw
+
+
+def test_readings_under_every_model_table(report: tuple[Path, str], kz: migflows.FlowPanel) -> None:
+    _, page = report
+    sections = dict(re.findall(r"<section id='([\w-]+)'>(.*?)</section>", page, flags=re.S))
+    # every model section has sentences generated from its estimates
+    for name in ("gravity", "panel", "abc_2000_2014"):
+        assert (
+            "not distinguishable from zero" in sections[name] or "(p &lt; 0.001)" in sections[name]
+        ), name
+    assert "In the backtest," in sections["forecast"]
+    assert "the largest projected" in sections["forecast"]
+    # the panel rates flip sign between FE and pooled: said with the models named
+    assert "is positive in Pooled" in sections["panel"] and "negative in FE" in sections["panel"]
+    assert "Caution: the estimates rest on 3 years (2020, 2021, 2023)" in sections["panel"]
+
+
+def test_anomalies_are_discussed_where_shown(
+    report: tuple[Path, str], kz: migflows.FlowPanel
+) -> None:
+    _, page = report
+    sections = dict(re.findall(r"<section id='([\w-]+)'>(.*?)</section>", page, flags=re.S))
+    totals = kz.flows.groupby("year")["flow"].sum()
+    jump = totals[2024] / totals[2023] - 1  # the source's national totals, by pandas
+    assert round(100 * jump) == 46
+    assert (
+        f"rose {jump:.0%} from 2023 to 2024 ({totals[2023]:,} → {totals[2024]:,} persons)"
+        in html.unescape(sections["flows"])
+    )
+    net = kz.balances()["net"].unstack("year")
+    astana = int(net.loc["astana_city", 2015])
+    assert astana == -2463 and (net.loc["astana_city"].drop(2015) > 0).all()
+    assert "Astana city had a positive net balance in every other year" in sections["balances"]
+    assert f"but {astana:,} in 2015" in sections["balances"]
+
+
+_NAME = r"[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)?"
+_AUTHORS = rf"{_NAME}(?:, {_NAME})*(?: (?:&|and) {_NAME})?(?: et al\.)?"
+
+
+def cited_works(text: str) -> set[tuple[str, ...]]:
+    """Every citation in ``text``: (surnames..., year) or (surnames...) for eponyms."""
+    found: set[tuple[str, ...]] = set()
+    patterns = (
+        rf"({_AUTHORS}) \(((?:19|20)\d\d)[;)]",  # Bell et al. (2002), Hadri (2000; ...)
+        rf"\(({_AUTHORS}),? ((?:19|20)\d\d)[;)]",  # (Santos Silva & Tenreyro 2006)
+        rf"(?:after|see) ({_AUTHORS}),? ((?:19|20)\d\d)\b",  # after Aldashev & Dietz 2014
+    )
+    for pattern in patterns:
+        for authors, year in re.findall(pattern, text):
+            names = re.split(r", | & | and ", authors.replace(" et al.", ""))
+            found.add((*names, year))
+    for eponym in re.findall(r"\b([A-Z][a-z]+(?:–[A-Z][a-z]+)+)\b", text):  # Driscoll–Kraay
+        found.add(tuple(eponym.split("–")))
+    for name in re.findall(r"\b([A-Z][a-z]+)'s (?:k|test|index)\b", text):  # Courgeau's k
+        found.add((name,))
+    return found
+
+
+def test_every_cited_work_is_in_the_reference_list(
+    report: tuple[Path, str], tmp_path: Path, kz: migflows.FlowPanel
+) -> None:
+    _, page = report
+    refs = re.search(r"<h3>References</h3><ul>(.*?)</ul>", page, flags=re.S)
+    assert refs is not None
+    entries = [html.unescape(e) for e in re.findall(r"<li>(.*?)</li>", refs.group(1))]
+    body = page[: refs.start()]
+    plain = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"data:image[^']+", "", body)))
+    cited = cited_works(plain)
+    # the extraction finds the citations the text makes (guards against a regex that
+    # finds nothing and passes trivially)
+    assert {("Santos Silva", "Tenreyro", "2006"), ("Bell", "2002"), ("Driscoll", "Kraay"),
+            ("Courgeau",), ("Hadri", "2000")} <= cited  # fmt: skip
+    missing = []
+    for work in cited:
+        *names, year = work if work[-1].isdigit() else (*work, "")
+        if not any(all(n in e for n in names) and (not year or f"({year})" in e) for e in entries):
+            missing.append(work)
+    assert missing == [], missing
+    # and every work listed is cited: its first author, or a software's name, is in the text
+    uncited = [
+        e
+        for e in entries
+        if e.split(",")[0] not in plain and e.split(":")[0].split()[-1] not in plain
+    ]
+    assert uncited == [], uncited
+    # a section that is left out takes its references with it
+    small = build_report(kz, tmp_path / "s.html", sections=["gravity", "methods"], progress=False)
+    text = small.read_text(encoding="utf-8")
+    assert "Santos Silva, J. M. C." in text and "Bell, M., Blake" not in text

@@ -106,3 +106,30 @@ def test_coef_plot_draws_every_model(models) -> None:
     assert xs == sorted(float(m.params["log_wage_ratio"]) for m in models.values())
     fig2 = fit_plot(models["PPML"])
     assert len(fig2.axes[0].collections[0].get_offsets()) == models["PPML"].nobs
+
+
+def test_auto_labels_read_the_label_map_and_keep_raw_names(models) -> None:
+    frame = table(models, labels="auto")
+    raw = table(models)
+    assert "Log distance (km)" in frame.index and "log_dist" not in frame.index
+    assert "log_dist" in raw.index  # the default keeps the parameter names
+    assert frame.attrs["names"]["Log distance (km)"] == "log_dist"
+    # same cells, only the row labels differ
+    assert frame.loc["Log distance (km)"].tolist() == raw.loc["log_dist"].tolist()
+    fe_rows = regression_table(models, labels="auto").sections["fixed_effects"]
+    assert all(r.endswith("effects") and "FE:" not in r for r in fe_rows)
+    html = table(models, "html", labels="auto")
+    assert "log_dist" not in html and "Log distance (km)" in html
+    with pytest.raises(InvalidOptionError, match="labels='nice'"):
+        table(models, labels="nice")
+
+
+def test_coef_plot_auto_labels(models) -> None:
+    from matplotlib.pyplot import close
+
+    from migflows.reports.model_plots import coef_plot
+
+    fig = coef_plot(models, labels="auto")
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    close(fig)
+    assert "Log distance (km)" in ticks and "log_dist" not in ticks

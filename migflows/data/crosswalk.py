@@ -264,7 +264,7 @@ def harmonize(
         distances = distance_table(coords.loc[targets])
     elif panel.distances is not None:
         distances = _aggregate_distances(panel.distances, table)
-    meta = {**panel.meta, "boundaries": cw.name, "internalised": float(internal["flow"].sum())}
+    meta = {**panel.meta, "boundaries": cw.name, "internalised": _count(internal["flow"].sum())}
     carried = panel.pair_variables
     pair_vars = (
         []
@@ -441,3 +441,8 @@ def _aggregate_distances(distances: pd.DataFrame, table: pd.DataFrame) -> pd.Dat
     d = d[d["o2"] != d["d2"]]
     out = d.groupby(["o2", "d2"])["distance"].mean().reset_index()
     return out.rename(columns={"o2": "origin", "d2": "destination"})
+
+
+def _count(total: float) -> int | float:
+    """A sum of flows as an int when whole (persons), else the float."""
+    return int(total) if float(total).is_integer() else float(total)

@@ -201,8 +201,8 @@ class FlowPanel:
     # ------------------------------------------------------------------ views
     @property
     def flows(self) -> pd.DataFrame:
-        """Long flow table ``origin, destination, year, flow`` (a copy)."""
-        return self._flows.copy()
+        """Long flow table ``origin, destination, year, flow`` (a copy; whole flows as int)."""
+        return v.integer_counts(self._flows.copy(), ["flow"])
 
     @property
     def regions(self) -> pd.DataFrame | None:
@@ -276,7 +276,7 @@ class FlowPanel:
 
         Derived covariates (``log_wage_ratio`` …) come from :meth:`covariates`.
         """
-        out = self._flows.copy()
+        out = self.flows
         names: list[str] = []
         if self._distances is not None:
             names += ["distance", "log_dist"]

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["attribute_coverage", "panel_balances", "summary_rows", "system_indices"]
 
 INDEX_FAMILIES = ("intensity", "impact", "connectivity", "distance")
+#: Columns of the balances that count persons (shown as integers when whole).
+BALANCE_COUNTS = ("arrivals", "departures", "net", "gross", "intra", "population")
 
 
 def system_indices(panel: FlowPanel, which: Iterable[str] = INDEX_FAMILIES) -> pd.DataFrame:
@@ -69,7 +71,8 @@ def system_indices(panel: FlowPanel, which: Iterable[str] = INDEX_FAMILIES) -> p
             table = ix.index_distance(flows, panel.distances)
         frame = table.to_frame().T if isinstance(table, pd.Series) else table
         parts.append(frame.add_prefix(f"{name}_"))
-    return pd.concat(parts, axis=1)
+    counts = ["intensity_flow_total", "intensity_population_total", "intensity_n_regions"]
+    return v.integer_counts(pd.concat(parts, axis=1), counts)
 
 
 def summary_rows(panel: FlowPanel) -> list[tuple[str, str]]:
@@ -105,13 +108,13 @@ def panel_balances(panel: FlowPanel) -> pd.DataFrame:
     flows = pd.concat([panel.flows, panel.intra], ignore_index=True)
     pop = panel.population()
     if pop is None:
-        return ix.balances(flows)
+        return v.integer_counts(ix.balances(flows), BALANCE_COUNTS)
     covered = set(panel.complete_years("population"))
     parts = [
         ix.balances(sub, pop) if year in covered else ix.balances(sub)
         for year, sub in flows.groupby("year")
     ]
-    return pd.concat(parts).sort_index()
+    return v.integer_counts(pd.concat(parts).sort_index(), BALANCE_COUNTS)
 
 
 def attribute_coverage(panel: FlowPanel) -> pd.DataFrame:

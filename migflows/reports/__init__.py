@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from migflows.reports.display import styled
     from migflows.reports.html import build_report
     from migflows.reports.model_plots import coef_plot, fit_plot
     from migflows.reports.plots import (
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 # pandas or statsmodels: name -> module.
 _LAZY: dict[str, str] = {
     "build_report": "migflows.reports.html",
+    "styled": "migflows.reports.display",
     "coef_plot": "migflows.reports.model_plots",
     "fit_plot": "migflows.reports.model_plots",
     "attractiveness_plot": "migflows.reports.plots",
@@ -82,5 +84,6 @@ __all__ = [
     "od_heatmap",
     "register_section",
     "regression_table",
+    "styled",
     "table",
 ]

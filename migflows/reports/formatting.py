@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from migflows.reports.labels import label
+from migflows.reports.labels import label, relabel_text
 
 __all__ = [
     "esc",
@@ -96,6 +96,7 @@ def frame_html(
     index: bool = True,
     caption: str | None = None,
     highlight: Callable[[Any], bool] | None = None,
+    relabel_values: bool = False,
 ) -> str:
     """Render a DataFrame as an HTML table with thousands separators.
 
@@ -118,6 +119,9 @@ def frame_html(
         Table caption (escaped).
     highlight : callable, optional
         Called with each index label; rows where it returns True are highlighted.
+    relabel_values : bool, default False
+        Also relabel the text cells (variable names and region keys inside them, e.g. a
+        table of tests whose ``term`` column holds ``log_rel_income``).
 
     Returns
     -------
@@ -125,6 +129,14 @@ def frame_html(
         An escaped ``<table>`` inside a scrollable wrapper.
     """
     table = _relabel(frame.copy())
+    if relabel_values:
+        for column in table.columns:
+            if pd.api.types.is_object_dtype(table[column]) or pd.api.types.is_string_dtype(
+                table[column]
+            ):
+                table[column] = table[column].map(
+                    lambda v: relabel_text(v) if isinstance(v, str) else v
+                )
     # One header row: the column-axis name (e.g. "year") joins the index name in the corner.
     if index and table.index.nlevels == 1 and table.columns.nlevels == 1:
         names = [n for n in (table.index.name, table.columns.name) if n is not None]

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
+
 from migflows.data.boundaries import Boundaries
 from migflows.data.panel import FlowPanel
 from migflows.data.progress import progress_bar
@@ -21,6 +23,7 @@ from migflows.reports.sections import (
     resolve_sections,
 )
 from migflows.studies.report_models import ReportModels, StudyNotApplicable
+from migflows.studies.seeds import report_seed
 
 __all__ = ["build_report"]
 
@@ -69,13 +72,14 @@ def build_report(
     out: str | PathLike[str],
     *,
     sections: Iterable[str | Section] | None = None,
-    seed: int = 0,
+    random_seed: int | np.random.Generator = 0,
     fast: bool = False,
     progress: bool = True,
     title: str | None = None,
     dataset: str | None = None,
     results: ReportModels | None = None,
     boundaries: Boundaries | None = None,
+    seed: int | None = None,
 ) -> Path:
     """Write a self-contained HTML report of a migration panel.
 
@@ -92,8 +96,9 @@ def build_report(
     sections : iterable of str or Section, optional
         Section names (see :func:`migflows.reports.sections.available_sections`) or section
         objects; default all registered sections.
-    seed : int, default 0
-        Base seed handed to sections that draw random numbers.
+    random_seed : int or numpy Generator, default 0
+        Base seed of the model runs and of sections that draw random numbers (a Generator
+        is drawn from once).
     fast : bool, default False
         Ask sections to skip slow work (e.g. sampling).
     progress : bool, default True
@@ -106,12 +111,14 @@ def build_report(
     results : ReportModels, optional
         The model runs to show (:class:`migflows.studies.report_models.ReportModels`), e.g.
         to write several reports from one set of fits; default: fitted on ``panel`` with
-        ``seed`` and ``fast``, each on first use by a selected section. The report never
+        ``random_seed`` and ``fast``, each on first use by a selected section. The report never
         fits a model itself.
     boundaries : Boundaries, optional
         Region outlines for the choropleths and the flow map
         (:func:`migflows.data.boundaries.read_boundaries`); default: the shipped Kazakhstan
         outlines when they cover the panel's regions, else the maps are left out.
+    seed : int, optional
+        Deprecated spelling of ``random_seed`` (a FutureWarning; removed in the next release).
 
     Returns
     -------
@@ -132,6 +139,7 @@ def build_report(
     >>> path.suffix
     '.html'
     """
+    random_seed = report_seed(random_seed, seed, function="build_report")
     if panel is None:
         from migflows.data.kazakhstan import load_kazakhstan
 
@@ -148,7 +156,7 @@ def build_report(
         dataset = "kazakhstan"
     ctx = ReportContext(
         panel=panel,
-        seed=int(seed),
+        random_seed=random_seed,
         fast=bool(fast),
         dataset=dataset,
         sections=[s.name for s in chosen],
@@ -166,6 +174,7 @@ def build_report(
         if why is None:
             bodies.append(body)
             shown.append(section)
+            ctx.shown.append(section.name)
         else:  # not in the Contents: the contents list only what the report holds
             left_out.append(f"{section.title} — Section left out: {why}")
     bar.close()
@@ -240,7 +249,7 @@ def _page(
             ("generated", now),
             ("migflows", __version__),
             ("sections", ", ".join(s.name for s in chosen)),
-            ("seed", str(ctx.seed)),
+            ("random seed", str(ctx.random_seed)),
             ("fast mode", "yes" if ctx.fast else "no"),
         ]
     )

@@ -19,11 +19,19 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-__all__ = ["VARIABLE_LABELS", "label", "region_names", "relabel_text"]
+__all__ = [
+    "FIXED_EFFECT_LABELS",
+    "VARIABLE_LABELS",
+    "coefficient_label",
+    "label",
+    "region_names",
+    "relabel_text",
+    "table_labels",
+]
 
 #: Display text (with units) of the variables, columns and statistics the report shows.
 VARIABLE_LABELS: dict[str, str] = {
@@ -68,6 +76,19 @@ VARIABLE_LABELS: dict[str, str] = {
     "pop_o": "population, origin",
     "pop_d": "population, destination",
     "contig": "common border",
+    "log_rel_income": "log real income (region/national mean)",
+    "net_migration": "net migration (persons)",
+    "population_mid": "mid-year population",
+    "reject_5pct": "rejected at 5%",
+    "n_years": "years",
+    "region_years": "region-years",
+    "mase": "MASE",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "crps": "CRPS",
+    "crps_scaled": "scaled CRPS",
+    "unemployment_gap": "unemployment gap (region − national, pp)",
+    "uncertainty": "relative income uncertainty",
     # estimates and forecasts
     "params": "estimate",
     "std_error": "std. error",
@@ -81,6 +102,19 @@ VARIABLE_LABELS: dict[str, str] = {
     "r_hat": "R-hat",
     "ess_bulk": "bulk ESS",
     "ess_tail": "tail ESS",
+}
+
+#: Display text of fixed-effect names in results tables (``orig^year`` -> "origin × year").
+FIXED_EFFECT_LABELS: dict[str, str] = {
+    "orig": "origin",
+    "origin": "origin",
+    "dest": "destination",
+    "destination": "destination",
+    "year": "year",
+    "pair": "pair",
+    "entity": "region",
+    "time": "year",
+    "region": "region",
 }
 
 _COVERAGE = re.compile(r"^coverage_(\d+)$")
@@ -152,3 +186,51 @@ def relabel_text(text: str, regions: Mapping[str, str] | None = None) -> str:
         return str(label(token, regions)) if known else token
 
     return _TOKEN.sub(swap, text)
+
+
+_LOG_CALL = re.compile(r"^log\((.+)\)$")
+
+
+def coefficient_label(name: Any, regions: Mapping[str, str] | None = None) -> Any:
+    """A coefficient row's display text: the label map, capitalised; raw names stay usable.
+
+    Handles ``log(x)``, interactions ``a:b`` (joined by ×) and period-specific slopes.
+
+    Examples
+    --------
+    >>> coefficient_label("log_wage_ratio"), coefficient_label("log(wage)")
+    ('Log wage ratio (destination/origin)', 'Log average wage (tenge)')
+    >>> coefficient_label("unemp_diff:post")
+    'Unemployment difference (destination − origin, pp) × post'
+    """
+    if not isinstance(name, str):
+        return name
+    if name == "Intercept":
+        return "Intercept"
+
+    def plain(term: str) -> str:
+        found = _LOG_CALL.match(term)
+        return f"log {label(found.group(1), regions)}" if found else str(label(term, regions))
+
+    parts = [name] if _PERIOD.match(name) else name.split(":")
+    text = " × ".join(plain(part) for part in parts)
+    return text[:1].upper() + text[1:]
+
+
+def table_labels(coefficients: Sequence[str], fixed_effects: Sequence[str] = ()) -> dict[str, str]:
+    """``labels=`` for a results table: coefficients and fixed effects through the label map.
+
+    Two names that would read the same keep their raw names, so no row is lost.
+
+    Examples
+    --------
+    >>> table_labels(["log_dist"], ["orig^year", "pair"])
+    {'log_dist': 'Log distance (km)', 'orig^year': 'Origin × year effects', 'pair': 'Pair effects'}
+    """
+    out = {str(n): str(coefficient_label(str(n))) for n in coefficients}
+    for fe in fixed_effects:
+        parts = [FIXED_EFFECT_LABELS.get(p, p.replace("_", " ")) for p in str(fe).split("^")]
+        text = " × ".join(parts)
+        out[str(fe)] = f"{text[:1].upper()}{text[1:]} effects"
+    shown = list(out.values())
+    return {k: (k if shown.count(v) > 1 else v) for k, v in out.items()}

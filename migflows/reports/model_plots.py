@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from migflows.errors import InvalidOptionError, format_values
+from migflows.reports.labels import table_labels
 from migflows.reports.tables import named_results
 
 
@@ -20,7 +21,7 @@ def coef_plot(
     *,
     keep: Iterable[str] | None = None,
     level: float = 0.95,
-    labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | Literal["auto"] | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """Point estimates and confidence intervals of several models, side by side.
@@ -33,8 +34,8 @@ def coef_plot(
         Regular expressions selecting coefficients.
     level : float
         Interval level.
-    labels : mapping, optional
-        Display names for coefficients.
+    labels : mapping or "auto", optional
+        Display names for coefficients; ``"auto"`` takes them from the report's label map.
     ax : Axes, optional
         Draw into this axes.
 
@@ -60,6 +61,10 @@ def coef_plot(
         names = [n for n in names if any(p.search(n) for p in pats)]
         if not names:
             raise InvalidOptionError(f"keep matches no coefficient of {format_values(names)}.")
+    if isinstance(labels, str):
+        if labels != "auto":
+            raise InvalidOptionError(f"labels={labels!r}: give a mapping or 'auto'.")
+        labels = table_labels(names)
     labels = dict(labels or {})
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.0, 0.5 + 0.55 * len(names) * max(1, len(named)) ** 0.5))

@@ -17,14 +17,15 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from migflows.errors import InvalidOptionError, format_values
 from migflows.estimation.core.protocol import ResultsProtocol
+from migflows.reports.labels import table_labels
 
 Format = Literal["df", "html", "latex", "markdown"]
 _PROTOCOL_MEMBERS = sorted(
@@ -55,6 +56,8 @@ class RegressionTable:
         Row labels per section: ``"coefficients"``, ``"fixed_effects"``, ``"stats"``.
     notes : str
         Footnote (stars and what the bracketed numbers are).
+    names : dict
+        Shown row label -> raw parameter or fixed-effect name.
 
     Examples
     --------
@@ -69,6 +72,7 @@ class RegressionTable:
     cells: pd.DataFrame
     sections: dict[str, list[str]]
     notes: str
+    names: dict[str, str] = field(default_factory=dict)  # shown row -> raw parameter name
 
     def to_frame(self) -> pd.DataFrame:
         """The text cells (a copy)."""
@@ -235,7 +239,7 @@ def table(
     stars: bool | Sequence[tuple[float, str]] = True,
     keep: Iterable[str] | None = None,
     drop: Iterable[str] | None = None,
-    labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | Literal["auto"] | None = None,
     uncertainty: Literal["std_errors", "conf_int", "tstats"] = "std_errors",
     level: float = 0.95,
     digits: int = 3,
@@ -254,8 +258,12 @@ def table(
         Significance marks, default ``*** p<0.01, ** p<0.05, * p<0.1``.
     keep, drop : iterable of str
         Regular expressions selecting coefficients (``keep`` also orders them).
-    labels : mapping
-        Display names for coefficients, fixed effects and statistics.
+    labels : mapping or "auto"
+        Display names for coefficients, fixed effects and statistics; ``"auto"`` takes them
+        from the report's label map (``log_wage_ratio`` -> "Log wage ratio
+        (destination/origin)"; :func:`migflows.reports.labels.table_labels`). The raw
+        names stay available: ``RegressionTable.names`` and, for ``format="df"``,
+        ``frame.attrs["names"]`` map each shown row to its parameter.
     uncertainty : {"std_errors", "conf_int", "tstats"}
         What goes under each estimate: standard error in parentheses, interval in brackets,
         or t statistic in parentheses.
@@ -306,6 +314,7 @@ def table(
             i.replace("\u200b", "") + " (se)" if _is_uncertainty_label(i) else i
             for i in frame.index
         ]
+        frame.attrs["names"] = dict(out.names)
         return frame
     return {"html": out.to_html, "latex": out.to_latex, "markdown": out.to_markdown}[format]()
 
@@ -316,7 +325,7 @@ def _layout(
     stars: bool | Sequence[tuple[float, str]],
     keep: Iterable[str] | None,
     drop: Iterable[str] | None,
-    labels: Mapping[str, str] | None,
+    labels: Mapping[str, str] | Literal["auto"] | None,
     uncertainty: str,
     level: float,
     digits: int,
@@ -330,7 +339,10 @@ def _layout(
     if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 12:
         raise InvalidOptionError(f"digits={digits!r} must be a whole number from 0 to 12.")
     named = named_results(results, "table()")
-    labels = dict(labels or {})
+    auto = isinstance(labels, str) and labels == "auto"
+    if isinstance(labels, str) and not auto:
+        raise InvalidOptionError(f"labels={labels!r}: give a mapping or 'auto'.")
+    labels = {} if auto else dict(cast(Mapping[str, str], labels) or {})
     marks = DEFAULT_STARS if stars is True else (() if stars is False else tuple(stars))
     for pair in marks:
         if (
@@ -344,6 +356,9 @@ def _layout(
                 f"[(0.01, '***'), (0.05, '**'), (0.1, '*')]."
             )
     names = _coefficient_order(named.values(), keep, drop)
+    fe_all = list(dict.fromkeys(fe for res in named.values() for fe in _fixed_effects(res)))
+    if auto:
+        labels = table_labels(names, fe_all)
     fmt = f"{{:.{digits}f}}"
     rows: dict[str, dict[str, str]] = {}
     coef_labels: list[str] = []
@@ -364,11 +379,6 @@ def _layout(
         rows[shown] = est_row
         rows[unc_label] = unc_row
         coef_labels += [shown, unc_label]
-    fe_all: list[str] = []
-    for res in named.values():
-        for fe in _fixed_effects(res):
-            if fe not in fe_all:
-                fe_all.append(fe)
     fe_labels = []
     for fe in fe_all:
         label = labels.get(fe, f"FE: {fe}")
@@ -396,6 +406,7 @@ def _layout(
         cells,
         {"coefficients": coef_labels, "fixed_effects": fe_labels, "stats": stat_labels},
         _notes(marks, uncertainty, level, bayes=bayes),
+        {labels.get(n, n): n for n in [*names, *fe_all]},
     )
 
 
@@ -405,7 +416,7 @@ def regression_table(
     stars: bool | Sequence[tuple[float, str]] = True,
     keep: Iterable[str] | None = None,
     drop: Iterable[str] | None = None,
-    labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | Literal["auto"] | None = None,
     uncertainty: Literal["std_errors", "conf_int", "tstats"] = "std_errors",
     level: float = 0.95,
     digits: int = 3,

@@ -29,7 +29,7 @@ Examples
 --------
 >>> import migflows
 >>> from migflows.studies.report_models import ReportModels
->>> models = ReportModels(migflows.load_kazakhstan(), seed=0, fast=True)
+>>> models = ReportModels(migflows.load_kazakhstan(), random_seed=0, fast=True)
 >>> study = models.gravity
 >>> list(study.models)
 ['PPML structural', 'PPML regional', 'PPML pair', 'OLS regional']
@@ -51,6 +51,7 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import MigflowsWarning
+from migflows.studies.seeds import report_seed
 
 if TYPE_CHECKING:
     from migflows.estimation.bayes.results import BayesGravityResults
@@ -66,6 +67,7 @@ __all__ = [
     "FORECAST_HORIZON",
     "FORECAST_METHODS",
     "REPORT_GRAVITY_PRESETS",
+    "UNIT_ROOT_LOGGED",
     "UNIT_ROOT_VARIABLES",
     "BayesStudy",
     "ForecastStudy",
@@ -94,6 +96,7 @@ REPORT_GRAVITY_PRESETS: dict[str, str] = {
 BAYES_FORMULA = "flow ~ log_wage_ratio + unemp_diff + log_dist | orig + dest + year"
 #: Region attributes tested for unit roots.
 UNIT_ROOT_VARIABLES = ("unemployment", "wage", "grp_pc", "population")
+UNIT_ROOT_LOGGED = ("wage", "grp_pc", "population")  # tested in logs; the others as they are
 #: Forecast horizon (years after the last observed year).
 FORECAST_HORIZON = 3
 #: Forecasting methods backtested and combined; ``FAST_FORECAST_METHODS`` with ``fast=True``.
@@ -390,7 +393,7 @@ def _longest_common_run(table: pd.DataFrame, regions: list[str]) -> pd.DataFrame
 
 
 def _log_if_level(variable: str) -> Callable[[float], float]:
-    if variable in ("wage", "grp_pc", "population"):
+    if variable in UNIT_ROOT_LOGGED:
         return lambda v: float(np.log(v)) if v > 0 else float("nan")
     return lambda v: v
 
@@ -506,23 +509,26 @@ class ReportModels:
     """The report's studies on one panel, each run on first access and kept.
 
     Warnings of the estimators are silenced here (the report notes dropped rows itself).
-    Seeds come from :func:`stream_seed` of ``seed`` and the study's name, as the report's
+    Seeds come from :func:`stream_seed` of ``random_seed`` and the study's name, as the report's
     sections draw them, so a study gives the same numbers in any selection of sections.
 
     Parameters
     ----------
     panel : FlowPanel
         The report's data.
-    seed : int, default 0
-        Base seed.
+    random_seed : int or numpy Generator, default 0
+        Base seed (``seed=`` is its deprecated spelling, with a FutureWarning).
     fast : bool, default False
         Shorter forecasts and backtests.
     """
 
-    def __init__(self, panel: FlowPanel, *, seed: int = 0, fast: bool = False) -> None:
-        self.panel = panel
-        self.seed = int(seed)
-        self.fast = bool(fast)
+    def __init__(
+        self, panel: FlowPanel, *, random_seed: int | np.random.Generator = 0,
+        fast: bool = False, seed: int | None = None,
+    ) -> None:  # fmt: skip
+        self.panel, self.fast = panel, bool(fast)
+        self.random_seed = report_seed(random_seed, seed, function="ReportModels")
+        self.seed = self.random_seed  # the old attribute name
 
     def __repr__(self) -> str:
         studies = (
@@ -530,7 +536,7 @@ class ReportModels:
             "an_becker_cheng_2000_2014", "forecasts",
         )  # fmt: skip
         done = [k for k in studies if k in vars(self)]
-        return f"ReportModels(seed={self.seed}, fast={self.fast}, fitted={done})"
+        return f"ReportModels(random_seed={self.random_seed}, fast={self.fast}, fitted={done})"
 
     @staticmethod
     def _quiet(compute: Callable[[], T]) -> T:
@@ -555,7 +561,7 @@ class ReportModels:
     @cached_property
     def bayes(self) -> BayesStudy:
         """:func:`fit_bayes` on the panel (seed stream ``"bayes"``)."""
-        seed = stream_seed(self.seed, "bayes")
+        seed = stream_seed(self.random_seed, "bayes")
         return self._quiet(lambda: fit_bayes(self.panel, random_seed=seed))
 
     @cached_property
@@ -588,5 +594,5 @@ class ReportModels:
     @cached_property
     def forecasts(self) -> ForecastStudy:
         """:func:`run_forecasts` on the panel (seed stream ``"forecast"``)."""
-        seed = stream_seed(self.seed, "forecast")
+        seed = stream_seed(self.random_seed, "forecast")
         return self._quiet(lambda: run_forecasts(self.panel, fast=self.fast, random_seed=seed))

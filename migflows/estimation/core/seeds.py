@@ -35,6 +35,7 @@ __all__ = [
     "as_generator",
     "check_random_seed",
     "pop_legacy_seed",
+    "renamed_seed",
     "seed_int",
 ]
 
@@ -158,3 +159,34 @@ def pop_legacy_seed(
         stacklevel=stacklevel,
     )
     return check_random_seed(value, name)
+
+
+def renamed_seed(
+    random_seed: RandomSeed, seed: int | None, *, function: str, default: RandomSeed = 0
+) -> RandomSeed:
+    """``random_seed``, or the deprecated ``seed=`` of ``function`` with a FutureWarning.
+
+    For functions whose old keyword was an explicit ``seed`` argument (the report layer);
+    ``random_seed`` counts as given when it differs from ``default``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     renamed_seed(0, 7, function="build_report"), w[0].category.__name__
+    (7, 'FutureWarning')
+    """
+    if seed is None:
+        return check_random_seed(random_seed)
+    if random_seed is not default:
+        raise InvalidOptionError(
+            f"{function}() got the seed twice (random_seed and seed); pass only random_seed=."
+        )
+    warnings.warn(
+        f"{function}(seed=...) is deprecated and will be removed in the next release; use "
+        f"random_seed= (an int or a numpy Generator).",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return check_random_seed(seed, "seed")

@@ -108,7 +108,12 @@ class SummaryTable(ReadOnlyResults):
                 out[column] = values.map(_fmt_p)
                 out[""] = values.map(_stars)
             else:
-                out[column] = values.map(_fmt_value)
+                # rounding noise next to the column's scale (a bias of -5e-13 persons when the
+                # others are thousands) reads as 0, not in scientific notation
+                scale = float(values.abs().max()) if len(values) else 0.0
+                out[column] = values.map(
+                    lambda v, s=scale: "0" if s > 0 and abs(v) < 1e-9 * s else _fmt_value(v)
+                )
         return out
 
     def __str__(self) -> str:
@@ -119,6 +124,9 @@ class SummaryTable(ReadOnlyResults):
         if any(str(c).lower() in _PVALUE_NAMES for c in self.table.columns):
             lines.append("*** p < 0.01, ** p < 0.05, * p < 0.1")
         return "\n".join(lines)
+
+    def __repr__(self) -> str:  # the formatted table, not the dataclass fields
+        return self.__str__()
 
     def _repr_html_(self) -> str:
         head = "".join(

@@ -320,19 +320,25 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
 
         With a log link, the coefficient of a regressor entered in logs (``log_*`` or
         ``log(x)``) is an elasticity; of a regressor in levels, a semi-elasticity (percent
-        change per unit); ``percent_effect`` is ``100 (exp(b) - 1)`` for a unit change, and
-        ``elasticity_at_mean`` is ``b * mean(x)`` for levels. Standard errors (delta
+        change per unit). ``percent_effect`` is the exact percent change of the expected
+        flow for the change named in ``change``: a 10% rise of ``x`` for a logged regressor,
+        ``100 (1.1^b - 1)`` (a 1% rise would read as the elasticity itself), and one unit for
+        a regressor in levels, ``100 (exp(b) - 1)``. ``elasticity_at_mean`` is ``b`` for
+        logged regressors and ``b * mean(x)`` for levels (0 for a regressor whose mean is 0,
+        such as a destination-origin difference over all pairs). Standard errors (delta
         method) and intervals under the current covariance: ``std_error``, ``lower``,
         ``upper`` of the coefficient, ``percent_effect_se`` and its interval
-        ``percent_effect_lower``/``_upper``, ``elasticity_at_mean_se``.
+        ``percent_effect_lower``/``_upper``, ``elasticity_at_mean_se``. No entry is NaN
+        unless the coefficient or its standard error is.
 
         Examples
         --------
         >>> import migflows
         >>> kz = migflows.load_kazakhstan(years=[2021])
         >>> res = migflows.gravity("flow ~ log_dist | orig + dest", kz)
-        >>> res.elasticities().loc["log_dist", "kind"]
-        'elasticity'
+        >>> el = res.elasticities().loc["log_dist"]
+        >>> el["kind"], el["change"], bool(el["percent_effect"] < 0)
+        ('elasticity', '+10%', True)
         """
         self._require_full("elasticities()")
         X = self._fit.design.X
@@ -341,23 +347,29 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         rows = []
         for name, b in self.params.items():
             logged = str(name).startswith(("log_", "log(")) or ":log_" in str(name)
-            mean = float(X[name].mean()) if name in X else np.nan
+            x = X.get(name)
+            mean = float(x.mean()) if x is not None else np.nan
+            if x is not None and abs(mean) <= 1e-12 * max(float(x.abs().max()), 1.0):
+                mean = 0.0  # a difference over all pairs: zero up to rounding
             se, lo, hi = float(ses[name]), float(lows[name]), float(highs[name])
+            # exact percent change of E[flow]: x up 10% (logged) or up one unit (levels)
+            base = 1.1 if logged else np.e
             rows.append(
                 {
                     "parameter": name,
                     "coefficient": b,
                     "kind": "elasticity" if logged else "semi-elasticity",
-                    "percent_effect": np.nan if logged else 100 * np.expm1(b),
+                    "change": "+10%" if logged else "+1",
+                    "percent_effect": 100 * np.expm1(b * np.log(base)),
                     "elasticity_at_mean": b if logged else b * mean,
                     # uncertainty under the current covariance: delta method for the SEs,
                     # the coefficient's interval mapped through the (monotone) transforms
                     "std_error": se,
                     "lower": lo,
                     "upper": hi,
-                    "percent_effect_se": np.nan if logged else 100 * np.exp(b) * se,
-                    "percent_effect_lower": np.nan if logged else 100 * np.expm1(lo),
-                    "percent_effect_upper": np.nan if logged else 100 * np.expm1(hi),
+                    "percent_effect_se": 100 * np.log(base) * base**b * se,
+                    "percent_effect_lower": 100 * np.expm1(lo * np.log(base)),
+                    "percent_effect_upper": 100 * np.expm1(hi * np.log(base)),
                     "elasticity_at_mean_se": se if logged else se * abs(mean),
                 }
             )

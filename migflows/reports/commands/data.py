@@ -6,14 +6,13 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from migflows.reports.commands import COMMAND_HELP
 from migflows.reports.commands.inputs import add_input_options, read_input, read_long_table
-from migflows.reports.formatting import fmt_number
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_OK, EXIT_FLAGGED = 0, 1
 
@@ -48,6 +47,10 @@ def register(subparsers: Any) -> None:
 
 
 def _quality_text(table: pd.DataFrame) -> str:
+    import pandas as pd
+
+    from migflows.reports.formatting import fmt_number
+
     shown = pd.DataFrame(
         {
             "total": table["total"].map(fmt_number),
@@ -66,6 +69,8 @@ def _quality_text(table: pd.DataFrame) -> str:
 
 def _problem_table(problems: pd.DataFrame, args: argparse.Namespace) -> str:
     """The audit table with each fix written as the CLI flag (``--missing drop``)."""
+    import pandas as pd
+
     parser = getattr(args, "parser", None)
     shown = problems.copy()
     if parser is not None:
@@ -79,6 +84,9 @@ def _problem_table(problems: pd.DataFrame, args: argparse.Namespace) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     """Validate FILE and list every problem found; 0 ok, 1 warnings, 2 unusable as is."""
+    import numpy as np
+    import pandas as pd
+
     from migflows.data.audit import AUDIT_COLUMNS, audit_flows
     from migflows.errors import MigflowsError
 
@@ -138,6 +146,7 @@ def run_check(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     """Print a summary of the embedded Kazakhstan dataset."""
     from migflows.data.kazakhstan import kazakhstan_tables, load_kazakhstan
+    from migflows.reports.formatting import fmt_number
 
     panel = load_kazakhstan()
     tables = kazakhstan_tables()

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from migflows.errors import InvalidOptionError
-from migflows.estimation.gravity.api import ESTIMATORS
-from migflows.reports.commands import COMMAND_HELP
+from migflows.reports.commands import BUILTIN_ESTIMATORS, COMMAND_HELP, RegistryChoices
 from migflows.reports.commands.inputs import (
     add_input_options,
     check_out,
@@ -42,9 +41,12 @@ def register(subparsers: Any) -> None:
     grav.add_argument("formula", help="fixest-style formula (quote it)")
     grav.add_argument(
         "--estimator",
-        choices=tuple(ESTIMATORS),  # the estimator registry, not a list kept here
+        choices=RegistryChoices(
+            "migflows.estimation.gravity.api", "ESTIMATORS", BUILTIN_ESTIMATORS
+        ),
         default="ppml",
-        help="estimator (default: ppml)",
+        metavar="NAME",
+        help="estimator: %(choices)s (default: ppml)",
     )
     grav.add_argument(
         "--vcov",

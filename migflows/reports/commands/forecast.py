@@ -8,19 +8,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from migflows.reports.commands import COMMAND_HELP
-from migflows.reports.commands.inputs import (
-    add_input_options,
-    check_out,
-    read_input,
-    write_out,
-)
+from migflows.reports.commands import BUILTIN_METHODS, COMMAND_HELP, RegistryChoices
+from migflows.reports.commands.inputs import add_input_options, check_out, read_input, write_out
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``forecast`` sub-command."""
-    from migflows.estimation.forecast.api import METHODS
-
+    """Add the ``forecast`` sub-command (no estimator imported: ``--help`` starts at once)."""
     parser = subparsers.add_parser(
         "forecast",
         help=COMMAND_HELP["forecast"],
@@ -31,9 +24,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--method",
-        choices=sorted(METHODS),
+        choices=RegistryChoices("migflows.estimation.forecast.api", "METHODS", BUILTIN_METHODS),
         default="naive",
-        help="forecasting method (default: naive)",
+        metavar="METHOD",
+        help="forecasting method: %(choices)s (default: naive)",
     )
     parser.add_argument(
         "--horizon", type=int, default=3, metavar="YEARS", help="years ahead (default: 3)"

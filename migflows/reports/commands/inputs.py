@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from migflows.data.io import read_od_matrix, read_table
-from migflows.data.panel import FlowPanel
 from migflows.errors import InvalidOptionError
+
+if TYPE_CHECKING:  # pandas and the readers load when a file is read, not for --help
+    import pandas as pd
+
+    from migflows.data.panel import FlowPanel
 
 EXCEL = (".xlsx", ".xls", ".xlsm")
 
@@ -96,6 +97,8 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {path}")
     return pd.read_csv(path, **kwargs)
@@ -105,6 +108,8 @@ def read_long_table(path: Path, args: argparse.Namespace) -> pd.DataFrame | None
     """The raw long table at ``path`` (as read, unvalidated), or None for an OD matrix."""
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {path}")
+    import pandas as pd
+
     excel = path.suffix.lower() in EXCEL
     if args.layout == "matrix":
         return None
@@ -125,6 +130,8 @@ def read_input(path: Path, args: argparse.Namespace) -> FlowPanel:
     MigflowsError
         The data violate the flow-panel contract (the message says what and how to fix).
     """
+    from migflows.data.io import read_od_matrix, read_table
+
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {path}")
     excel = path.suffix.lower() in EXCEL

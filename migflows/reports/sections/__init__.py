@@ -38,6 +38,7 @@ Sections share other expensive results through :meth:`ReportContext.cached`.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
@@ -81,7 +82,7 @@ class SectionSkipped(StudyNotApplicable):
     """Raised by ``Section.render`` when the section does not apply to the data (with why)."""
 
 
-@dataclass
+@dataclass(init=False)
 class ReportContext:
     """Everything a section may read while rendering.
 
@@ -89,8 +90,9 @@ class ReportContext:
     ----------
     panel : FlowPanel
         The data of the report.
-    seed : int
-        Base seed; use :meth:`rng` for random draws.
+    random_seed : int
+        Base seed; use :meth:`rng` for random draws (``seed`` is its deprecated spelling,
+        accepted with a FutureWarning).
     fast : bool
         Skip or shorten slow work (sampling, bootstraps).
     dataset : str or None
@@ -99,27 +101,69 @@ class ReportContext:
     sections : list of str
         Names of the sections in this report, in order.
     studies : ReportModels, optional
-        The model runs to show (default: :class:`ReportModels` of ``panel``, ``seed`` and
+        The model runs to show (default: :class:`ReportModels` of ``panel``, ``random_seed`` and
         ``fast``); read them through :attr:`results`.
     boundaries : Boundaries, optional
         Region outlines for the maps; default: the shipped Kazakhstan version that covers the
         panel's regions (none for other panels, whose maps are then left out).
+    shown : list of str
+        Sections rendered so far (skipped ones excluded); the methods appendix, rendered
+        last, collects notes and references from these.
     """
 
     panel: FlowPanel
-    seed: int = 0
+    random_seed: int = 0
     fast: bool = False
     dataset: str | None = None
     sections: list[str] = field(default_factory=list)
     studies: ReportModels | None = field(default=None, repr=False)
     boundaries: Boundaries | None = field(default=None, repr=False)
+    shown: list[str] = field(default_factory=list, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __init__(
+        self,
+        panel: FlowPanel,
+        random_seed: int = 0,
+        fast: bool = False,
+        dataset: str | None = None,
+        sections: list[str] | None = None,
+        studies: ReportModels | None = None,
+        boundaries: Boundaries | None = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        if seed is not None:  # sections import no estimator, so the check is spelled out
+            if random_seed != 0:
+                raise InvalidOptionError(
+                    "ReportContext() got the seed twice (random_seed and seed); pass only "
+                    "random_seed=."
+                )
+            warnings.warn(
+                "ReportContext(seed=...) is deprecated and will be removed in the next "
+                "release; use random_seed=.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            random_seed = seed
+        self.panel, self.random_seed, self.fast = panel, int(random_seed), fast
+        self.dataset, self.sections = dataset, list(sections or [])
+        self.studies, self.boundaries, self._cache = studies, boundaries, {}
+        self.shown = []
+
+    @property
+    def seed(self) -> int:
+        """Deprecated name of :attr:`random_seed` (kept for one release)."""
+        warnings.warn(
+            "ReportContext.seed is deprecated; read random_seed.", FutureWarning, stacklevel=2
+        )
+        return self.random_seed
 
     @property
     def results(self) -> ReportModels:
         """The report's model runs (:mod:`migflows.studies.report_models`), run on first use."""
         if self.studies is None:
-            self.studies = ReportModels(self.panel, seed=self.seed, fast=self.fast)
+            self.studies = ReportModels(self.panel, random_seed=self.random_seed, fast=self.fast)
         return self.studies
 
     def map_boundaries(self) -> Boundaries | None:
@@ -133,10 +177,10 @@ class ReportContext:
     def rng(self, stream: str) -> np.random.Generator:
         """An independent generator for ``stream`` (e.g. the section name).
 
-        Seeded from ``(seed, crc32(stream))``, so a section draws the same numbers whichever
+        Seeded from ``(random_seed, crc32(stream))``, so a section draws the same numbers whichever
         other sections are in the report.
         """
-        return stream_rng(self.seed, stream)
+        return stream_rng(self.random_seed, stream)
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """Return ``compute()`` once per report, shared between sections under ``key``."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from migflows.reports.formatting import frame_html, note_html, para
+from migflows.reports.formatting import frame_html, items_html, note_html, para
+from migflows.reports.interpret import interpret_models
+from migflows.reports.labels import relabel_text
 from migflows.reports.sections import ReportContext, SectionSkipped, register_section
 
 
@@ -31,20 +33,35 @@ class ABC2000Section:
                     f"of 2000–2017 on the log real-income ratio, the unemployment gap and "
                     f"relative income uncertainty, with slopes by period ({spans}), region and "
                     f"year effects, WLS by population; {m.nobs} region-years over "
-                    f"{m.n_periods} years. Standard errors: Driscoll–Kraay (below) and "
+                    f"{m.n_periods} years. Standard errors: Driscoll–Kraay (1998; below) and "
                     "clustered by region (in the tests)."
                 ),
-                *[note_html(c, "warn") for c in res.caveats],
+                *[note_html(relabel_text(c), "warn") for c in res.caveats],
                 frame_html(res.comparison, decimals=3),
+                items_html(
+                    interpret_models(
+                        {"the Driscoll–Kraay model": m},
+                        log_link=False,
+                        outcome="net migration (per 1,000 residents)",
+                        period_years={k: range(a, b + 1) for k, (a, b) in res.periods.items()},
+                    )
+                ),
                 para("Wald tests of each period difference (crisis minus boom):"),
-                frame_html(res.tests.reset_index(), decimals=4),
+                frame_html(res.tests.reset_index(), decimals=4, index=False, relabel_values=True),
                 para("The paper's qualitative findings next to ours:"),
-                frame_html(res.findings.reset_index(), decimals=3),
+                frame_html(
+                    res.findings.reset_index(), decimals=3, index=False, relabel_values=True
+                ),
                 para("Coverage of the estimation sample:"),
-                frame_html(res.coverage.reset_index(), decimals=0),
+                frame_html(res.coverage.reset_index(), decimals=0, index=False),
                 para("Panel unit-root pre-tests on each series:"),
-                frame_html(res.unit_roots.drop(columns=["note"]), decimals=3),
-                *[note_html(n) for n in res.notes],
+                frame_html(
+                    res.unit_roots.drop(columns=["note"]),
+                    decimals=3,
+                    index=False,
+                    relabel_values=True,
+                ),
+                *[note_html(relabel_text(n)) for n in res.notes],
             ]
         )
 

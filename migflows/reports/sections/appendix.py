@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from migflows.reports.formatting import esc, items_html
+from migflows.reports.references import REFERENCES as ALL_REFERENCES
+from migflows.reports.references import references_for
 from migflows.reports.sections import ReportContext, get_section, register_section
 
-REFERENCES = (
-    "Bell, M., Blake, M., Boyle, P., Duke-Williams, O., Rees, P., Stillwell, J. & Hugo, G. "
-    "(2002). Cross-national comparison of internal migration: issues and measures. Journal of "
-    "the Royal Statistical Society A 165(3), 435-464.",
-    "Bokayev, B. & Akhmetova, Z. (2024). Economic factors of internal migration in Kazakhstan.",
-    "Courgeau, D. (1973). Migrations et découpages du territoire. Population 28(3), 511-537.",
-    "Abel, G. J. migest: methods for the indirect estimation of bilateral migration "
-    "(R package), index_intensity, index_impact, index_connectivity, index_distance.",
-)
+#: Every reference the report may list (texts); the appendix lists those its sections cite.
+REFERENCES = tuple(r.text for r in ALL_REFERENCES)
 
 
 @register_section
@@ -30,7 +25,9 @@ class MethodsSection:
             f"<h3>{esc('Data caveats')}</h3>",
             items_html(self._caveats(ctx)),
         ]
-        for name in ctx.sections:
+        # the sections in the report (a skipped one brings no notes and no references)
+        names = [n for n in ctx.sections if n in ctx.shown] if ctx.shown else ctx.sections
+        for name in names:
             if name == self.name:
                 continue
             section = get_section(name)
@@ -41,7 +38,7 @@ class MethodsSection:
             if body:
                 parts.append(f"<h3>{esc(section.title)}</h3>{body}")
         parts.append(f"<h3>{esc('References')}</h3>")
-        parts.append(items_html(REFERENCES))
+        parts.append(items_html(r.text for r in references_for(names)))
         return "".join(parts)
 
     @staticmethod

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from migflows.reports.formatting import figure_html, frame_html, note_html, para
+from migflows.reports.formatting import figure_html, frame_html, items_html, note_html, para
+from migflows.reports.interpret import interpret_models
 from migflows.reports.sections import ReportContext, SectionSkipped, register_section
 from migflows.reports.tables import regression_table
 from migflows.studies.report_models import BAYES_FORMULA, BayesStudy
@@ -50,7 +51,18 @@ class BayesSection:
                 f"PPML with the same regressors and absorbed origin, destination and year "
                 f"effects."
             ),
-            regression_table({"Bayes NB2 (posterior)": bayes, "PPML": ppml}).to_html(),
+            regression_table(
+                {"Bayes NB2 (posterior)": bayes, "PPML": ppml}, labels="auto"
+            ).to_html(),
+            items_html(
+                interpret_models(
+                    {"the posterior": bayes, "PPML": ppml},
+                    years=out.years,
+                    identification="the posterior pools region effects towards each other "
+                    "while PPML estimates each freely, and its priors shrink weakly identified "
+                    "slopes",
+                )
+            ),
             para(
                 "Convergence gates over every reported parameter (slopes, intercept, "
                 "hyperparameters and each region's effect): "
@@ -87,9 +99,9 @@ class BayesSection:
             e = out.elpd
             parts.append(
                 para(
-                    f"PSIS-LOO: elpd {e['elpd_loo']:.1f} (se {e['se']:.1f}), effective number "
-                    f"of parameters {e['p_loo']:.1f}, {e['pareto_k_bad']} flow(s) with a high "
-                    f"Pareto k."
+                    f"PSIS-LOO (Vehtari, Gelman & Gabry 2017): elpd {e['elpd_loo']:.1f} "
+                    f"(se {e['se']:.1f}), effective number of parameters {e['p_loo']:.1f}, "
+                    f"{e['pareto_k_bad']} flow(s) with a high Pareto k."
                 )
             )
         if not passed:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from migflows.data.anomalies import lone_sign_flips, national_jumps
 from migflows.data.indices import (
     index_connectivity,
     index_distance,
@@ -22,9 +23,11 @@ from migflows.reports.formatting import (
     figure_html,
     fmt_number,
     frame_html,
+    items_html,
     note_html,
     para,
 )
+from migflows.reports.interpret import describe_flips, describe_jumps
 from migflows.reports.maps import choropleth
 from migflows.reports.plots import (
     attractiveness_plot,
@@ -101,6 +104,7 @@ class FlowsSection:
                 alt="National total of inter-regional migration by year",
             )
         )
+        parts.append(items_html(describe_jumps(national_jumps(panel))))
         parts.append(self._corridors(panel, latest, labels))
         parts.append(
             figure_html(
@@ -240,6 +244,7 @@ class BalancesSection:
                 "(persons); it sums to zero over the regions in every year."
             ),
             frame_html(_by_label(net, labels), caption="Net migration balance (persons)"),
+            items_html(describe_flips(lone_sign_flips(panel), labels)),
         ]
         if "net_rate" in table.columns and table["net_rate"].notna().any():
             rate = table["net_rate"].unstack("year").reindex(net.index)

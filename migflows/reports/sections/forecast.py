@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from migflows.reports.formatting import figure_html, frame_html, note_html, para
+from migflows.reports.formatting import figure_html, frame_html, items_html, note_html, para
+from migflows.reports.interpret import interpret_forecast
 from migflows.reports.plot_style import region_labels
 from migflows.reports.sections import ReportContext, register_section
 from migflows.studies.report_models import (
@@ -56,18 +57,40 @@ class ForecastSection:
             [
                 para(
                     f"Rolling-origin backtest (one year ahead) of the methods {methods}: mean "
-                    f"absolute scaled error (MASE, scaled by the in-sample naive error), RMSE, "
-                    f"bias, empirical coverage of the 80% and 95% intervals and CRPS. Simple "
+                    f"absolute scaled error (MASE, scaled by the in-sample naive error; "
+                    f"Hyndman & Koehler 2006), RMSE, bias, empirical coverage of the 80% and "
+                    f"95% intervals and CRPS (Gneiting & Raftery 2007). Simple "
                     f"methods are hard to beat in short, irregular series; the coverage "
                     f"columns say how honest each method's intervals are."
                 ),
-                frame_html(summary[keep], decimals=3),
+                frame_html(
+                    summary[keep],
+                    decimals={
+                        "mase": 2,
+                        "rmse": 0,
+                        "bias": 0,
+                        "crps": 0,
+                        "coverage_80": 0,
+                        "coverage_95": 0,
+                    },
+                    percent=[c for c in keep if c.startswith("coverage_")],
+                ),
                 para(
                     f"Ensemble forecast (equal weights over {methods}) of net migration for "
                     f"{last}, with 80% intervals from the joint simulated trajectories; "
                     f"balances are rebalanced to sum to zero nationally in every draw."
                 ),
                 frame_html(table, decimals=0),
+                items_html(
+                    interpret_forecast(
+                        table,
+                        summary,
+                        year=last,
+                        level=0.8,
+                        origins=bt.origins,
+                        regions=region_labels(ctx.panel),
+                    )
+                ),
                 figure_html(
                     fc.plot(labels=region_labels(ctx.panel)),
                     alt="Fan charts of net migration by region",

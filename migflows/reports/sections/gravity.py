@@ -53,11 +53,20 @@ class GravitySection:
                 f"the regional model identifies wage, GRP and unemployment gaps from changes "
                 f"within regions over time; the pair model from changes within pairs."
             ),
-            regression_table(models).to_html(),
+            regression_table(models, labels="auto").to_html(),
             "<h3>Reading the estimates</h3>",
-            items_html(interpret_models(models, years=study.years)),
+            items_html(
+                interpret_models(
+                    models,
+                    years=study.years,
+                    identification="the structural model identifies only distance, the "
+                    "regional model uses changes within regions over time, the pair model "
+                    "changes within pairs, and log-OLS fits logs of the flows, which weighs them "
+                    "differently and is biased when their variance changes with their size",
+                )
+            ),
             figure_html(
-                coef_plot(models, keep=[r"^(?!Intercept)"]),
+                coef_plot(models, keep=[r"^(?!Intercept)"], labels="auto"),
                 alt="Coefficients of the gravity models with 95% intervals",
                 caption="Estimates with 95% confidence intervals.",
             ),

@@ -18,6 +18,7 @@ from migflows.reports.formatting import (
     note_html,
     para,
 )
+from migflows.reports.labels import label
 from migflows.reports.plots import region_labels
 from migflows.reports.sections import ReportContext, register_section
 
@@ -68,7 +69,7 @@ class OverviewSection:
             ),
             ("total inter-regional flow", f"{flows['flow'].sum():,.0f} persons"),
             ("zero flows", f"{zeros:.1%}"),
-            ("region attributes", ", ".join(panel.attributes) or "none"),
+            ("region attributes", ", ".join(str(label(a)) for a in panel.attributes) or "none"),
             ("distances", "great-circle km" if panel.distances is not None else "none"),
         ]
         if len(panel.dropped):
