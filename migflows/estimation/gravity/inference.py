@@ -44,13 +44,14 @@ class GravityInferenceMixin:
         reps: int = 9999,
         level: float = 0.95,
         random_seed: RandomSeed = None,
+        progress: bool = True,
     ) -> BootstrapTest:
         """Wild cluster bootstrap test and interval for one restriction (few clusters).
 
-        Log-OLS uses the restricted wild cluster bootstrap (WCR); PPML the restricted score
-        bootstrap of Kline & Santos (the model refitted under the null, the interval by test
-        inversion, one refit per candidate value); NB2 and GPML the unrestricted score
-        bootstrap (see :mod:`migflows.estimation.core.bootstrap`).
+        Log-OLS uses the restricted wild cluster bootstrap (WCR); PPML, NB2 and GPML the
+        restricted score bootstrap of Kline & Santos (the model refitted under the null, NB2's
+        dispersion re-estimated there; the interval by test inversion, one refit per candidate
+        value; see :mod:`migflows.estimation.core.bootstrap`).
 
         Parameters
         ----------
@@ -64,6 +65,8 @@ class GravityInferenceMixin:
             Draws (all ``2**G`` sign patterns when that is fewer, Rademacher only).
         level : float, default 0.95
         random_seed : int, Generator or None
+        progress : bool, default True
+            A progress bar counting the restricted refits (PPML, NB2, GPML).
 
         Returns
         -------
@@ -75,7 +78,7 @@ class GravityInferenceMixin:
         >>> import migflows
         >>> kz = migflows.load_kazakhstan(years=[2021])
         >>> res = migflows.gravity("flow ~ log_dist | orig + dest", kz, vcov={"CRV1": "orig"})
-        >>> boot = res.wild_bootstrap("log_dist = -1", reps=999, random_seed=1)
+        >>> boot = res.wild_bootstrap("log_dist = -1", reps=999, random_seed=1, progress=False)
         >>> boot.method, boot.lower < float(res.params["log_dist"]) < boot.upper
         ('score (restricted)', True)
         """
@@ -95,6 +98,8 @@ class GravityInferenceMixin:
             reps=reps,
             level=level,
             random_seed=random_seed,
+            stats=res._fit.stats,
+            progress=progress,
         )
 
     @cached_property
