@@ -13,9 +13,13 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from migflows.errors import InvalidOptionError, ModelSpecificationError
 from migflows.estimation.core.bootstrap import BootstrapTest
+from migflows.estimation.core.cluster_adjusted import satterthwaite_df
+from migflows.estimation.core.covariance import SandwichInputs
+from migflows.estimation.core.hypothesis import restriction_matrix
 from migflows.estimation.core.seeds import RandomSeed
 from migflows.estimation.gravity.few_clusters import gravity_bootstrap
 from migflows.estimation.gravity.uncertainty import (
@@ -100,6 +104,67 @@ class GravityInferenceMixin:
             random_seed=random_seed,
             stats=res._fit.stats,
             progress=progress,
+        )
+
+    def coef_test(self, restriction: str | None = None) -> pd.DataFrame:
+        """CR2 t tests with Satterthwaite degrees of freedom (clubSandwich's ``coef_test``).
+
+        Parameters
+        ----------
+        restriction : str, optional
+            Combinations to test, e.g. ``"log_dist = -1, log_wage_ratio - contig = 0"``;
+            default every coefficient against zero.
+
+        Returns
+        -------
+        DataFrame
+            ``estimate`` (of ``r'b - q``), ``std_error``, ``tstat``, ``df`` (Satterthwaite,
+            per row) and ``pvalue``, under the result's one-way CR2 covariance
+            (:func:`migflows.estimation.core.cluster_adjusted.satterthwaite_df`).
+
+        Examples
+        --------
+        >>> import migflows
+        >>> kz = migflows.load_kazakhstan(years=[2021])
+        >>> res = migflows.gravity("flow ~ log_dist | dest", kz, estimator="ols",
+        ...                        vcov={"CR2": "orig"})
+        >>> out = res.coef_test()
+        >>> bool(0 < out.loc["log_dist", "df"] <= 19)
+        True
+        """
+        res = cast(Any, self)
+        res._require_full("coef_test()")
+        pieces = res._pieces
+        names = [str(n) for n in res.params.index]
+        if restriction is None:
+            R, q, labels = np.eye(len(names)), np.zeros(len(names)), names
+        else:
+            R, q = restriction_matrix(restriction, names)
+            labels = [p.strip() for p in restriction.split(",")]
+        inputs = SandwichInputs(
+            np.linalg.inv(pieces.hessian),
+            pieces.scores,
+            pieces.nobs,
+            len(names),
+            pieces.fe_codes,
+            pieces.clusters,
+            res.covariance.ssc,
+            pieces.iid_scale,
+            pieces.linear,
+        )
+        df = satterthwaite_df(inputs, res.covariance.spec, R)
+        est = R @ res.params.to_numpy() - q
+        se = np.sqrt(np.einsum("ij,jk,ik->i", R, res.cov.to_numpy(), R))
+        t = est / se
+        return pd.DataFrame(
+            {
+                "estimate": est,
+                "std_error": se,
+                "tstat": t,
+                "df": df,
+                "pvalue": 2 * stats.t.sf(np.abs(t), df),
+            },
+            index=pd.Index(labels, name="restriction"),
         )
 
     @cached_property
