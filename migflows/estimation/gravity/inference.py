@@ -22,11 +22,16 @@ from migflows.estimation.core.covariance import SandwichInputs
 from migflows.estimation.core.hypothesis import restriction_matrix
 from migflows.estimation.core.seeds import RandomSeed
 from migflows.estimation.gravity.few_clusters import gravity_bootstrap
+from migflows.estimation.gravity.prediction_se import level_codes, structured_prediction_se
 from migflows.estimation.gravity.uncertainty import (
+    MAX_LEVELS,
     FullCovariance,
     flow_uncertainty,
     full_covariance,
+    interval_frame,
+    prediction_se,
 )
+from migflows.models.design import evaluate_rhs
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -166,6 +171,46 @@ class GravityInferenceMixin:
             },
             index=pd.Index(labels, name="restriction"),
         )
+
+    def _predict_se(self, data: Any, level: float) -> pd.DataFrame:
+        """``predict(data, se=True)``: dense joint covariance in sample, else structured."""
+        res = cast(Any, self)
+        res._require_full("standard errors of predictions")
+        if res.estimator not in ("ppml", "ols") or res._pieces is None:
+            raise InvalidOptionError(
+                f"standard errors of predictions are available for PPML and log-OLS, not "
+                f"estimator={res.estimator!r}"
+            )
+        design, fit = res._fit.design, res._fit
+        codes = design.fe.to_numpy()
+        levels = int(sum(int(codes[:, j].max()) + 1 for j in range(codes.shape[1])))
+        if data is None and levels <= MAX_LEVELS:
+            out = prediction_se(res._joint, fit.mu, link=fit.link, level=level)
+            return pd.concat([design.keys.reset_index(drop=True), out], axis=1)
+        names = list(res.params.index)
+        if data is None:
+            X_new, codes_new, eta = design.X[names].to_numpy(float), codes, fit.eta
+        else:
+            X, fe_labels, _ = evaluate_rhs(
+                design.formula, data, periods=fit.periods, offset=design.offset_name
+            )
+            codes_new = level_codes(design, fe_labels)
+            eta = res.predict(data, kind="link").to_numpy()
+            X_new = X[names].to_numpy(dtype=float)
+        se_eta = structured_prediction_se(
+            design,
+            res.params,
+            res.cov.to_numpy(),
+            res._pieces,
+            res.covariance.spec,
+            mu=fit.mu,
+            link=fit.link,
+            X_new=X_new,
+            codes_new=codes_new,
+        )
+        mu_new = np.exp(eta) if fit.link == "log" else eta
+        out = interval_frame(mu_new, se_eta, link=fit.link, level=level)
+        return pd.concat([design.keys.reset_index(drop=True), out], axis=1) if data is None else out
 
     @cached_property
     def _joint(self) -> FullCovariance:

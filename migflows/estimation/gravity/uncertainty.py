@@ -19,7 +19,8 @@ which fixes the small-sample factor. From it:
 Hand-written because no library gives prediction standard errors with fixed effects for
 PPML (fixest's ``predict`` has none; its issue #22), nor intervals for derived balances. The
 dense design limits this to a few thousand fixed-effect levels (Kazakhstan: 20 regions,
-``orig^year + dest^year`` over 15 years is 600).
+``orig^year + dest^year`` over 15 years is 600); ``predict(se=True)`` beyond that, and for new
+data, uses :mod:`migflows.estimation.gravity.prediction_se`, which needs no dense design.
 
 Examples
 --------
@@ -53,6 +54,7 @@ __all__ = [
     "aggregate_uncertainty",
     "flow_uncertainty",
     "full_covariance",
+    "interval_frame",
     "prediction_se",
 ]
 
@@ -171,9 +173,23 @@ def prediction_se(
         ``fitted``, ``std_error`` (response scale), ``lower``, ``upper`` (link-scale
         interval mapped back for a log link; symmetric for the identity link).
     """
+    se_eta = np.sqrt(np.einsum("ij,jk,ik->i", full.Z, full.cov, full.Z))
+    return interval_frame(mu, se_eta, link=link, level=level)
+
+
+def interval_frame(
+    mu: NDArray[np.float64], se_eta: NDArray[np.float64], *, link: str, level: float = 0.95
+) -> pd.DataFrame:
+    """``fitted``, ``std_error`` and the interval from link-scale standard errors.
+
+    Examples
+    --------
+    >>> out = interval_frame(np.array([2.0]), np.array([0.1]), link="log")
+    >>> round(float(out["std_error"].iloc[0]), 6)
+    0.2
+    """
     if not 0 < level < 1:
         raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
-    se_eta = np.sqrt(np.einsum("ij,jk,ik->i", full.Z, full.cov, full.Z))
     crit = stats.norm.ppf(0.5 + level / 2)
     if link == "log":
         se = mu * se_eta
