@@ -243,8 +243,10 @@ def _interval(pfun: object, centre: float, se: float, level: float) -> tuple[flo
 
 def _pvalue(t: float, draws: NDArray[np.float64]) -> float:
     # the share of |t*| > |t| (wildboottest's and fwildclusterboot's convention); draws equal
-    # to |t| up to rounding (the all-ones weights reproduce the sample) do not count
-    return float((np.abs(draws) > abs(t) * (1 + 1e-10) + 1e-14).mean())
+    # to |t| up to rounding (the all-ones weights reproduce the sample) do not count. A
+    # two-way variance can be negative in a draw: such undefined t* are left out
+    defined = draws[np.isfinite(draws)]
+    return float((np.abs(defined) > abs(t) * (1 + 1e-10) + 1e-14).mean())
 
 
 def wild_cluster_bootstrap(
@@ -372,7 +374,8 @@ def wild_cluster_bootstrap(
         A = (D0 + delta * D1) - (A0 + delta * A1)
         num = (C0 @ rH + delta * (C1 @ rH)) @ V
         f = A @ V
-        return num / np.sqrt(_variance(f, cells, factors))
+        var = _variance(f, cells, factors)
+        return num / np.sqrt(np.where(var > 0, var, np.nan))
 
     def pfun(qv: float) -> float:
         return _pvalue((est - qv) / se, draws_at(qv))
@@ -477,7 +480,8 @@ def score_bootstrap(
 
     def draws_of(psi: NDArray[np.float64]) -> NDArray[np.float64]:
         f = psi[:, None] * Vc
-        return f.sum(axis=0) / np.sqrt(_variance(f, cells, factors))
+        var = _variance(f, cells, factors)
+        return f.sum(axis=0) / np.sqrt(np.where(var > 0, var, np.nan))
 
     psi = psi_of(hessian, scores)
     se = float(np.sqrt(_variance(psi[:, None], cells, factors)[0]))
@@ -485,7 +489,7 @@ def score_bootstrap(
     t = (est - q) / se
     if restricted_fit is None:
         draws = draws_of(psi)
-        crit = float(np.quantile(np.abs(draws), level))
+        crit = float(np.nanquantile(np.abs(draws), level))
         pval = _pvalue(t, draws)
         lower, upper = (est - crit * se, est + crit * se) if interval else (np.nan, np.nan)
         method = "score"

@@ -37,6 +37,7 @@ from migflows.models.design import Design
 __all__ = [
     "gravity_bootstrap",
     "restricted_glm",
+    "restricted_glm_arrays",
     "restricted_poisson",
     "restricted_ppml",
     "sim_bootstrap",
@@ -208,14 +209,33 @@ def restricted_glm(
 ) -> Refit:
     """``q0 -> (Hessian, scores)`` of an NB2 or gamma PML refitted under ``r' beta = q0``.
 
-    The same engine as the fit (IRLS with the fixed effects demeaned); NB2's ``theta`` is
-    re-estimated under the null (held at the fit's value if it was fixed), and the pieces are
-    those of :func:`migflows.estimation.gravity.glm.fit` at the restricted means.
+    ``stats`` are the fit's statistics (NB2: ``theta`` and whether it was held fixed); see
+    :func:`restricted_glm_arrays`.
     """
     y, X, codes, w, off = _arrays(design, params)
-    j, Xr = _substituted(X, r)
     fixed = stats.get("theta") if stats.get("theta_fixed") else None
-    opts: dict[str, Any] = {"tol": 1e-10, "maxiter": 100, "theta": fixed, "outer_maxiter": 100}
+    return restricted_glm_arrays(estimator, y, X, codes, w, off, r, theta=fixed)
+
+
+def restricted_glm_arrays(
+    estimator: str,
+    y: np.ndarray,
+    X: np.ndarray,
+    codes: np.ndarray,
+    w: np.ndarray,
+    off: np.ndarray,
+    r: np.ndarray,
+    *,
+    theta: float | None = None,
+) -> Refit:
+    """``q0 -> (Hessian, scores)`` of an NB2 or gamma PML on arrays refitted under the null.
+
+    The same engine as the fit (IRLS with the fixed effects ``codes`` demeaned); NB2's
+    ``theta`` is re-estimated under the null unless given, and the pieces are those of
+    :func:`migflows.estimation.gravity.glm.fit` at the restricted means.
+    """
+    j, Xr = _substituted(X, r)
+    opts: dict[str, Any] = {"tol": 1e-10, "maxiter": 100, "theta": theta, "outer_maxiter": 100}
 
     def refit(q0: float) -> tuple[np.ndarray, np.ndarray]:
         solver = DemeanedSolver(y, Xr, codes, w, off + (q0 / r[j]) * X[:, j], opts)
