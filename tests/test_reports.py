@@ -408,3 +408,15 @@ def test_contents_list_only_the_sections_shown(report: tuple[Path, str]) -> None
     # --fast leaves the Bayesian section out: said once at the top, not listed
     assert "bayes" not in listed
     assert "Not in this report" in page and "--fast skips posterior sampling" in page
+
+
+def test_report_shows_few_cluster_inference(report: tuple[Path, str]) -> None:
+    # computed in migflows/studies/report_inference.py; the sections only read it
+    _, page = report
+    for text in (
+        "Wald: region-year gaps = 0",
+        "Bootstrap p [95% CI], log_wage_ratio = 0 (origin clusters)",
+        "The same differences by the restricted wild cluster bootstrap:",
+        "First-stage F (log_rel_income)",
+    ):
+        assert text in page, text

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from migflows.estimation.panel import PanelResults, TestStatistic
     from migflows.studies.abc_models import ABCResult
     from migflows.studies.abc_regions import ABCRegionsResult
+    from migflows.studies.report_inference import ReportInference
 
 __all__ = [
     "BAYES_FORMULA",
@@ -590,3 +591,10 @@ class ReportModels:
         """:func:`run_forecasts` on the panel (seed stream ``"forecast"``)."""
         seed = stream_seed(self.seed, "forecast")
         return self._quiet(lambda: run_forecasts(self.panel, fast=self.fast, random_seed=seed))
+
+    @cached_property
+    def inference(self) -> ReportInference:
+        """Bootstraps, Wald rows and the IV check (:mod:`migflows.studies.report_inference`)."""
+        from migflows.studies.report_inference import ReportInference
+
+        return ReportInference(self, random_seed=stream_seed(self.seed, "inference"))
