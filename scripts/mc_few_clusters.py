@@ -4,7 +4,9 @@ Usage:  PYTHONPATH=$PWD .venv/bin/python scripts/mc_few_clusters.py [--replicati
         [--draws 399] [--seed 20261201] [--designs ols1,ols2,ppml1,ppml2,nb2,gpml]
 
 Prints the table of the share of 5 % rejections by design and method (and its Monte Carlo
-standard error). ``tests/test_bootstrap_mc.py`` runs a shorter version (marked slow).
+standard error); a replication whose fit fails (an NB2 fit that does not converge, rows
+separated) is not counted, and the table gives the replications used.
+``tests/test_bootstrap_mc.py`` runs a shorter version (marked slow).
 
 Designs (20 regions, all ordered pairs, 2 years, 760 flows; the regressor ``x`` has no effect):
 
@@ -36,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from migflows.errors import EstimationError
 from migflows.estimation.core.bootstrap import score_bootstrap, wild_cluster_bootstrap
 from migflows.estimation.core.cluster_adjusted import LinearPieces
 from migflows.estimation.core.covariance import sandwich
@@ -211,18 +214,25 @@ def rejection_rates(
         rng = np.random.default_rng([seed, list(RUNS).index(design)])
         hits = dict.fromkeys(METHODS[design], 0)
         start = time.perf_counter()
+        done = 0
         for _ in range(replications):
-            for method, rejected in RUNS[design](rng, draws).items():
+            try:
+                outcome = RUNS[design](rng, draws)
+            except EstimationError:  # e.g. an NB2 fit that does not converge: not counted
+                continue
+            done += 1
+            for method, rejected in outcome.items():
                 hits[method] += bool(rejected)
         seconds = time.perf_counter() - start
         for method, count in hits.items():
-            rate = count / replications
+            rate = count / max(done, 1)
             rows.append(
                 {
                     "design": design,
                     "method": method,
                     "rejection": rate,
-                    "mc_se": np.sqrt(max(rate * (1 - rate), 0.05 * 0.95) / replications),
+                    "mc_se": np.sqrt(max(rate * (1 - rate), 0.05 * 0.95) / max(done, 1)),
+                    "replications": done,
                     "seconds": seconds,
                 }
             )
