@@ -432,7 +432,7 @@ def score_bootstrap(
     the ``q0`` the test does not reject (one restricted fit per candidate value). Without it
     the unrestricted scores are perturbed, ``|t|`` of the Wald statistic is compared with
     ``|t*|`` and the interval is the symmetric bootstrap-t interval; that version
-    over-rejects with 20 clusters (see ``tests/test_bootstrap.py``).
+    over-rejects with 20 clusters (see ``scripts/mc_few_clusters.py``).
 
     Parameters
     ----------
