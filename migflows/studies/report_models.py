@@ -51,6 +51,7 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import MigflowsWarning
+from migflows.studies.report_inference import ReportInference
 
 if TYPE_CHECKING:
     from migflows.estimation.bayes.results import BayesGravityResults
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
     from migflows.estimation.panel import PanelResults, TestStatistic
     from migflows.studies.abc_models import ABCResult
     from migflows.studies.abc_regions import ABCRegionsResult
-    from migflows.studies.report_inference import ReportInference
 
 __all__ = [
     "BAYES_FORMULA",
@@ -595,6 +595,4 @@ class ReportModels:
     @cached_property
     def inference(self) -> ReportInference:
         """Bootstraps, Wald rows and the IV check (:mod:`migflows.studies.report_inference`)."""
-        from migflows.studies.report_inference import ReportInference
-
         return ReportInference(self, random_seed=stream_seed(self.seed, "inference"))
