@@ -17,7 +17,12 @@ import pandas as pd
 import pytest
 
 import migflows
-from migflows.errors import DroppedRowsWarning, SeparationWarning, UnseenLevelError
+from migflows.errors import (
+    DroppedRowsWarning,
+    InvalidOptionError,
+    SeparationWarning,
+    UnseenLevelError,
+)
 from migflows.estimation.core.covariance import SmallSampleCorrection
 from migflows.estimation.gravity.prediction_se import structured_prediction_se
 
@@ -117,6 +122,7 @@ def test_prediction_se_beyond_the_dense_limit():
     flow = rng.poisson(np.exp(1 + 0.3 * x + 0.2 * rng.normal(size=n_reg * n_reg)[o * n_reg + d]))
     df = pd.DataFrame({"orig": o, "dest": d, "year": t, "x": x, "flow": flow})
     df["pair"] = df["orig"].astype(str) + "_" + df["dest"].astype(str)
+    df["origin"], df["destination"] = df["orig"].astype(str), df["dest"].astype(str)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SeparationWarning)
         res = migflows.gravity("flow ~ x | pair + orig^year", df, vcov={"CRV1": "year"})
@@ -147,3 +153,36 @@ def test_prediction_se_beyond_the_dense_limit():
     se = f.mu * np.sqrt(var * float(res.cov.iloc[0, 0]) / slope)
     # 1e-6: LSQR's convergence on the sparse design
     np.testing.assert_allclose(pred["std_error"], se, rtol=1e-6)
+    # balances beyond the dense limit: the delta method on the structure; simulation refused
+    bal = res.predicted_balances()
+    assert (bal["arrivals_se"] > 0).all() and abs(bal["net"].sum()) < 1e-6 * bal["arrivals"].sum()
+    with pytest.raises(InvalidOptionError, match="use method='delta'"):
+        res.predicted_balances(method="simulation")
+
+
+@pytest.mark.parametrize("vcov", ["hetero", {"CRV1": "orig"}])
+def test_structured_balances_equal_the_dense_delta_method(vcov):
+    from migflows.estimation.gravity.prediction_se import structured_flow_uncertainty
+
+    kz = migflows.load_kazakhstan(years=[2020, 2021])
+    res = migflows.gravity("flow ~ log_wage_ratio + log_dist | orig + dest + year", kz, vcov=vcov)
+    changes = {"wage": {"turkistan": 1.10}}
+    shift = np.nan_to_num(res._counterfactual_shift(changes))
+    for dense, s in (
+        (res.predicted_balances(), None),
+        (res.counterfactual_uncertainty(changes), shift),
+    ):
+        sparse_way = structured_flow_uncertainty(
+            res._fit.design,
+            res.params,
+            res.cov.to_numpy(),
+            res._pieces,
+            res.covariance.spec,
+            mu=res._fit.mu,
+            keys=res._fit.design.keys,
+            shift=s,
+        )
+        assert list(sparse_way.columns) == list(dense.columns)
+        # net standard errors of a national total can be ~0: compare on an absolute scale
+        scale = float(dense["arrivals_se"].max())
+        np.testing.assert_allclose(sparse_way.to_numpy(), dense.to_numpy(), atol=1e-8 * scale)

@@ -22,7 +22,11 @@ from migflows.estimation.core.covariance import SandwichInputs
 from migflows.estimation.core.hypothesis import restriction_matrix
 from migflows.estimation.core.seeds import RandomSeed
 from migflows.estimation.gravity.few_clusters import gravity_bootstrap
-from migflows.estimation.gravity.prediction_se import level_codes, structured_prediction_se
+from migflows.estimation.gravity.prediction_se import (
+    level_codes,
+    structured_flow_uncertainty,
+    structured_prediction_se,
+)
 from migflows.estimation.gravity.uncertainty import (
     MAX_LEVELS,
     FullCovariance,
@@ -172,6 +176,35 @@ class GravityInferenceMixin:
             index=pd.Index(labels, name="restriction"),
         )
 
+    def _beyond_dense(self, method: str) -> bool:
+        """More fixed-effect levels than the dense joint covariance takes (delta method only)."""
+        codes = cast(Any, self)._fit.design.fe.to_numpy()
+        levels = int(sum(int(codes[:, j].max()) + 1 for j in range(codes.shape[1])))
+        if levels <= MAX_LEVELS:
+            return False
+        if method != "delta":
+            raise InvalidOptionError(
+                f"method={method!r} draws the slopes and all {levels} fixed effects jointly, "
+                f"which is built for at most {MAX_LEVELS} levels; use method='delta' (computed "
+                "without the dense covariance)"
+            )
+        return True
+
+    def _structured_balances(self, shift: Any, level: float) -> pd.DataFrame:
+        res = cast(Any, self)
+        res._require_full("standard errors of balances")
+        return structured_flow_uncertainty(
+            res._fit.design,
+            res.params,
+            res.cov.to_numpy(),
+            res._pieces,
+            res.covariance.spec,
+            mu=res._fit.mu,
+            keys=res._fit.design.keys,
+            shift=shift,
+            level=level,
+        )
+
     def _predict_se(self, data: Any, level: float) -> pd.DataFrame:
         """``predict(data, se=True)``: dense joint covariance in sample, else structured."""
         res = cast(Any, self)
@@ -259,6 +292,8 @@ class GravityInferenceMixin:
         res = cast(Any, self)
         if res._fit.link != "log":
             raise ModelSpecificationError("balances need fitted flows: use PPML (a log link)")
+        if self._beyond_dense(method):
+            return self._structured_balances(None, level)
         return flow_uncertainty(
             res._joint,
             res._fit.mu,
@@ -300,6 +335,8 @@ class GravityInferenceMixin:
         if res._fit.link != "log":
             raise ModelSpecificationError("counterfactual changes need a log-link model (PPML)")
         shift = np.nan_to_num(res._counterfactual_shift(changes))
+        if self._beyond_dense(method):
+            return self._structured_balances(shift, level)
         return flow_uncertainty(
             res._joint,
             res._fit.mu,

@@ -27,16 +27,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import sparse
+from scipy import sparse, stats
 
 from migflows.errors import InvalidOptionError, UnseenLevelError, format_values
 from migflows.estimation.core.covariance import CovarianceSpec
 from migflows.estimation.core.covariance_registry import resolve_clusters
 from migflows.estimation.core.demean import demean
 from migflows.estimation.core.results import SandwichPieces
+from migflows.estimation.gravity.uncertainty import balance_groups
 from migflows.models.design import Design
 
-__all__ = ["fe_coefficients", "level_codes", "structured_prediction_se"]
+__all__ = [
+    "fe_coefficients",
+    "level_codes",
+    "structured_flow_uncertainty",
+    "structured_prediction_se",
+]
 
 _CELLS = 4_000_000  # n x chunk floats per block of right-hand sides
 
@@ -133,8 +139,15 @@ def structured_prediction_se(
     link: str,
     X_new: NDArray[np.float64],
     codes_new: NDArray[np.int64],
+    combine: sparse.spmatrix | None = None,
+    slope_extra: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
-    """Standard errors of the linear predictor at rows ``(X_new, codes_new)``.
+    """Standard errors of the linear predictor at rows ``(X_new, codes_new)``, or of sums.
+
+    With ``combine`` (a ``(q, m)`` matrix ``A``) and ``slope_extra`` (``(q, k)``, ``E``),
+    the standard errors of the ``q`` quantities whose gradients are
+    ``sum_i A_ai [x_i, d_i] + [E_a, 0]`` (delta method of sums of predictions: balances,
+    counterfactual changes).
 
     Parameters
     ----------
@@ -158,8 +171,9 @@ def structured_prediction_se(
 
     Returns
     -------
-    ndarray (m,)
-        Standard errors of ``eta`` (multiply by ``mu`` for the response scale).
+    ndarray (m,) or (q,)
+        Standard errors of ``eta`` (multiply by ``mu`` for the response scale), or of the
+        combined quantities.
     """
     X = design.X[list(params.index)].to_numpy(dtype=float)
     raw = design.fe.to_numpy().astype(np.int64).reshape(len(X), -1)
@@ -177,7 +191,7 @@ def structured_prediction_se(
     Xt = demean(X, codes, weights=W, tol=1e-13, maxiter=100_000).x if has_fe else X
     B = np.linalg.inv((Xt * W[:, None]).T @ Xt)
     psi_all = w * (y - mu) if spec.kind != "iid" else np.sqrt(pieces.iid_scale * W)
-    var = np.zeros(len(X_new))
+    var = np.zeros(len(X_new) if combine is None else combine.shape[0])
     slope_raw = np.zeros((k, k))
     chunk = max(1, _CELLS // max(n, 1))
     for groups, sign in _terms(spec, pieces, n):
@@ -197,8 +211,80 @@ def structured_prediction_se(
                 part = q - demean(q, codes, weights=W, tol=1e-13, maxiter=100_000).x
                 for j, eff in enumerate(fe_coefficients(part, codes)):
                     contrib += eff[codes_new[:, j]]
+            if combine is not None:
+                contrib = np.asarray(combine @ contrib)
+                if slope_extra is not None:
+                    contrib += slope_extra @ yx
             var += sign * (contrib**2).sum(axis=1)
             slope_raw += sign * (yx @ yx.T)
     ratio = np.diag(slope_cov) / np.diag(slope_raw) if k else np.ones(1)
     var = var * float(np.mean(ratio))  # a two-way CRV1 variance can be negative: NaN
     return np.sqrt(np.where(var >= 0, var, np.nan))
+
+
+def structured_flow_uncertainty(
+    design: Design,
+    params: pd.Series,
+    slope_cov: NDArray[np.float64],
+    pieces: SandwichPieces,
+    spec: CovarianceSpec,
+    *,
+    mu: NDArray[np.float64],
+    keys: pd.DataFrame,
+    shift: NDArray[np.float64] | None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Delta-method balances (or counterfactual changes) without the dense joint covariance.
+
+    The same quantities and columns as
+    :func:`migflows.estimation.gravity.uncertainty.flow_uncertainty` with
+    ``method="delta"``: arrivals, departures and net by region and year of the fitted flows
+    ``mu`` (``shift=None``) or of their changes ``mu (exp(shift b) - 1)``, whose gradients
+    are sums over flows (:func:`structured_prediction_se` with ``combine``).
+    """
+    if not 0 < level < 1:
+        raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
+    index, dest, orig = balance_groups(keys.reset_index(drop=True))
+    m, n = len(index), len(mu)
+    rows = np.arange(n)
+    if shift is None:
+        value, extra = mu, None
+    else:
+        cf = mu * np.exp(shift @ params.to_numpy(dtype=float))
+        value, extra = cf - mu, shift * cf[:, None]
+
+    def summed(groups: NDArray[np.int64], weights: NDArray[np.float64]) -> sparse.csr_matrix:
+        return sparse.csr_matrix((weights, (groups, rows)), shape=(m, n))
+
+    arr, dep = summed(dest, value), summed(orig, value)
+    combine = sparse.vstack([arr, dep, arr - dep], format="csr")
+    slope_extra = None
+    if extra is not None:
+        ones = np.ones(n)
+        e_arr, e_dep = summed(dest, ones) @ extra, summed(orig, ones) @ extra
+        slope_extra = np.vstack([e_arr, e_dep, e_arr - e_dep])
+    se = structured_prediction_se(
+        design,
+        params,
+        slope_cov,
+        pieces,
+        spec,
+        mu=mu,
+        link="log",
+        X_new=design.X[list(params.index)].to_numpy(dtype=float),
+        codes_new=design.fe.to_numpy(),
+        combine=combine,
+        slope_extra=slope_extra,
+    ).reshape(3, m)
+    point = {
+        "arrivals": np.asarray(arr.sum(axis=1)).ravel(),
+        "departures": np.asarray(dep.sum(axis=1)).ravel(),
+    }
+    point["net"] = point["arrivals"] - point["departures"]
+    out = pd.DataFrame(point, index=index)
+    crit = stats.norm.ppf(0.5 + level / 2)
+    for i, name in enumerate(("arrivals", "departures", "net")):
+        out[f"{name}_se"] = se[i]
+        out[f"{name}_lower"] = point[name] - crit * se[i]
+        out[f"{name}_upper"] = point[name] + crit * se[i]
+    return out

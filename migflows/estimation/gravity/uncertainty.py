@@ -19,8 +19,10 @@ which fixes the small-sample factor. From it:
 Hand-written because no library gives prediction standard errors with fixed effects for
 PPML (fixest's ``predict`` has none; its issue #22), nor intervals for derived balances. The
 dense design limits this to a few thousand fixed-effect levels (Kazakhstan: 20 regions,
-``orig^year + dest^year`` over 15 years is 600); ``predict(se=True)`` beyond that, and for new
-data, uses :mod:`migflows.estimation.gravity.prediction_se`, which needs no dense design.
+``orig^year + dest^year`` over 15 years is 600); ``predict(se=True)`` beyond that and for new
+data, and delta-method balances and counterfactual changes beyond that, use
+:mod:`migflows.estimation.gravity.prediction_se`, which needs no dense design (simulation
+still does).
 
 Examples
 --------
@@ -52,6 +54,7 @@ from migflows.models.design import Design
 __all__ = [
     "FullCovariance",
     "aggregate_uncertainty",
+    "balance_groups",
     "flow_uncertainty",
     "full_covariance",
     "interval_frame",
@@ -200,7 +203,9 @@ def interval_frame(
     return pd.DataFrame({"fitted": mu, "std_error": se, "lower": lower, "upper": upper})
 
 
-def _groups(keys: pd.DataFrame) -> tuple[pd.MultiIndex, NDArray[np.int64], NDArray[np.int64]]:
+def balance_groups(
+    keys: pd.DataFrame,
+) -> tuple[pd.MultiIndex, NDArray[np.int64], NDArray[np.int64]]:
     """Region-year index and, per flow, the row of its destination and its origin."""
     missing = [c for c in ("origin", "destination", "year") if c not in keys.columns]
     if missing:
@@ -258,7 +263,7 @@ def aggregate_uncertainty(
         raise InvalidOptionError(f"method={method!r} is not allowed; use 'delta' or 'simulation'")
     if not 0 < level < 1:
         raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
-    index, dest, orig = _groups(keys)
+    index, dest, orig = balance_groups(keys)
     m = len(index)
 
     def to_groups(rows: NDArray[np.int64], values: NDArray[np.float64]) -> NDArray[np.float64]:
