@@ -223,6 +223,8 @@ def _interval(pfun: object, centre: float, se: float, level: float) -> tuple[flo
     """Invert a p-value function of the null value: where ``p = 1 - level`` either side."""
     alpha = 1 - level
     f = pfun  # callable q -> p-value
+    if not np.isfinite(se):  # a negative observed two-way variance: no test to invert
+        return float("nan"), float("nan")
 
     def gap(q: float) -> float:
         return float(f(q)) - alpha  # type: ignore[operator]
@@ -246,6 +248,8 @@ def _pvalue(t: float, draws: NDArray[np.float64]) -> float:
     # to |t| up to rounding (the all-ones weights reproduce the sample) do not count. A
     # two-way variance can be negative in a draw: such undefined t* are left out
     defined = draws[np.isfinite(draws)]
+    if not np.isfinite(t) or not defined.size:  # e.g. a negative observed two-way variance
+        return float("nan")
     return float((np.abs(defined) > abs(t) * (1 + 1e-10) + 1e-14).mean())
 
 
