@@ -22,6 +22,7 @@ equals ``res.vcov({"cluster": ...}).tstats`` for the restriction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ from migflows.estimation.panel.design import ENTITY_ALIASES, TIME_ALIASES, Panel
 __all__ = ["TransformedRegression", "panel_bootstrap", "transformed_regression"]
 
 
+@dataclass(frozen=True)
 class TransformedRegression:
     """The least-squares problem linearmodels solves for a panel estimator.
 
@@ -56,15 +58,11 @@ class TransformedRegression:
         Regression weights (ones without WLS).
     """
 
-    def __init__(
-        self,
-        X: NDArray[np.float64],
-        y: NDArray[np.float64],
-        index: pd.MultiIndex,
-        fe_codes: NDArray[np.int64] | None,
-        weights: NDArray[np.float64],
-    ) -> None:
-        self.X, self.y, self.index, self.fe_codes, self.weights = X, y, index, fe_codes, weights
+    X: NDArray[np.float64]
+    y: NDArray[np.float64]
+    index: pd.MultiIndex
+    fe_codes: NDArray[np.int64] | None
+    weights: NDArray[np.float64]
 
 
 def transformed_regression(
