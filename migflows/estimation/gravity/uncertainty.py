@@ -176,7 +176,8 @@ def prediction_se(
         ``fitted``, ``std_error`` (response scale), ``lower``, ``upper`` (link-scale
         interval mapped back for a log link; symmetric for the identity link).
     """
-    se_eta = np.sqrt(np.einsum("ij,jk,ik->i", full.Z, full.cov, full.Z))
+    var = np.einsum("ij,jk,ik->i", full.Z, full.cov, full.Z)
+    se_eta = np.sqrt(np.where(var >= 0, var, np.nan))  # two-way CRV1 can be negative: NaN
     return interval_frame(mu, se_eta, link=link, level=level)
 
 
