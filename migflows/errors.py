@@ -55,6 +55,7 @@ __all__ = [
     "SeparationWarning",
     "SharedDataMissingError",
     "UnknownVariableError",
+    "UnseenLevelError",
     "YearRangeError",
     "format_values",
 ]
@@ -197,6 +198,13 @@ class UnknownVariableError(ModelSpecificationError, KeyError):
 
 class FixedEffectError(ModelSpecificationError):
     """A fixed effect is not in the data or absorbs the regressors."""
+
+
+class UnseenLevelError(FixedEffectError, KeyError):
+    """New data have a fixed-effect level the fit did not estimate (prediction with SEs)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class EstimationError(MigflowsError, RuntimeError):

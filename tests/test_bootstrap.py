@@ -260,14 +260,14 @@ def test_cr2_cr3_match_clubsandwich(positive, fe, kind, quantity):
     assert res.vcov({"bell-mccaffrey": "orig"}).vcov_type == "CR2 (orig)"
 
 
-def test_cr2_refuses_ppml_and_two_way(positive):
+def test_cr2_refuses_ppml_and_three_way(positive):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SeparationWarning)
         res = migflows.gravity("flow ~ log_dist | orig + dest", positive)
-    with pytest.raises(InvalidOptionError, match="applies to unweighted least squares only"):
+    with pytest.raises(InvalidOptionError, match="applies to least squares only"):
         res.vcov({"CR2": "orig"})
-    with pytest.raises(InvalidOptionError, match="give one distinct cluster variable"):
-        res.vcov({"CR3": "orig+dest"})
+    with pytest.raises(InvalidOptionError, match="give one or two distinct cluster variables"):
+        res.vcov({"CR3": "orig+dest+year"})
 
 
 def test_wald_with_crv1_matches_car_linear_hypothesis(positive):

@@ -100,8 +100,14 @@ def test_prediction_se_errors(small, kz):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SeparationWarning)
         res = migflows.gravity("flow ~ log_dist | orig + dest", small)
-    with pytest.raises(InvalidOptionError, match="estimation sample"):
-        res.predict(small, se=True)
+    with pytest.raises(InvalidOptionError, match="se=True gives standard errors on kind"):
+        res.predict(small, se=True, kind="link")
+    # new data with the levels of the fit: the same rows give the in-sample errors
+    np.testing.assert_allclose(
+        res.predict(small, se=True)["std_error"].to_numpy()[res._fit.design.keys.index],
+        res.predict(se=True)["std_error"],
+        rtol=1e-8,
+    )
     with pytest.raises(InvalidOptionError, match="need the flows' keys origin"):
         res.predicted_balances()
     res_kz = migflows.gravity("flow ~ log_dist | orig + dest", kz)

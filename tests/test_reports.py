@@ -526,3 +526,15 @@ def test_every_cited_work_is_in_the_reference_list(
     small = build_report(kz, tmp_path / "s.html", sections=["gravity", "methods"], progress=False)
     text = small.read_text(encoding="utf-8")
     assert "Santos Silva, J. M. C." in text and "Bell, M., Blake" not in text
+
+
+def test_report_shows_few_cluster_inference(report: tuple[Path, str]) -> None:
+    # computed in migflows/studies/report_inference.py; the sections only read it
+    _, page = report
+    for text in (
+        "Wald: region-year gaps = 0",
+        "Bootstrap p [95% CI], log_wage_ratio = 0 (origin clusters)",
+        "The same differences by the restricted wild cluster bootstrap:",
+        "First-stage F (log_rel_income)",
+    ):
+        assert text in page, text

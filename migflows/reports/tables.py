@@ -421,6 +421,7 @@ def regression_table(
     level: float = 0.95,
     digits: int = 3,
     stats: Sequence[str] = ("nobs", "pseudo_rsquared", "rsquared", "alpha", "loglik", "vcov"),
+    tests: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RegressionTable:
     """Like :func:`table` but return the :class:`RegressionTable` (renders in Jupyter).
 
@@ -442,6 +443,7 @@ def regression_table(
         level=level,
         digits=digits,
         stats=stats,
+        tests=tests,
     )
 
 

@@ -11,13 +11,13 @@ Studies
     ``gravity_regional``, ``gravity_pair``, and log-OLS with the regional formula) on the
     years in which their covariates are complete, and a wage counterfactual.
 :func:`fit_bayes`
-    The negative binomial hierarchical gravity model next to PPML with the same regressors.
-:func:`unit_root_table`
-    IPS and Hadri tests on the annual regional series.
-:func:`fit_rate_models`
-    Regional net migration rates: pooled, fixed and random effects, and the Hausman test.
+    The NB2 hierarchical gravity model next to PPML with the same regressors.
+:func:`unit_root_table` / :func:`fit_rate_models`
+    IPS and Hadri tests; pooled, FE and RE net migration rates and the Hausman test.
 :func:`run_forecasts`
     A rolling-origin backtest of the forecasting methods and their ensemble forecast.
+:attr:`ReportModels.inference`
+    Bootstraps, Wald rows and the IV check (:mod:`migflows.studies.report_inference`).
 :func:`migflows.studies.an_becker_cheng.an_becker_cheng`
     The OD-based An–Becker–Cheng preset on the embedded flows (``an_becker_cheng``) and the
     regional study on the real period 2000–2014 (``an_becker_cheng_2000_2014``,
@@ -40,7 +40,6 @@ Examples
 from __future__ import annotations
 
 import warnings
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
@@ -51,7 +50,8 @@ import pandas as pd
 
 from migflows.data.panel import FlowPanel
 from migflows.errors import MigflowsWarning
-from migflows.studies.seeds import report_seed
+from migflows.studies.report_inference import ReportInference
+from migflows.studies.seeds import report_seed, stream_rng, stream_seed
 
 if TYPE_CHECKING:
     from migflows.estimation.bayes.results import BayesGravityResults
@@ -106,24 +106,6 @@ FAST_FORECAST_METHODS = ("naive", "drift", "gravity")
 
 class StudyNotApplicable(Exception):
     """A study does not apply to the data; the message says what is missing."""
-
-
-def stream_rng(seed: int, stream: str) -> np.random.Generator:
-    """An independent generator for ``stream``, seeded from ``(seed, crc32(stream))``.
-
-    A study draws the same numbers whichever other studies run.
-
-    Examples
-    --------
-    >>> int(stream_rng(0, "a").integers(100)) == int(stream_rng(0, "a").integers(100))
-    True
-    """
-    return np.random.default_rng([seed, zlib.crc32(stream.encode("utf-8"))])
-
-
-def stream_seed(seed: int, stream: str) -> int:
-    """An integer seed for ``stream`` (the first draw of :func:`stream_rng`)."""
-    return int(stream_rng(seed, stream).integers(2**31))
 
 
 class _ItemAccess:
@@ -596,3 +578,8 @@ class ReportModels:
         """:func:`run_forecasts` on the panel (seed stream ``"forecast"``)."""
         seed = stream_seed(self.random_seed, "forecast")
         return self._quiet(lambda: run_forecasts(self.panel, fast=self.fast, random_seed=seed))
+
+    @cached_property
+    def inference(self) -> ReportInference:
+        """Bootstraps, Wald rows and the IV check (:mod:`migflows.studies.report_inference`)."""
+        return ReportInference(self, random_seed=stream_seed(self.random_seed, "inference"))

@@ -223,6 +223,8 @@ def _interval(pfun: object, centre: float, se: float, level: float) -> tuple[flo
     """Invert a p-value function of the null value: where ``p = 1 - level`` either side."""
     alpha = 1 - level
     f = pfun  # callable q -> p-value
+    if not np.isfinite(se):  # a negative observed two-way variance: no test to invert
+        return float("nan"), float("nan")
 
     def gap(q: float) -> float:
         return float(f(q)) - alpha  # type: ignore[operator]
@@ -243,8 +245,12 @@ def _interval(pfun: object, centre: float, se: float, level: float) -> tuple[flo
 
 def _pvalue(t: float, draws: NDArray[np.float64]) -> float:
     # the share of |t*| > |t| (wildboottest's and fwildclusterboot's convention); draws equal
-    # to |t| up to rounding (the all-ones weights reproduce the sample) do not count
-    return float((np.abs(draws) > abs(t) * (1 + 1e-10) + 1e-14).mean())
+    # to |t| up to rounding (the all-ones weights reproduce the sample) do not count. A
+    # two-way variance can be negative in a draw: such undefined t* are left out
+    defined = draws[np.isfinite(draws)]
+    if not np.isfinite(t) or not defined.size:  # e.g. a negative observed two-way variance
+        return float("nan")
+    return float((np.abs(defined) > abs(t) * (1 + 1e-10) + 1e-14).mean())
 
 
 def wild_cluster_bootstrap(
@@ -372,7 +378,8 @@ def wild_cluster_bootstrap(
         A = (D0 + delta * D1) - (A0 + delta * A1)
         num = (C0 @ rH + delta * (C1 @ rH)) @ V
         f = A @ V
-        return num / np.sqrt(_variance(f, cells, factors))
+        var = _variance(f, cells, factors)
+        return num / np.sqrt(np.where(var > 0, var, np.nan))
 
     def pfun(qv: float) -> float:
         return _pvalue((est - qv) / se, draws_at(qv))
@@ -429,7 +436,7 @@ def score_bootstrap(
     the ``q0`` the test does not reject (one restricted fit per candidate value). Without it
     the unrestricted scores are perturbed, ``|t|`` of the Wald statistic is compared with
     ``|t*|`` and the interval is the symmetric bootstrap-t interval; that version
-    over-rejects with 20 clusters (see ``tests/test_bootstrap.py``).
+    over-rejects with 20 clusters (see ``scripts/mc_few_clusters.py``).
 
     Parameters
     ----------
@@ -477,7 +484,8 @@ def score_bootstrap(
 
     def draws_of(psi: NDArray[np.float64]) -> NDArray[np.float64]:
         f = psi[:, None] * Vc
-        return f.sum(axis=0) / np.sqrt(_variance(f, cells, factors))
+        var = _variance(f, cells, factors)
+        return f.sum(axis=0) / np.sqrt(np.where(var > 0, var, np.nan))
 
     psi = psi_of(hessian, scores)
     se = float(np.sqrt(_variance(psi[:, None], cells, factors)[0]))
@@ -485,7 +493,7 @@ def score_bootstrap(
     t = (est - q) / se
     if restricted_fit is None:
         draws = draws_of(psi)
-        crit = float(np.quantile(np.abs(draws), level))
+        crit = float(np.nanquantile(np.abs(draws), level))
         pval = _pvalue(t, draws)
         lower, upper = (est - crit * se, est + crit * se) if interval else (np.nan, np.nan)
         method = "score"

@@ -210,7 +210,7 @@ def fit_ols(spec: GravitySpec, design: Design, data: FlowPanel | pd.DataFrame) -
     }
     pieces = replace(
         _pieces(hessian, scores, sigma2, codes, design.clusters),
-        linear=LinearPieces(Xk, resid) if design.weights is None else None,
+        linear=LinearPieces(Xk, resid, None if design.weights is None else w),
     )
     gfit = GravityFit(
         "ols",

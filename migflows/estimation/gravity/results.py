@@ -25,7 +25,6 @@ from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import RegressionResults, SandwichPieces, solve_fixef
 from migflows.estimation.gravity.inference import GravityInferenceMixin
 from migflows.estimation.gravity.sample import subset_design
-from migflows.estimation.gravity.uncertainty import prediction_se
 from migflows.models.design import Design, evaluate_rhs
 
 Changes = Mapping[str, Mapping[str, float] | Mapping[str, Mapping[int, float]]]
@@ -267,11 +266,13 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         """Predicted flows (or the linear predictor) in sample or for new data.
 
         New data need every regressor and fixed-effect level of the model; rows whose
-        fixed-effect level was not estimated get NaN. With ``se=True`` (estimation sample
-        only, PPML and log-OLS): a frame of the flows' keys with ``fitted``, ``std_error``
-        (delta method on the response scale, fixed effects included, under the current
-        covariance) and the ``level`` interval ``lower``/``upper``
-        (:mod:`migflows.estimation.gravity.uncertainty`).
+        fixed-effect level was not estimated get NaN. With ``se=True`` (PPML and log-OLS): a
+        frame with ``fitted``, ``std_error`` (delta method on the response scale, fixed
+        effects included, under the current covariance) and the ``level`` interval
+        ``lower``/``upper`` — for the estimation sample with the flows' keys
+        (:mod:`migflows.estimation.gravity.uncertainty`), for new data by row (every level
+        must have been estimated, else :class:`~migflows.errors.UnseenLevelError`; iid,
+        hetero or CRV1 covariances; :mod:`migflows.estimation.gravity.prediction_se`).
 
         Examples
         --------
@@ -287,13 +288,9 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
             raise InvalidOptionError(f"se={se!r} must be True or False.")
         self._require_full("predict()")
         if se:
-            if data is not None or kind != "response":
-                raise InvalidOptionError(
-                    "se=True gives standard errors of the fitted flows of the estimation "
-                    "sample (data=None, kind='response')"
-                )
-            out = prediction_se(self._joint, self._fit.mu, link=self._fit.link, level=level)
-            return pd.concat([self._fit.design.keys.reset_index(drop=True), out], axis=1)
+            if kind != "response":
+                raise InvalidOptionError("se=True gives standard errors on kind='response'")
+            return self._predict_se(data, level)
         design = self._fit.design
         if data is None:
             eta = self._fit.eta

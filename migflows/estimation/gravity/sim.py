@@ -78,8 +78,11 @@ from migflows.errors import (
     ModelSpecificationError,
     format_values,
 )
+from migflows.estimation.core.bootstrap import BootstrapTest
 from migflows.estimation.core.covariance import SmallSampleCorrection, parse_covariance
 from migflows.estimation.core.results import RegressionResults, SandwichPieces
+from migflows.estimation.core.seeds import RandomSeed
+from migflows.estimation.gravity.few_clusters import sim_bootstrap
 from migflows.estimation.gravity.sim_design import (
     SIMSpec,
     check_sim_values,
@@ -119,6 +122,7 @@ class SIMFit:
     mu: np.ndarray
     stats: Mapping[str, Any]
     dropped: pd.DataFrame = field(repr=False)
+    X: np.ndarray | None = field(default=None, repr=False)  # the design (for the bootstrap)
 
 
 class SIMResults(RegressionResults):
@@ -311,6 +315,52 @@ class SIMResults(RegressionResults):
             eta if kind == "link" else np.exp(eta), name="fitted" if kind == "response" else "eta"
         )
 
+    def wild_bootstrap(
+        self,
+        restriction: str,
+        *,
+        cluster: str | None = None,
+        weights: str = "rademacher",
+        reps: int = 9999,
+        level: float = 0.95,
+        random_seed: RandomSeed = None,
+        progress: bool = True,
+    ) -> BootstrapTest:
+        """Restricted score (Kline–Santos) bootstrap test and interval for one restriction.
+
+        The Poisson GLM is refitted under the null; arguments as in
+        ``GravityResults.wild_bootstrap`` (``cluster``: ``"orig"``, ``"dest"``,
+        ``"orig+dest"``, ``"pair"``; default the clusters of the current covariance).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({
+        ...     "origin": list("aaabbbcccddd"), "destination": list("bcdacdabdabc"),
+        ...     "flow": [30, 12, 5, 28, 20, 9, 10, 25, 14, 4, 8, 22],
+        ...     "distance": [10.0, 25, 40, 10, 15, 30, 25, 15, 20, 40, 30, 20]})
+        >>> res = sim(df, "doubly", "pow").vcov({"CRV1": "orig"})
+        >>> boot = res.wild_bootstrap("log(distance) = 0", reps=999, progress=False)
+        >>> boot.method, boot.reps
+        ('score (restricted)', 16)
+        """
+        return sim_bootstrap(
+            self._sim.y,
+            np.asarray(self._sim.X),
+            self.params,
+            self._pieces,
+            self.covariance.clusters,
+            self.vcov_type,
+            self.vcov,
+            restriction,
+            cluster=cluster,
+            weights=weights,
+            reps=reps,
+            level=level,
+            random_seed=random_seed,
+            progress=progress,
+        )
+
     def _fit_stats(self) -> dict[str, Any]:
         s = self._sim.stats
         return {
@@ -485,7 +535,7 @@ def sim(
         clusters=clusters,
     )
     keys = frame[keys_cols].reset_index(drop=True)
-    fit = SIMFit(spec, keys, y, mu, stats, dropped)
+    fit = SIMFit(spec, keys, y, mu, stats, dropped, Xa)
     return SIMResults.from_pieces(  # type: ignore[return-value]
         list(X.columns),
         params,

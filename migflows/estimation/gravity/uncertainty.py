@@ -19,7 +19,10 @@ which fixes the small-sample factor. From it:
 Hand-written because no library gives prediction standard errors with fixed effects for
 PPML (fixest's ``predict`` has none; its issue #22), nor intervals for derived balances. The
 dense design limits this to a few thousand fixed-effect levels (Kazakhstan: 20 regions,
-``orig^year + dest^year`` over 15 years is 600).
+``orig^year + dest^year`` over 15 years is 600); ``predict(se=True)`` beyond that and for new
+data, and delta-method balances and counterfactual changes beyond that, use
+:mod:`migflows.estimation.gravity.prediction_se`, which needs no dense design (simulation
+still does).
 
 Examples
 --------
@@ -51,8 +54,10 @@ from migflows.models.design import Design
 __all__ = [
     "FullCovariance",
     "aggregate_uncertainty",
+    "balance_groups",
     "flow_uncertainty",
     "full_covariance",
+    "interval_frame",
     "prediction_se",
 ]
 
@@ -171,9 +176,24 @@ def prediction_se(
         ``fitted``, ``std_error`` (response scale), ``lower``, ``upper`` (link-scale
         interval mapped back for a log link; symmetric for the identity link).
     """
+    var = np.einsum("ij,jk,ik->i", full.Z, full.cov, full.Z)
+    se_eta = np.sqrt(np.where(var >= 0, var, np.nan))  # two-way CRV1 can be negative: NaN
+    return interval_frame(mu, se_eta, link=link, level=level)
+
+
+def interval_frame(
+    mu: NDArray[np.float64], se_eta: NDArray[np.float64], *, link: str, level: float = 0.95
+) -> pd.DataFrame:
+    """``fitted``, ``std_error`` and the interval from link-scale standard errors.
+
+    Examples
+    --------
+    >>> out = interval_frame(np.array([2.0]), np.array([0.1]), link="log")
+    >>> round(float(out["std_error"].iloc[0]), 6)
+    0.2
+    """
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
-    se_eta = np.sqrt(np.einsum("ij,jk,ik->i", full.Z, full.cov, full.Z))
     crit = stats.norm.ppf(0.5 + level / 2)
     if link == "log":
         se = mu * se_eta
@@ -184,7 +204,9 @@ def prediction_se(
     return pd.DataFrame({"fitted": mu, "std_error": se, "lower": lower, "upper": upper})
 
 
-def _groups(keys: pd.DataFrame) -> tuple[pd.MultiIndex, NDArray[np.int64], NDArray[np.int64]]:
+def balance_groups(
+    keys: pd.DataFrame,
+) -> tuple[pd.MultiIndex, NDArray[np.int64], NDArray[np.int64]]:
     """Region-year index and, per flow, the row of its destination and its origin."""
     missing = [c for c in ("origin", "destination", "year") if c not in keys.columns]
     if missing:
@@ -242,7 +264,7 @@ def aggregate_uncertainty(
         raise InvalidOptionError(f"method={method!r} is not allowed; use 'delta' or 'simulation'")
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise InvalidOptionError(f"level={level!r} must be strictly between 0 and 1")
-    index, dest, orig = _groups(keys)
+    index, dest, orig = balance_groups(keys)
     m = len(index)
 
     def to_groups(rows: NDArray[np.int64], values: NDArray[np.float64]) -> NDArray[np.float64]:

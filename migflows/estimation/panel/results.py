@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from migflows.errors import InvalidOptionError, MigflowsWarning, ModelSpecificationError
+from migflows.estimation.core.bootstrap import BootstrapTest
 from migflows.estimation.core.covariance import (
     CovarianceEstimate,
     CovarianceSpec,
@@ -31,6 +32,8 @@ from migflows.estimation.core.covariance import (
 )
 from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import RegressionResults, response_residuals, solve_fixef
+from migflows.estimation.core.seeds import RandomSeed
+from migflows.estimation.panel.few_clusters import panel_bootstrap
 
 __all__ = ["HausmanWarning", "PanelResults", "TestStatistic", "hausman"]
 
@@ -480,6 +483,46 @@ class PanelResults(RegressionResults):
                 "variables (and i() levels) as in the fit."
             )
         return (x @ self._params).rename("predicted")
+
+    def wild_bootstrap(
+        self,
+        restriction: str,
+        *,
+        cluster: str | None = None,
+        weights: str = "rademacher",
+        reps: int = 9999,
+        level: float = 0.95,
+        random_seed: RandomSeed = None,
+    ) -> BootstrapTest:
+        """Restricted wild cluster bootstrap (WCR) test and interval for one restriction.
+
+        Run on the transformed regression (within, quasi-demeaned, differenced or pooled;
+        :mod:`migflows.estimation.panel.few_clusters`); the arguments are those of
+        ``GravityResults.wild_bootstrap``. ``cluster`` defaults to the clusters of the
+        current covariance; with two, the weights are drawn on the first.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import migflows.estimation.panel.api as P
+        >>> df = pd.DataFrame({"id": [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4], "t": [1, 2, 3] * 4,
+        ...                    "y": [1.0, 2, 2.5, 0.5, 1.5, 3, 2, 2, 4, 1, 3, 2],
+        ...                    "x": [0.1, 0.4, 0.2, 0.3, 0.9, 0.8, 0.5, 0.1, 0.7, 0.2, 0.6, 0.4]})
+        >>> res = P.panel("y ~ x | entity", df, entity="id", time="t", vcov={"cluster": "id"})
+        >>> boot = res.wild_bootstrap("x = 0", reps=999)
+        >>> boot.reps, bool(abs(boot.stat - res.tstats["x"]) < 1e-9)
+        (16, True)
+        """
+        return panel_bootstrap(
+            self,
+            self._design,
+            restriction,
+            cluster=cluster,
+            weights=weights,
+            reps=reps,
+            level=level,
+            random_seed=random_seed,
+        )
 
     def _fit_stats(self) -> dict[str, Any]:
         out: dict[str, Any] = {

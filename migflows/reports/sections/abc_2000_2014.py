@@ -6,6 +6,7 @@ from migflows.reports.formatting import frame_html, items_html, note_html, para
 from migflows.reports.interpret import interpret_models
 from migflows.reports.labels import relabel_text
 from migflows.reports.sections import ReportContext, SectionSkipped, register_section
+from migflows.reports.tables import regression_table
 
 
 @register_section
@@ -48,6 +49,7 @@ class ABC2000Section:
                 ),
                 para("Wald tests of each period difference (crisis minus boom):"),
                 frame_html(res.tests.reset_index(), decimals=4, index=False, relabel_values=True),
+                *self._inference(ctx),
                 para("The paper's qualitative findings next to ours:"),
                 frame_html(
                     res.findings.reset_index(), decimals=3, index=False, relabel_values=True
@@ -64,6 +66,19 @@ class ABC2000Section:
                 *[note_html(relabel_text(n)) for n in res.notes],
             ]
         )
+
+    @staticmethod
+    def _inference(ctx: ReportContext) -> list[str]:
+        """Bootstrap p-values of the period differences and the IV check (first-stage F)."""
+        inf = ctx.results.inference.periods
+        parts = [
+            para("The same differences by the restricted wild cluster bootstrap:"),
+            frame_html(inf.bootstrap.reset_index(), decimals=4),
+        ]
+        if inf.iv is not None:
+            table = regression_table({"IV (lagged income)": inf.iv}, stats=("nobs", *inf.iv_stats))
+            parts.append(table.to_html())
+        return parts + [note_html(n) for n in inf.notes]
 
     def methods(self, ctx: ReportContext) -> str:
         """What the 2000–2014 study assumes."""

@@ -53,7 +53,14 @@ class GravitySection:
                 f"the regional model identifies wage, GRP and unemployment gaps from changes "
                 f"within regions over time; the pair model from changes within pairs."
             ),
-            regression_table(models, labels="auto").to_html(),
+            regression_table(
+                models, labels="auto", tests=ctx.results.inference.gravity.tests
+            ).to_html(),
+            para(
+                "Few clusters: the bootstrap row tests a zero wage-gap effect with one "
+                "cluster per origin region (restricted score bootstrap for PPML, restricted "
+                "wild cluster bootstrap for log-OLS), with the interval that inverts the test."
+            ),
             "<h3>Reading the estimates</h3>",
             items_html(
                 interpret_models(
@@ -77,6 +84,7 @@ class GravitySection:
             ),
         ]
         parts += [note_html(f"{label} left out: {why}.") for label, why in study.left_out.items()]
+        parts += [note_html(n, "warn") for n in ctx.results.inference.gravity.notes]
         regional, cf = models.get("PPML regional"), study.counterfactual
         target = study.counterfactual_region
         if regional is not None and cf is not None and target is not None:
