@@ -87,8 +87,8 @@ def pointwise_elpd(res: Any, name: str = "model") -> PointwiseElpd:
     """
     from scipy import stats
 
-    keys = _sample(res)
     if getattr(res, "inference", None) == "bayesian" and callable(getattr(res, "loo", None)):
+        keys = _sample(res)
         loo = res.loo()
         k = np.asarray(loo.pareto_k)
         return PointwiseElpd(
@@ -114,6 +114,7 @@ def pointwise_elpd(res: Any, name: str = "model") -> PointwiseElpd:
             f"likelihood of the flows; compare() by ELPD takes Bayesian fits "
             f"(migflows.bayes_gravity) and the count models estimator='ppml' or 'negbin'."
         )
+    keys = _sample(res)
     y = keys["observed"].to_numpy(dtype=float)
     mu = res.fitted["fitted"].to_numpy(dtype=float)
     st = res.stats
