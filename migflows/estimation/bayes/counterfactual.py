@@ -50,6 +50,9 @@ class BayesCounterfactual(ReadOnlyResults):
         Posterior draws of the balance changes, dims ``(sample, balance, region, year)``
         (``balance`` is ``arrivals``, ``departures``, ``net``; chains stacked into
         ``sample``).
+    baseline_balances : DataFrame
+        Posterior means of the baseline ``arrivals``, ``departures`` and ``net`` by region
+        and year (the ``*_baseline`` columns of :attr:`balances`).
     """
 
     flows: pd.DataFrame
@@ -148,7 +151,8 @@ def counterfactual(
     if inputs.n:
         part = np.asarray(m.predictive(res.idata, inputs, "mu", None))
         cf[:, ok] = part.reshape(chains * draws, -1)
-    delta = cf - base
+    cf_mean = cf.mean(0)
+    delta = np.subtract(cf, base, out=cf)  # in place: draws x flows arrays can be large
     if np.allclose(delta, 0.0, atol=0.0, rtol=0.0):
         raise ModelSpecificationError(
             f"No regressor of the model depends on {format_values(list(changes))}: the "
@@ -160,7 +164,7 @@ def counterfactual(
     lo, hi = np.quantile(delta, q, axis=0)
     flows = keys.copy()
     flows["baseline"] = base.mean(0)
-    flows["counterfactual"] = cf.mean(0)
+    flows["counterfactual"] = cf_mean
     flows["change"] = delta.mean(0)
     flows["change_lower"], flows["change_upper"] = lo, hi
     sums, regions, years = _region_year_sums(keys, delta)
