@@ -36,6 +36,7 @@ __all__ = [
     "FixedEffectError",
     "FormulaSyntaxError",
     "IdentificationError",
+    "IncomparableModelsError",
     "InputFileError",
     "InputTypeError",
     "InvalidDistanceError",
@@ -224,6 +225,10 @@ class IdentificationError(FixedEffectError, EstimationError):
     it. It is both a :class:`FixedEffectError` (a specification problem) and an
     :class:`EstimationError` (the design is singular), so code catching either keeps working.
     """
+
+
+class IncomparableModelsError(ModelSpecificationError):
+    """Models cannot be compared by ELPD: different observations or likelihood supports."""
 
 
 class LeanResultsError(MigflowsError, AttributeError):

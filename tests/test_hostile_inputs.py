@@ -67,6 +67,7 @@ from migflows.errors import (
     FixedEffectError,
     FormulaSyntaxError,
     IdentificationError,
+    IncomparableModelsError,
     InputFileError,
     InputTypeError,
     InvalidDistanceError,
@@ -1919,6 +1920,25 @@ case(
     r"level=2 must be strictly between 0 and 1",
 )
 case("compare-ok", lambda: migflows.compare({"a": fit("ppml"), "b": fit("ols")}), OK)
+case(
+    "compare-by",
+    lambda: migflows.compare([fit("ppml")], by="aic"),
+    InvalidOptionError,
+    r"by='aic' is not allowed; use 'params' or 'elpd'",
+)
+case(
+    "compare-elpd-ols",
+    lambda: migflows.compare({"a": fit("ppml"), "b": fit("ols")}, by="elpd"),
+    IncomparableModelsError,
+    r"Model 'b' \(ols\) has no ELPD comparable with count models: log-OLS",
+)
+case(
+    "compare-elpd-panel",
+    lambda: migflows.compare([fit("ppml"), fit("fe")], by="elpd"),
+    IncomparableModelsError,
+    r"Model '\(2\)' \(PanelResults, estimator 'fe'\) has no known likelihood",
+)
+case("compare-elpd-ok", lambda: migflows.compare([fit("ppml")], by="elpd"), OK)
 case(
     "preset-regional-option",
     lambda: presets.gravity_regional(KZ, bogus=1),

@@ -542,8 +542,13 @@ def _notes(
     return f"{what} {star}".strip()
 
 
-def compare(results: Sequence[Any] | Mapping[str, Any], *, level: float = 0.95) -> pd.DataFrame:
-    """Estimates of several models side by side as numbers (not text).
+def compare(
+    results: Sequence[Any] | Mapping[str, Any],
+    *,
+    level: float = 0.95,
+    by: Literal["params", "elpd"] = "params",
+) -> pd.DataFrame:
+    """Estimates of several models side by side as numbers (not text), or their ELPD.
 
     Parameters
     ----------
@@ -551,13 +556,20 @@ def compare(results: Sequence[Any] | Mapping[str, Any], *, level: float = 0.95) 
         Fitted models; a mapping gives the model names (default ``(1)``, ``(2)`` …).
     level : float
         Interval level.
+    by : {"params", "elpd"}
+        ``"params"``: the estimates. ``"elpd"``: the models ranked by expected log
+        predictive density — PSIS-LOO for Bayesian fits, ``loglik - K`` (-AIC / 2) for PPML
+        and NB2 — refused with :class:`~migflows.errors.IncomparableModelsError` for models
+        on different observations or without a likelihood of the counts (log-OLS, gamma
+        PML); see :func:`migflows.estimation.core.elpd.compare_elpd`.
 
     Returns
     -------
     DataFrame
-        Rows: parameters (union, in order of appearance); columns: a MultiIndex
-        ``(model, statistic)`` with ``estimate``, ``std_error``, ``lower``, ``upper``,
-        ``pvalue``; NaN where a model lacks the parameter.
+        ``by="params"``: rows: parameters (union, in order of appearance); columns: a
+        MultiIndex ``(model, statistic)`` with ``estimate``, ``std_error``, ``lower``,
+        ``upper``, ``pvalue``; NaN where a model lacks the parameter. ``by="elpd"``: one row
+        per model, best first (``elpd``, ``se``, ``elpd_diff``, ``dse``, ``p``, ``method`` …).
 
     Examples
     --------
@@ -568,7 +580,13 @@ def compare(results: Sequence[Any] | Mapping[str, Any], *, level: float = 0.95) 
     >>> migflows.compare({"PPML": a, "OLS": b}).loc["log_dist", ("OLS", "estimate")].round(3)
     np.float64(-1.297)
     """
+    if by not in ("params", "elpd"):
+        raise InvalidOptionError(f"by={by!r} is not allowed; use 'params' or 'elpd'.")
     named = named_results(results, "compare()")
+    if by == "elpd":
+        from migflows.estimation.core.elpd import compare_elpd
+
+        return compare_elpd(named)
     order = _coefficient_order(named.values(), None, None)
     blocks = {}
     for name, res in named.items():

@@ -242,14 +242,23 @@ class BayesGravityModel:
         Xw = Xs if self.split is None else self.split.within(Xs, codes)
         return _Inputs(Xs, Xw, codes, off, len(Xs))
 
-    def new_inputs(self, data: FlowPanel | pd.DataFrame) -> tuple[_Inputs, np.ndarray]:
+    def new_inputs(
+        self, data: FlowPanel | pd.DataFrame, rows: np.ndarray | None = None
+    ) -> tuple[_Inputs, np.ndarray]:
         """Model inputs for new data and the mask of rows that can be predicted.
 
-        Rows with a missing regressor or offset are left out (the mask says which).
+        Rows with a missing regressor or offset are left out (the mask says which); ``rows``
+        keeps only those positions of the data (the estimation sample, for counterfactuals).
         """
         X, fe_labels, off = evaluate_rhs(
             self.formula, data, periods=self.periods, offset=self.offset_name
         )
+        frame = data.flows if isinstance(data, FlowPanel) else data
+        if rows is not None:  # covariates (lags) are evaluated on the whole panel first
+            X, fe_labels, frame = (
+                v.iloc[rows].reset_index(drop=True) for v in (X, fe_labels, frame)
+            )
+            off = None if off is None else off.iloc[rows].reset_index(drop=True)
         missing = [c for c in self.coef_names if c not in X.columns]
         if missing:
             raise UnknownVariableError(
@@ -264,7 +273,6 @@ class BayesGravityModel:
                 )
             ok &= off.notna().to_numpy()
         keep = np.flatnonzero(ok)
-        frame = data.flows if isinstance(data, FlowPanel) else data
         years = frame["year"].to_numpy()[keep] if "year" in frame else None
         inputs = self._inputs(
             X.iloc[keep].reset_index(drop=True),

@@ -23,6 +23,10 @@ class PosteriorModel(Protocol):
         """Read by the results."""
 
     @property
+    def data(self) -> Any:
+        """Read by the results (counterfactuals change its region attributes)."""
+
+    @property
     def design(self) -> Any:
         """Read by the results."""
 
@@ -78,7 +82,7 @@ class PosteriorModel(Protocol):
     def y(self) -> Any:
         """Read by the results."""
 
-    def new_inputs(self, data: Any) -> Any:
+    def new_inputs(self, data: Any, rows: Any = None) -> Any:
         """Read by the results."""
 
     def predictive(self, *args: Any, **kwargs: Any) -> Any:

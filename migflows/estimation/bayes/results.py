@@ -36,6 +36,9 @@ from migflows.estimation.core.results import SummaryTable, response_residuals
 if TYPE_CHECKING:
     from xarray import DataArray, DataTree
 
+    from migflows.estimation.bayes.counterfactual import BayesCounterfactual
+    from migflows.estimation.core.counterfactual import Changes
+
 __all__ = ["BayesGravityResults", "PosteriorModel"]
 
 
@@ -527,6 +530,15 @@ class BayesGravityResults(PosteriorHypothesisMixin, ReadOnlyResults):
         from migflows.estimation.bayes.checks import balances
 
         return balances(self, level=level, expected=expected)
+
+    def counterfactual(self, changes: Changes, *, level: float = 0.9) -> BayesCounterfactual:
+        """Posterior flows and balances after changing region attributes (:mod:`.counterfactual`).
+
+        ``changes`` as for the PPML results, e.g. ``{"wage": {"turkistan": 1.10}}``.
+        """
+        from migflows.estimation.bayes.counterfactual import counterfactual
+
+        return counterfactual(self, changes, level=level)
 
     def slope_differences(self, level: float = 0.95) -> pd.DataFrame:
         """Pooled-slope differences between groups with P(difference > 0) (``checks``)."""
