@@ -5,8 +5,7 @@ Turkistan's wage by 10 %) and recomputes every covariate built from them. The va
 and the change itself are the same for every family; this module holds them so that the
 Bayesian results (:meth:`BayesGravityResults.counterfactual
 <migflows.estimation.bayes.results.BayesGravityResults.counterfactual>`) apply changes
-exactly as the PPML results do (``GravityResults.counterfactual`` carries its own copy of
-the same checks, with the same messages).
+exactly as the PPML results (``GravityResults.counterfactual``) do.
 """
 
 from __future__ import annotations

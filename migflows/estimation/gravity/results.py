@@ -16,18 +16,16 @@ from migflows.data.panel import FlowPanel
 from migflows.errors import (
     InvalidOptionError,
     LeanResultsError,
-    MissingRegionError,
     ModelSpecificationError,
     UnknownVariableError,
     format_values,
 )
+from migflows.estimation.core.counterfactual import Changes, changed_panel
 from migflows.estimation.core.readonly import ReadOnlyResults
 from migflows.estimation.core.results import RegressionResults, SandwichPieces, solve_fixef
 from migflows.estimation.gravity.inference import GravityInferenceMixin
 from migflows.estimation.gravity.sample import subset_design
 from migflows.models.design import Design, evaluate_rhs
-
-Changes = Mapping[str, Mapping[str, float] | Mapping[str, Mapping[int, float]]]
 
 
 @dataclass(frozen=True)
@@ -375,53 +373,11 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
     def _counterfactual_shift(self, changes: Changes) -> np.ndarray:
         """Change of every regressor of every flow under ``changes`` (n, k)."""
         self._require_full("counterfactual()")
-        data = self._fit.data
-        if not isinstance(data, FlowPanel):
-            raise ModelSpecificationError(
-                "counterfactual() needs a model fitted on a FlowPanel (it changes region "
-                "attributes and recomputes the covariates)."
-            )
-        regions = data.regions
-        if regions is None:
+        # the validation and the change are shared with the Bayesian results
+        changed = changed_panel(self._fit.data, changes)
+        regions, new = cast(FlowPanel, self._fit.data).regions, changed.regions
+        if regions is None or new is None:  # changed_panel has refused such a panel already
             raise UnknownVariableError("The panel has no region attributes to change.")
-        new = regions.copy()
-        if not isinstance(changes, Mapping) or not changes:
-            raise InvalidOptionError(
-                f"changes={changes!r} must be a non-empty mapping attribute -> region -> factor, "
-                f"e.g. {{'wage': {{'turkistan': 1.10}}}}."
-            )
-        years = set(new.index.get_level_values("year"))
-        for attr, by_region in changes.items():
-            if attr not in new.columns:
-                raise UnknownVariableError(
-                    f"Attribute {attr!r} is not in the panel (available: "
-                    f"{format_values(list(new.columns), limit=12)})."
-                )
-            if not isinstance(by_region, Mapping) or not by_region:
-                raise InvalidOptionError(
-                    f"changes[{attr!r}] must be a non-empty mapping region -> factor, got "
-                    f"{by_region!r}."
-                )
-            for region, factor in by_region.items():
-                mask = new.index.get_level_values("region") == region
-                if not mask.any():
-                    raise MissingRegionError(
-                        f"Region {region!r} is not in the panel; regions: "
-                        f"{format_values(sorted(set(new.index.get_level_values('region'))))}."
-                    )
-                by_year = factor if isinstance(factor, Mapping) else {None: factor}
-                for year, f in by_year.items():
-                    value = check_factor(f, f"changes[{attr!r}][{region!r}]")
-                    sel = mask
-                    if year is not None:
-                        if year not in years:
-                            raise InvalidOptionError(
-                                f"changes[{attr!r}][{region!r}] names year {year!r}, which is "
-                                f"not in the panel ({format_values(sorted(years))})."
-                            )
-                        sel = mask & (new.index.get_level_values("year") == int(year))
-                    new.loc[sel, attr] = new.loc[sel, attr] * value
-        changed = data._replace(regions=new)
         design = self._fit.design
         X_new, _, _ = evaluate_rhs(design.formula, changed, periods=self._fit.periods)
         X_new = X_new.iloc[design.rows].reset_index(drop=True)[self.params.index]
@@ -489,20 +445,6 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         flows["counterfactual"] = cf
         flows["change"] = cf - base
         return Counterfactual(flows=flows, changes=dict(changes))
-
-
-def check_factor(value: object, name: str) -> float:
-    """A counterfactual factor: a finite number greater than 0 (1 means no change)."""
-    try:
-        f = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        f = float("nan")
-    if isinstance(value, bool) or not np.isfinite(f) or f <= 0:
-        raise InvalidOptionError(
-            f"{name}={value!r} is not a valid factor: give a finite number greater than 0 "
-            f"(1.10 raises the attribute by 10 %, 1 leaves it unchanged)."
-        )
-    return f
 
 
 @dataclass(frozen=True)
