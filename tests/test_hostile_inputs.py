@@ -2436,10 +2436,15 @@ case(
     r"level='x' must be strictly between 0 and 1",
 )
 case(
-    "pred-se-newdata",
+    "pred-se-newdata",  # new rows with levels the fit estimated: supported (issue 12)
     lambda: _inf("ppml").predict(KZ21, se=True),
-    migflows.errors.InvalidOptionError,
-    r"se=True gives standard errors of the fitted flow",
+    OK,
+)
+case(
+    "pred-se-unseen-year",  # a year (fixed-effect level) the fit did not estimate
+    lambda: _inf("ppml").predict(KZ.select(years=[2023]), se=True),
+    migflows.errors.UnseenLevelError,
+    r"2023",
 )
 case(
     "pred-se-link",

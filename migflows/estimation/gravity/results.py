@@ -287,7 +287,10 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         self._require_full("predict()")
         if se:
             if kind != "response":
-                raise InvalidOptionError("se=True gives standard errors on kind='response'")
+                raise InvalidOptionError(
+                    f"se=True gives standard errors of the fitted flows (kind='response'), "
+                    f"not with kind={kind!r}: drop kind= or se=True."
+                )
             return self._predict_se(data, level)
         design = self._fit.design
         if data is None:
