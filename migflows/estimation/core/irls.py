@@ -191,6 +191,8 @@ class IRLSResult:
 
 
 FirstStep = Callable[[NDArray[np.float64], NDArray[np.float64]], list[int]]
+IterationHook = Callable[[int, float, float], None]
+"""``hook(iteration, deviance, change)`` after each iteration (deviance NaN for ``"eta"``)."""
 
 
 def irls(
@@ -210,6 +212,7 @@ def irls(
     adaptive: bool = True,
     step_halving: bool = False,
     on_first: FirstStep | None = None,
+    on_iteration: IterationHook | None = None,
     what: str = "IRLS",
 ) -> IRLSResult:
     """Fit a log-link model with absorbed fixed effects by IRLS.
@@ -240,6 +243,9 @@ def irls(
     on_first : callable, optional
         ``on_first(Xt, weights) -> kept column positions`` after the first demeaning (the
         PPML collinearity check); the other columns are removed from then on.
+    on_iteration : callable, optional
+        ``on_iteration(iteration, deviance, change)`` after each iteration (progress
+        reporting); ``change`` is the convergence criterion, the deviance NaN for ``"eta"``.
     what : str
         Names the fit in error messages.
 
@@ -342,6 +348,8 @@ def irls(
             crit = abs(dev - dev_old) / (0.1 + abs(dev))
             history.append(crit)
             dev_old = dev
+            if on_iteration is not None:
+                on_iteration(it, dev, crit)
             st.eta, st.mu = eta, mu
             if crit < tol:
                 if inner_tol <= fixef_tol:
@@ -355,6 +363,8 @@ def irls(
         else:
             change = float(np.max(np.abs(new - eta)))
             history.append(change)
+            if on_iteration is not None:
+                on_iteration(it, float("nan"), change)
             eta = new
             st.eta, st.mu = eta, None
             if change < tol:

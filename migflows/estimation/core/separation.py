@@ -37,12 +37,14 @@ from scipy import sparse
 from scipy.sparse.linalg import splu
 
 from migflows.errors import ConvergenceError, InvalidOptionError
-from migflows.estimation.core.demean import Demeaner
+from migflows.estimation.core.demean import Demeaner, DemeanerLike
 
 __all__ = [
     "IR_DIRECT_MAX_PARAMS",
     "SEPARATION_CHECKS",
+    "Certificate",
     "Sample",
+    "no_separation_certificate",
     "prune_fixed_effects",
     "prune_sample",
     "recode",
@@ -327,3 +329,120 @@ def separation_ir(
         f"the iterative-rectifier separation check did not converge in {maxiter} iterations; "
         "pass separation=('fe',) to skip it (separated observations may then remain)"
     )
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Outcome of :func:`no_separation_certificate`.
+
+    Attributes
+    ----------
+    proven : bool
+        True when no observation can be separated (the iterative rectifier would flag none).
+    margin : float
+        Smallest entry of the certificate on the zero outcomes, relative to its largest entry.
+    residual : float
+        Largest ``|Z' lambda|`` (group sums and regressor sums) relative to ``|Z|' |lambda|``.
+    """
+
+    proven: bool
+    margin: float
+    residual: float
+
+
+CERTIFICATE_MARGIN = 1e-9
+"""Smallest relative entry of the certificate on zeros that counts as positive."""
+CERTIFICATE_FACTOR = 1e4
+"""The smallest entry on zeros must exceed this multiple of the largest sum ``Z' lambda``."""
+
+
+def no_separation_certificate(
+    y: NDArray[np.float64],
+    X: NDArray[np.float64],
+    codes: NDArray[np.int64],
+    mu: NDArray[np.float64],
+    weights: NDArray[np.float64] | None = None,
+    *,
+    demeaner: DemeanerLike | None = None,
+    Xt: NDArray[np.float64] | None = None,
+    tol: float = 1e-13,
+) -> Certificate:
+    """Prove from a converged Poisson fit that no observation is separated (or fail to).
+
+    By Stiemke's lemma, there is no ``u = X b + D a`` with ``u = 0`` on positive outcomes,
+    ``u >= 0`` on zeros and ``u != 0`` if and only if some ``lambda`` with
+    ``[X D]' lambda = 0`` is strictly positive on every zero outcome (for such ``u``,
+    ``0 = lambda' u = sum over zeros of lambda_i u_i`` forces ``u = 0``). At the Poisson
+    estimate the scores vanish, so ``w (mu - y)`` is such a vector up to the fit's tolerance;
+    it equals ``w mu > 0`` on zeros. Its exact projection onto the null space of ``[X D]'``
+    (unweighted demeaning plus a regression on the demeaned regressors, computed to ``tol``)
+    is the candidate; the group sums and regressor sums it leaves are checked directly.
+    ``proven`` means: the candidate is positive on every zero (above
+    :data:`CERTIFICATE_MARGIN` of its largest entry) and its sums are zero (below
+    :data:`CERTIFICATE_RESIDUAL`). Then the iterative rectifier can flag nothing and need not
+    run. When separation exists the fit's means of the separated zeros go to zero and the
+    projection makes some entry non-positive, so ``proven`` is False; it is also False when
+    the numbers are too close to call — callers then run :func:`separation_ir`.
+
+    Parameters
+    ----------
+    y, mu : ndarray (n,)
+        Outcome and fitted means of a converged Poisson fit on this sample.
+    X : ndarray (n, k)
+        Regressors of the fit.
+    codes : ndarray (n, G) of int
+        Fixed-effect codes ``0..L-1`` on this sample.
+    weights : ndarray (n,), optional
+        Prior weights of the fit.
+    demeaner : DemeanerLike, optional
+        Backend bound to ``codes`` (default :class:`Demeaner`); called with unit weights.
+    Xt : ndarray (n, k), optional
+        ``X`` minus anything in the span of the fixed effects (a warm start, e.g. the fit's
+        partialled-out regressors).
+    tol : float, default 1e-13
+        Demeaning tolerance, relative to the largest entry.
+
+    Returns
+    -------
+    Certificate
+
+    Examples
+    --------
+    >>> y = np.array([0.0, 1.0, 2.0, 0.0, 3.0, 1.0])
+    >>> codes = np.array([[0], [0], [0], [1], [1], [1]])
+    >>> mu = np.array([1.0, 1.0, 1.0, 4 / 3, 4 / 3, 4 / 3])  # the group means
+    >>> no_separation_certificate(y, np.zeros((6, 0)), codes, mu).proven
+    True
+    """
+    zeros = y <= 0
+    w = np.ones_like(y) if weights is None else weights
+    lam = w * (mu - y)
+    scale = float(np.max(np.abs(lam))) if lam.size else 0.0
+    if not zeros.any():
+        return Certificate(True, 1.0, 0.0)
+    if scale <= 0 or not np.isfinite(scale):
+        return Certificate(False, 0.0, np.inf)
+    lam = lam / scale
+    ones = np.ones_like(y)
+    has_fe = codes.shape[1] > 0
+    dm = (demeaner if demeaner is not None else Demeaner(codes)) if has_fe else None
+    if dm is not None:
+        lam = dm(lam, ones, tol=tol, maxiter=100_000).x[:, 0]
+    if X.shape[1]:
+        Xd = X if Xt is None else Xt
+        if dm is not None:
+            Xd = dm(Xd, ones, tol=tol * 1e3, maxiter=100_000).x
+        coef = np.linalg.lstsq(Xd, lam, rcond=None)[0]
+        lam = lam - Xd @ coef
+    # the sums the certificate must zero, computed directly (whatever the demeaning claimed);
+    # lambda is scaled to a largest entry of one, each regressor to unit length
+    worst = 0.0
+    for g in range(codes.shape[1]):
+        worst = max(worst, float(np.max(np.abs(np.bincount(codes[:, g], weights=lam)))))
+    for j in range(X.shape[1]):
+        norm = float(np.sqrt(X[:, j] @ X[:, j]))
+        if norm > 0:
+            worst = max(worst, abs(float(X[:, j] @ lam)) / norm)
+    margin = float(np.min(lam[zeros]) / np.max(np.abs(lam)))
+    proven = margin > max(CERTIFICATE_MARGIN, CERTIFICATE_FACTOR * worst)
+    return Certificate(bool(proven), margin, worst)

@@ -57,6 +57,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
+from migflows.data.progress import progress_bar
 from migflows.errors import (
     CollinearityWarning,
     ConvergenceError,
@@ -70,7 +71,13 @@ from migflows.errors import (
 from migflows.estimation.core.demean import Demeaner, DemeanerFactory
 from migflows.estimation.core.identification import IDENTIFICATION_TOL, collinear_columns, identify
 from migflows.estimation.core.irls import POISSON, IRLSState, irls
-from migflows.estimation.core.separation import prune_sample, recode, validate_separation
+from migflows.estimation.core.separation import (
+    Sample,
+    no_separation_certificate,
+    prune_sample,
+    recode,
+    validate_separation,
+)
 
 __all__ = ["CollinearityWarning", "PPMLFit", "fit_ppml"]
 
@@ -234,6 +241,7 @@ def fit_ppml(
     collinear: Literal["drop", "raise"] = "drop",
     collin_tol: float = IDENTIFICATION_TOL,
     demeaner: DemeanerFactory = Demeaner,
+    progress: bool = False,
 ) -> PPMLFit:
     """Fit a Poisson PML model with absorbed fixed effects by IRLS.
 
@@ -275,6 +283,9 @@ def fit_ppml(
         estimation sample (``demeaner(codes)(x, weights, tol=, maxiter=)``, see
         :class:`~migflows.estimation.core.demean.DemeanerLike`); the default is the in-memory
         alternating projections.
+    progress : bool, default False
+        Show a progress bar of the IRLS iterations (deviance and its relative change) and
+        report the separation steps (the notebook bar in Jupyter when ipywidgets is installed).
 
     Returns
     -------
@@ -329,29 +340,154 @@ def fit_ppml(
         raise InvalidOptionError(f"collinear={collinear!r} not allowed; use 'drop' or 'raise'")
 
     # ---- 1. sample: singletons and separation (core.separation) ------------------------------
-    sample = prune_sample(yv, Xa, codes, drop_singletons=drop_singletons, separation=checks)
-    keep, dropped = sample.keep, sample.dropped
-    counts = sample.reasons
-    if not keep.any() or not (yv[keep] > 0).any():
-        detail = ", ".join(f"{v} {k}" for k, v in counts.items()) or "none dropped"
-        raise EstimationError(
-            f"no observations with positive outcome left to estimate from ({n} rows: {detail}); "
-            "every fixed-effect group is a singleton or has only zero flows — use coarser fixed "
-            "effects or more data"
-        )
-    if len(dropped):
+    report = _Progress(progress)
+    inputs = _Inputs(yv, Xa, cols, codes, fe_names, w, off)
+    opts = _Options(tol, maxiter, fixef_tol, fixef_maxiter, collinear, collin_tol, demeaner)
+    prove = "ir" in checks  # first try to prove that the rectifier has nothing to find
+    first = tuple(c for c in checks if c != "ir") if prove else checks
+    sample = prune_sample(yv, Xa, codes, drop_singletons=drop_singletons, separation=first)
+    _check_left(yv, sample)
+    report.sample(sample, first)
+    fit: PPMLFit | None = None
+    if prove and (yv[sample.keep] == 0).any():
+        fit, caught = _prefit(inputs, sample, opts, report)
+        if fit is not None and report.certify(inputs, fit):
+            _replay(caught)
+        else:
+            full = prune_sample(yv, Xa, codes, drop_singletons=drop_singletons, separation=checks)
+            _check_left(yv, full)
+            report.sample(full, checks)
+            if fit is not None and np.array_equal(full.keep, sample.keep):
+                _replay(caught)  # the rectifier found nothing either: the first fit stands
+            else:
+                fit, sample = None, full
+    if len(sample.dropped):
+        counts = sample.reasons
         warnings.warn(
-            f"{len(dropped)} of {n} observations dropped: "
+            f"{len(sample.dropped)} of {n} observations dropped: "
             + ", ".join(f"{v} {k}" for k, v in counts.items())
             + " (see .dropped)",
             SeparationWarning,
             stacklevel=2,
         )
-    yk, Xk, wk, ok = yv[keep], Xa[keep], w[keep], off[keep]
+    if fit is None:
+        fit = _fit_sample(inputs, sample, opts, report)
+    report.close(fit)
+    return fit
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Validated inputs of :func:`fit_ppml` on all input rows."""
+
+    y: NDArray[np.float64]
+    X: NDArray[np.float64]
+    cols: list[str]
+    codes: NDArray[np.int64]
+    fe_names: list[str]
+    w: NDArray[np.float64]
+    off: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class _Options:
+    tol: float
+    maxiter: int
+    fixef_tol: float
+    fixef_maxiter: int
+    collinear: str
+    collin_tol: float
+    demeaner: DemeanerFactory
+
+
+class _Progress:
+    """Progress of one fit (``progress=True``): IRLS iterations and the separation steps."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar = progress_bar(desc="PPML IRLS", unit="it", leave=True) if enabled else None
+
+    def write(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.write(f"[migflows ppml] {text}")
+
+    def sample(self, sample: Sample, checks: tuple[str, ...]) -> None:
+        if self.bar is not None:
+            detail = ", ".join(f"{v} {k}" for k, v in sample.reasons.items()) or "none dropped"
+            label = " + ".join(["singletons", *checks]) if checks else "singletons"
+            self.write(f"sample ({label}): {int(sample.keep.sum())} rows kept, {detail}")
+
+    def iteration(self, it: int, deviance: float, change: float) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(f"deviance {deviance:.10g}, change {change:.2e}")
+
+    def certify(self, inputs: _Inputs, fit: PPMLFit) -> bool:
+        X = inputs.X[fit.sample][:, [inputs.cols.index(c) for c in fit.names]]
+        cert = no_separation_certificate(
+            fit.y, X, fit.fe_codes, fit.mu, fit.weights, Xt=fit.X_demeaned
+        )
+        verdict = (
+            "no zero can be separated, rectifier not needed"
+            if cert.proven
+            else "inconclusive, running the iterative rectifier"
+        )
+        self.write(f"separation certificate (margin {cert.margin:.1e}): {verdict}")
+        return cert.proven
+
+    def close(self, fit: PPMLFit) -> None:
+        if self.bar is not None:
+            self.write(
+                f"converged in {fit.iterations} iterations, deviance {fit.deviance:.10g}, "
+                f"{fit.demean_sweeps} demeaning iterations"
+            )
+            self.bar.close()
+
+
+def _check_left(y: NDArray, sample: Sample) -> None:
+    keep = sample.keep
+    if not keep.any() or not (y[keep] > 0).any():
+        counts = sample.reasons
+        detail = ", ".join(f"{v} {k}" for k, v in counts.items()) or "none dropped"
+        raise EstimationError(
+            f"no observations with positive outcome left to estimate from ({len(y)} rows: "
+            f"{detail}); every fixed-effect group is a singleton or has only zero flows — use "
+            "coarser fixed effects or more data"
+        )
+
+
+def _prefit(
+    inputs: _Inputs, sample: Sample, opts: _Options, report: _Progress
+) -> tuple[PPMLFit | None, list[warnings.WarningMessage]]:
+    """The fit before the rectifier, with its warnings held back (replayed if it stands).
+
+    With separation the means of the separated zeros drift to zero and the fit may fail to
+    converge, overflow or stall; any failure just means the rectifier has to run.
+    """
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        try:
+            fit = _fit_sample(inputs, sample, opts, report)
+        except (EstimationError, ArithmeticError, ValueError, np.linalg.LinAlgError) as err:
+            report.write(f"fit before the rectifier failed ({type(err).__name__})")
+            return None, []
+    return fit, list(caught)
+
+
+def _replay(caught: list[warnings.WarningMessage]) -> None:
+    for item in caught:
+        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
+def _fit_sample(inputs: _Inputs, sample: Sample, opts: _Options, report: _Progress) -> PPMLFit:
+    """IRLS and the final pieces on one estimation sample."""
+    keep, cols, fe_names = sample.keep, inputs.cols, inputs.fe_names
+    yk, Xk, wk, ok = inputs.y[keep], inputs.X[keep], inputs.w[keep], inputs.off[keep]
+    codes = inputs.codes
     ck = recode(codes[keep]) if codes.shape[1] else codes[keep]
     has_fe = ck.shape[1] > 0
-    dm = demeaner(ck) if has_fe else None
+    dm = opts.demeaner(ck) if has_fe else None
     collinear_names: list[str] = []
+    collin_tol, fixef_tol, fixef_maxiter = opts.collin_tol, opts.fixef_tol, opts.fixef_maxiter
 
     def check_collinear(Xt: NDArray, wi: NDArray) -> list[int]:
         # after the first demeaning, at the first IRLS weights (core.identification)
@@ -361,10 +497,10 @@ def fit_ppml(
                 Xk, ck, names=cols, fe_names=fe_names, weights=wi, Xt=Xt, tol=collin_tol
             )
             msg = ident.message(listing=_listing, combined=True)
-            if collinear == "raise":
+            if opts.collinear == "raise":
                 advice = "Either remove them or change the fixed effects."
                 raise ident.error(advice, listing=_listing, combined=True)
-            warnings.warn(msg + "; dropped", CollinearityWarning, stacklevel=4)
+            warnings.warn(msg + "; dropped", CollinearityWarning, stacklevel=5)
             collinear_names.extend(cols[j] for j in drop_idx)
         return kept_idx
 
@@ -378,18 +514,19 @@ def fit_ppml(
         demeaner=dm,
         state=IRLSState.start(yk, Xk, wk),
         criterion="deviance",
-        tol=tol,
-        maxiter=maxiter,
+        tol=opts.tol,
+        maxiter=opts.maxiter,
         fixef_tol=fixef_tol,
         fixef_maxiter=fixef_maxiter,
         on_first=check_collinear,
+        on_iteration=report.iteration,
         what="PPML",
     )
     if not fit.converged:
         raise ConvergenceError(
-            f"PPML did not converge in {maxiter} IRLS iterations (last relative deviance change "
-            f"{fit.history[-1]:.2e}, tol {tol:.0e}); raise maxiter, or look for separation or "
-            "extreme regressor values"
+            f"PPML did not converge in {opts.maxiter} IRLS iterations (last relative deviance "
+            f"change {fit.history[-1]:.2e}, tol {opts.tol:.0e}); raise maxiter, or look for "
+            "separation or extreme regressor values"
         )
     names_kept = [cols[j] for j in fit.kept]
     coef, eta, Xt, sweeps, it = fit.coef, fit.eta, fit.Xt, fit.demean_sweeps, fit.iterations
@@ -418,7 +555,7 @@ def fit_ppml(
         names=tuple(names_kept),
         collinear=tuple(collinear_names),
         sample=keep,
-        dropped=dropped,
+        dropped=sample.dropped,
         y=yk,
         mu=mu,
         eta=eta,
@@ -433,7 +570,7 @@ def fit_ppml(
         deviance=fit.deviance,
         loglik=loglik,
         loglik_null=ll0,
-        tol=tol,
+        tol=opts.tol,
         fixef_tol=fixef_tol,
         demean_sweeps=sweeps,
         history=fit.history,
