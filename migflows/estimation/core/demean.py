@@ -170,10 +170,24 @@ def encode_fixed_effects(
 
 
 @nb.njit(cache=True)
+def _weight_sums(
+    w: NDArray[np.float64], codes: NDArray[np.integer], offsets: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Weight sums of every level of every fixed effect, one pass over the rows."""
+    g_count, n = codes.shape
+    sw = np.zeros(offsets[-1])
+    for i in range(n):
+        wi = w[i]
+        for g in range(g_count):
+            sw[offsets[g] + codes[g, i]] += wi
+    return sw
+
+
+@nb.njit(cache=True)
 def _sweep(
     r: NDArray[np.float64],
     w: NDArray[np.float64],
-    codes: NDArray[np.int64],
+    codes: NDArray[np.integer],
     offsets: NDArray[np.int64],
     inv_sw: NDArray[np.float64],
     buf: NDArray[np.float64],
@@ -209,7 +223,7 @@ def _sweep(
 def _demean_columns(
     xt: NDArray[np.float64],
     w: NDArray[np.float64],
-    codes: NDArray[np.int64],
+    codes: NDArray[np.integer],
     offsets: NDArray[np.int64],
     inv_sw: NDArray[np.float64],
     tol: float,
@@ -343,7 +357,11 @@ class Demeaner:
         if c.size and c.min() < 0:
             raise FixedEffectError("fixed-effect codes must be non-negative integers")
         self.n, self.n_fe = c.shape
-        self.codes_t = np.ascontiguousarray(c.T)
+        # int32 codes halve the memory traffic of the sweeps (memory bound) and the footprint
+        small = not c.size or int(c.max()) < np.iinfo(np.int32).max
+        self.codes_t: NDArray[np.integer] = np.ascontiguousarray(
+            c.T, dtype=np.int32 if small else np.int64
+        )
         self.sizes = (c.max(axis=0) + 1) if c.size else np.zeros(self.n_fe, dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
         self._weights: NDArray[np.float64] | None = None
@@ -356,10 +374,7 @@ class Demeaner:
             and np.array_equal(w, self._weights)
         ):
             return self._inv_sw
-        sw = np.zeros(int(self.offsets[-1]))
-        for g in range(self.n_fe):
-            lo, hi = self.offsets[g], self.offsets[g + 1]
-            sw[lo:hi] = np.bincount(self.codes_t[g], weights=w, minlength=int(self.sizes[g]))
+        sw = _weight_sums(w, self.codes_t, self.offsets)
         if np.any(sw <= 0):
             bad = int(np.flatnonzero(sw <= 0)[0])
             g_bad = int(np.searchsorted(self.offsets, bad, side="right") - 1)

@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 from scipy import linalg
@@ -59,6 +60,7 @@ __all__ = [
     "NegativeBinomial",
     "irls",
     "poisson_deviance",
+    "weighted_cross",
 ]
 
 ETA_MAX = 700.0
@@ -136,10 +138,67 @@ GAMMA: LogLinkFamily = _Gamma()
 def poisson_deviance(y: NDArray, eta: NDArray, mu: NDArray, w: NDArray, ylogy: float) -> float:
     """Poisson deviance ``2 sum w (y log(y/mu) - (y - mu))`` with ``log(mu) = eta``.
 
-    Written with dot products and the constant ``ylogy = sum w y log y`` (over y > 0) so that no
+    Written with sums and the constant ``ylogy = sum w y log y`` (over y > 0) so that no
     logarithm is taken per iteration.
     """
-    return float(2.0 * (ylogy - np.dot(w * y, eta) - np.dot(w, y) + np.dot(w, mu)))
+    return float(2.0 * (ylogy + _deviance_sum(y, eta, mu, w)))
+
+
+# The O(n) reductions of an iteration are compiled loops rather than BLAS calls: multi-threaded
+# OpenBLAS dot products cost about 15 ms each (instead of 0.05 ms) on a machine whose cores are
+# busy, because every call waits for its helper thread to be scheduled (measured on 1e5 rows).
+@nb.njit(cache=True)
+def _deviance_sum(y: NDArray, eta: NDArray, mu: NDArray, w: NDArray) -> float:
+    total = 0.0
+    for i in range(y.shape[0]):
+        total += w[i] * (mu[i] - y[i] - y[i] * eta[i])
+    return total
+
+
+@nb.njit(cache=True)
+def _normal_equations(
+    Xt: NDArray, wi: NDArray, zt: NDArray
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``Xt' W Xt`` and ``Xt' W zt`` in one pass over the rows."""
+    n, k = Xt.shape
+    xtx = np.zeros((k, k))
+    xtz = np.zeros(k)
+    for i in range(n):
+        wv = wi[i]
+        for a in range(k):
+            xa = wv * Xt[i, a]
+            xtz[a] += xa * zt[i]
+            for b in range(a + 1):
+                xtx[a, b] += xa * Xt[i, b]
+    for a in range(k):
+        for b in range(a):
+            xtx[b, a] = xtx[a, b]
+    return xtx, xtz
+
+
+def weighted_cross(X: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``X' diag(w) X`` in one compiled pass over the rows (no BLAS threads).
+
+    Examples
+    --------
+    >>> weighted_cross(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 2.0]))
+    array([[19., 26.],
+           [26., 36.]])
+    """
+    return _normal_equations(X, w, np.zeros(X.shape[0]))[0]
+
+
+@nb.njit(cache=True)
+def _fitted_part(Xt: NDArray, coef: NDArray) -> NDArray[np.float64]:
+    """``Xt @ coef`` without BLAS."""
+    n, k = Xt.shape
+    out = np.zeros(n)
+    for i in range(n):
+        acc = 0.0
+        for a in range(k):
+            acc += Xt[i, a] * coef[a]
+        out[i] = acc
+    return out
 
 
 @dataclass
@@ -320,9 +379,9 @@ def irls(
                 Xk, Xt = Xk[:, keep_idx], Xt[:, keep_idx]
                 st.Xt = Xt
         if Xt.shape[1]:
-            xw = Xt * wi[:, None]
-            coef = linalg.solve(xw.T @ Xt, xw.T @ zt, assume_a="pos")
-            new = z - (zt - Xt @ coef) + off
+            xtx, xtz = _normal_equations(Xt, wi, zt)
+            coef = linalg.solve(xtx, xtz, assume_a="pos")
+            new = z - (zt - _fitted_part(Xt, coef)) + off
         else:
             coef = np.zeros(0)
             new = z - zt + off

@@ -68,9 +68,9 @@ from migflows.errors import (
     NegativeFlowError,
     SeparationWarning,
 )
-from migflows.estimation.core.demean import Demeaner, DemeanerFactory
+from migflows.estimation.core.demean import Demeaner, DemeanerFactory, DemeanerLike
 from migflows.estimation.core.identification import IDENTIFICATION_TOL, collinear_columns, identify
-from migflows.estimation.core.irls import POISSON, IRLSState, irls
+from migflows.estimation.core.irls import POISSON, IRLSState, irls, weighted_cross
 from migflows.estimation.core.separation import (
     Sample,
     no_separation_certificate,
@@ -207,7 +207,11 @@ def _as_codes(fe: pd.DataFrame | ArrayLike | None, n: int) -> tuple[NDArray[np.i
             raise MissingValueError(
                 f"fixed effect {c!r} has {int(s.isna().sum())} missing value(s); drop those rows"
             )
-        cols.append(pd.factorize(s)[0].astype(np.int64))
+        v = s.to_numpy()
+        if v.dtype.kind in "iu" and n and v.min() >= 0 and v.max() < 4 * n + 1024:
+            cols.append(v.astype(np.int64))  # already integer codes: recode() compacts them
+        else:
+            cols.append(pd.factorize(s)[0].astype(np.int64))
     codes = np.column_stack(cols) if cols else np.zeros((n, 0), dtype=np.int64)
     return codes, [str(c) for c in frame.columns]
 
@@ -338,6 +342,8 @@ def fit_ppml(
     checks = validate_separation(separation)
     if collinear not in ("drop", "raise"):
         raise InvalidOptionError(f"collinear={collinear!r} not allowed; use 'drop' or 'raise'")
+    if not isinstance(progress, bool):
+        raise InvalidOptionError(f"progress={progress!r} must be True or False")
 
     # ---- 1. sample: singletons and separation (core.separation) ------------------------------
     report = _Progress(progress)
@@ -350,8 +356,8 @@ def fit_ppml(
     report.sample(sample, first)
     fit: PPMLFit | None = None
     if prove and (yv[sample.keep] == 0).any():
-        fit, caught = _prefit(inputs, sample, opts, report)
-        if fit is not None and report.certify(inputs, fit):
+        fit, dm, caught = _prefit(inputs, sample, opts, report)
+        if fit is not None and report.certify(inputs, fit, dm):
             _replay(caught)
         else:
             full = prune_sample(yv, Xa, codes, drop_singletons=drop_singletons, separation=checks)
@@ -371,7 +377,7 @@ def fit_ppml(
             stacklevel=2,
         )
     if fit is None:
-        fit = _fit_sample(inputs, sample, opts, report)
+        fit = _fit_sample(inputs, sample, opts, report)[0]
     report.close(fit)
     return fit
 
@@ -421,10 +427,10 @@ class _Progress:
             self.bar.update(1)
             self.bar.set_postfix_str(f"deviance {deviance:.10g}, change {change:.2e}")
 
-    def certify(self, inputs: _Inputs, fit: PPMLFit) -> bool:
+    def certify(self, inputs: _Inputs, fit: PPMLFit, dm: DemeanerLike | None) -> bool:
         X = inputs.X[fit.sample][:, [inputs.cols.index(c) for c in fit.names]]
         cert = no_separation_certificate(
-            fit.y, X, fit.fe_codes, fit.mu, fit.weights, Xt=fit.X_demeaned
+            fit.y, X, fit.fe_codes, fit.mu, fit.weights, demeaner=dm, Xt=fit.X_demeaned
         )
         verdict = (
             "no zero can be separated, rectifier not needed"
@@ -457,7 +463,7 @@ def _check_left(y: NDArray, sample: Sample) -> None:
 
 def _prefit(
     inputs: _Inputs, sample: Sample, opts: _Options, report: _Progress
-) -> tuple[PPMLFit | None, list[warnings.WarningMessage]]:
+) -> tuple[PPMLFit | None, DemeanerLike | None, list[warnings.WarningMessage]]:
     """The fit before the rectifier, with its warnings held back (replayed if it stands).
 
     With separation the means of the separated zeros drift to zero and the fit may fail to
@@ -466,11 +472,11 @@ def _prefit(
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
         try:
-            fit = _fit_sample(inputs, sample, opts, report)
+            fit, dm = _fit_sample(inputs, sample, opts, report)
         except (EstimationError, ArithmeticError, ValueError, np.linalg.LinAlgError) as err:
             report.write(f"fit before the rectifier failed ({type(err).__name__})")
-            return None, []
-    return fit, list(caught)
+            return None, None, []
+    return fit, dm, list(caught)
 
 
 def _replay(caught: list[warnings.WarningMessage]) -> None:
@@ -478,12 +484,14 @@ def _replay(caught: list[warnings.WarningMessage]) -> None:
         warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
 
 
-def _fit_sample(inputs: _Inputs, sample: Sample, opts: _Options, report: _Progress) -> PPMLFit:
-    """IRLS and the final pieces on one estimation sample."""
+def _fit_sample(
+    inputs: _Inputs, sample: Sample, opts: _Options, report: _Progress
+) -> tuple[PPMLFit, DemeanerLike | None]:
+    """IRLS and the final pieces on one estimation sample (and the demeaner it used)."""
     keep, cols, fe_names = sample.keep, inputs.cols, inputs.fe_names
     yk, Xk, wk, ok = inputs.y[keep], inputs.X[keep], inputs.w[keep], inputs.off[keep]
     codes = inputs.codes
-    ck = recode(codes[keep]) if codes.shape[1] else codes[keep]
+    ck = recode(codes, keep)
     has_fe = ck.shape[1] > 0
     dm = opts.demeaner(ck) if has_fe else None
     collinear_names: list[str] = []
@@ -544,13 +552,14 @@ def _fit_sample(inputs: _Inputs, sample: Sample, opts: _Options, report: _Progre
             )
         Xt = final.x
         sweeps += int(final.iterations.sum())
-    hessian = (Xt * wi[:, None]).T @ Xt
+    hessian = weighted_cross(Xt, wi)
     scores = Xt * (wk * (yk - mu))[:, None]
-    loglik = float(np.sum(wk * (yk * np.log(mu) - mu - gammaln(yk + 1))))
-    ll0 = float(
-        np.sum(wk * (np.where(yk > 0, yk * np.log(mean_y), 0.0) - mean_y - gammaln(yk + 1)))
-    )
-    return PPMLFit(
+    # log likelihoods from sums: log(mu) is eta, and log(y!) is taken once
+    wlf = float(np.sum(wk * gammaln(yk + 1)))
+    wy, sw = float(np.sum(wk * yk)), float(np.sum(wk))
+    loglik = float(np.sum(wk * (yk * (eta - ok) - mu))) + float(np.sum(wk * yk * ok)) - wlf
+    ll0 = wy * np.log(mean_y) - mean_y * sw - wlf
+    fit_out = PPMLFit(
         coef=np.asarray(coef, dtype=np.float64),
         names=tuple(names_kept),
         collinear=tuple(collinear_names),
@@ -575,6 +584,7 @@ def _fit_sample(inputs: _Inputs, sample: Sample, opts: _Options, report: _Progre
         demean_sweeps=sweeps,
         history=fit.history,
     )
+    return fit_out, dm
 
 
 def _listing(values: Sequence[str]) -> str:
