@@ -185,38 +185,93 @@ def _weight_sums(
 
 @nb.njit(cache=True)
 def _sweep(
-    r: NDArray[np.float64],
+    src: NDArray[np.float64],
+    dst: NDArray[np.float64],
     w: NDArray[np.float64],
     codes: NDArray[np.integer],
     offsets: NDArray[np.int64],
     inv_sw: NDArray[np.float64],
     buf: NDArray[np.float64],
-) -> None:
-    """Subtract the weighted group mean of each fixed effect in turn (in place).
+    accumulate_next: bool,
+) -> float:
+    """``dst = F(src)``: subtract the weighted group mean of each fixed effect in turn.
 
-    The subtraction for fixed effect ``g`` and the weighted sums for ``g + 1`` share one pass
-    over the data (the loop is memory bound, so fewer passes is what makes it faster).
+    On entry ``buf`` holds the weighted sums of ``src`` for the first fixed effect. Each pass
+    subtracts one fixed effect's means and gathers the sums for the next, so a sweep over G
+    fixed effects is G passes over the data (the loop is memory bound: passes are what cost);
+    with ``accumulate_next`` the last pass also gathers the first fixed effect's sums of
+    ``dst`` for the following sweep. Returns the largest ``|dst - src|``.
+
+    Sums are gathered in a register while consecutive rows share a level and written out when
+    it changes: OD panels sorted by pair (or year) repeat a level over many rows, and adding
+    into one memory cell row after row chains every add on the one before.
     """
     g_count, n = codes.shape
-    for level in range(offsets[0], offsets[1]):
-        buf[level] = 0.0
-    for i in range(n):
-        buf[codes[0, i]] += w[i] * r[i]
+    delta = 0.0
     for g in range(g_count):
         lo = offsets[g]
-        hi = offsets[g + 1]
-        for level in range(lo, hi):
+        for level in range(lo, offsets[g + 1]):
             buf[level] *= inv_sw[level]
-        if g + 1 < g_count:
+        base = src if g == 0 else dst
+        last = g + 1 == g_count
+        if not last:
             lo2 = offsets[g + 1]
             for level in range(lo2, offsets[g + 2]):
                 buf[level] = 0.0
+            cur = -1
+            acc = 0.0
             for i in range(n):
-                r[i] -= buf[lo + codes[g, i]]
-                buf[lo2 + codes[g + 1, i]] += w[i] * r[i]
+                v = base[i] - buf[lo + codes[g, i]]
+                dst[i] = v
+                c = codes[g + 1, i]
+                if c == cur:
+                    acc += w[i] * v
+                else:
+                    if cur >= 0:
+                        buf[lo2 + cur] += acc
+                    cur = c
+                    acc = w[i] * v
+            if cur >= 0:
+                buf[lo2 + cur] += acc
         else:
+            # (the caller never asks a single fixed effect to accumulate: buf would be reused)
+            if accumulate_next:
+                for level in range(offsets[0], offsets[1]):
+                    buf[level] = 0.0
+            cur = -1
+            acc = 0.0
             for i in range(n):
-                r[i] -= buf[lo + codes[g, i]]
+                v = base[i] - buf[lo + codes[g, i]]
+                dst[i] = v
+                d = abs(v - src[i])
+                if d > delta:
+                    delta = d
+                if accumulate_next:
+                    c = codes[0, i]
+                    if c == cur:
+                        acc += w[i] * v
+                    else:
+                        if cur >= 0:
+                            buf[cur] += acc
+                        cur = c
+                        acc = w[i] * v
+            if cur >= 0:
+                buf[cur] += acc
+    return delta
+
+
+@nb.njit(cache=True)
+def _first_sums(
+    r: NDArray[np.float64],
+    w: NDArray[np.float64],
+    codes: NDArray[np.integer],
+    offsets: NDArray[np.int64],
+    buf: NDArray[np.float64],
+) -> None:
+    for level in range(offsets[0], offsets[1]):
+        buf[level] = 0.0
+    for i in range(r.shape[0]):
+        buf[codes[0, i]] += w[i] * r[i]
 
 
 @nb.njit(cache=True)
@@ -234,37 +289,30 @@ def _demean_columns(
     iters = np.zeros(k, dtype=np.int64)
     conv = np.zeros(k, dtype=np.bool_)
     total = offsets[-1]
+    buf = np.empty(total)
+    fx = np.empty(n)
+    gx = np.empty(n)
     for j in range(k):
-        buf = np.empty(total)
-        r = xt[j].copy()
-        # one plain sweep first: with a single fixed effect it is exact
-        _sweep(r, w, codes, offsets, inv_sw, buf)
-        if codes.shape[0] == 1:
-            out[j] = r
+        r = out[j]
+        r[:] = xt[j]
+        _first_sums(r, w, codes, offsets, buf)
+        if codes.shape[0] == 1:  # one fixed effect: a single sweep is exact
+            _sweep(r, r, w, codes, offsets, inv_sw, buf, False)
             conv[j] = True
             iters[j] = 1
             continue
-        gx = np.empty(n)
-        fx = np.empty(n)
         done = False
         it = 0
         while it < maxiter:
             it += 1
-            for i in range(n):
-                fx[i] = r[i]
-            _sweep(fx, w, codes, offsets, inv_sw, buf)  # X = F(r)
-            for i in range(n):
-                gx[i] = fx[i]
-            _sweep(gx, w, codes, offsets, inv_sw, buf)  # GX = F(X)
-            # convergence: largest change of the second sweep
-            delta = 0.0
-            for i in range(n):
-                d = abs(gx[i] - fx[i])
-                if d > delta:
-                    delta = d
-            if delta < tol:
-                for i in range(n):
-                    r[i] = gx[i]
+            # X = F(r); stop when a sweep changes nothing beyond tol
+            if _sweep(r, fx, w, codes, offsets, inv_sw, buf, True) < tol:
+                r[:] = fx
+                done = True
+                break
+            # GX = F(X)
+            if _sweep(fx, gx, w, codes, offsets, inv_sw, buf, False) < tol:
+                r[:] = gx
                 done = True
                 break
             # Irons-Tuck extrapolation in residual space
@@ -276,14 +324,27 @@ def _demean_columns(
                 vprod += dgx * d2x
                 ssq += d2x * d2x
             if ssq <= 0.0:
-                for i in range(n):
-                    r[i] = gx[i]
+                r[:] = gx
                 done = True
                 break
             coef = vprod / ssq
+            for level in range(offsets[0], offsets[1]):
+                buf[level] = 0.0
+            cur = -1
+            acc = 0.0
             for i in range(n):
-                r[i] = gx[i] - coef * (gx[i] - fx[i])
-        out[j] = r
+                v = gx[i] - coef * (gx[i] - fx[i])
+                r[i] = v
+                c = codes[0, i]
+                if c == cur:
+                    acc += w[i] * v
+                else:
+                    if cur >= 0:
+                        buf[cur] += acc
+                    cur = c
+                    acc = w[i] * v
+            if cur >= 0:
+                buf[cur] += acc
         iters[j] = it
         conv[j] = done
     return out, iters, conv
