@@ -57,7 +57,6 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
-from migflows.data.progress import progress_bar
 from migflows.errors import (
     CollinearityWarning,
     ConvergenceError,
@@ -72,12 +71,15 @@ from migflows.estimation.core.demean import Demeaner, DemeanerFactory, DemeanerL
 from migflows.estimation.core.identification import IDENTIFICATION_TOL, collinear_columns, identify
 from migflows.estimation.core.irls import POISSON, IRLSState, irls, weighted_cross
 from migflows.estimation.core.separation import (
+    Certificate,
     Sample,
     no_separation_certificate,
     prune_sample,
     recode,
     validate_separation,
 )
+from migflows.estimation.core.threads import one_blas_thread
+from migflows.estimation.gravity.fit_progress import FitProgress
 
 __all__ = ["CollinearityWarning", "PPMLFit", "fit_ppml"]
 
@@ -346,40 +348,43 @@ def fit_ppml(
         raise InvalidOptionError(f"progress={progress!r} must be True or False")
 
     # ---- 1. sample: singletons and separation (core.separation) ------------------------------
-    report = _Progress(progress)
-    inputs = _Inputs(yv, Xa, cols, codes, fe_names, w, off)
-    opts = _Options(tol, maxiter, fixef_tol, fixef_maxiter, collinear, collin_tol, demeaner)
-    prove = "ir" in checks  # first try to prove that the rectifier has nothing to find
-    first = tuple(c for c in checks if c != "ir") if prove else checks
-    sample = prune_sample(yv, Xa, codes, drop_singletons=drop_singletons, separation=first)
-    _check_left(yv, sample)
-    report.sample(sample, first)
-    fit: PPMLFit | None = None
-    if prove and (yv[sample.keep] == 0).any():
-        fit, dm, caught = _prefit(inputs, sample, opts, report)
-        if fit is not None and report.certify(inputs, fit, dm):
-            _replay(caught)
-        else:
-            full = prune_sample(yv, Xa, codes, drop_singletons=drop_singletons, separation=checks)
-            _check_left(yv, full)
-            report.sample(full, checks)
-            if fit is not None and np.array_equal(full.keep, sample.keep):
-                _replay(caught)  # the rectifier found nothing either: the first fit stands
+    with one_blas_thread():  # tall-thin products: a second BLAS thread only waits
+        report = FitProgress(progress)
+        inputs = _Inputs(yv, Xa, cols, codes, fe_names, w, off)
+        opts = _Options(tol, maxiter, fixef_tol, fixef_maxiter, collinear, collin_tol, demeaner)
+        prove = "ir" in checks  # first try to prove that the rectifier has nothing to find
+        first = tuple(c for c in checks if c != "ir") if prove else checks
+        sample = prune_sample(yv, Xa, codes, drop_singletons=drop_singletons, separation=first)
+        _check_left(yv, sample)
+        report.sample(sample, first)
+        fit: PPMLFit | None = None
+        if prove and (yv[sample.keep] == 0).any():
+            fit, dm, caught = _prefit(inputs, sample, opts, report)
+            if fit is not None and report.certify(_certificate(inputs, fit, dm)):
+                _replay(caught)
             else:
-                fit, sample = None, full
-    if len(sample.dropped):
-        counts = sample.reasons
-        warnings.warn(
-            f"{len(sample.dropped)} of {n} observations dropped: "
-            + ", ".join(f"{v} {k}" for k, v in counts.items())
-            + " (see .dropped)",
-            SeparationWarning,
-            stacklevel=2,
-        )
-    if fit is None:
-        fit = _fit_sample(inputs, sample, opts, report)[0]
-    report.close(fit)
-    return fit
+                full = prune_sample(
+                    yv, Xa, codes, drop_singletons=drop_singletons, separation=checks
+                )
+                _check_left(yv, full)
+                report.sample(full, checks)
+                if fit is not None and np.array_equal(full.keep, sample.keep):
+                    _replay(caught)  # the rectifier found nothing either: the first fit stands
+                else:
+                    fit, sample = None, full
+        if len(sample.dropped):
+            counts = sample.reasons
+            warnings.warn(
+                f"{len(sample.dropped)} of {n} observations dropped: "
+                + ", ".join(f"{v} {k}" for k, v in counts.items())
+                + " (see .dropped)",
+                SeparationWarning,
+                stacklevel=2,
+            )
+        if fit is None:
+            fit = _fit_sample(inputs, sample, opts, report)[0]
+        report.close(fit.iterations, fit.deviance, fit.demean_sweeps)
+        return fit
 
 
 @dataclass(frozen=True)
@@ -406,47 +411,11 @@ class _Options:
     demeaner: DemeanerFactory
 
 
-class _Progress:
-    """Progress of one fit (``progress=True``): IRLS iterations and the separation steps."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.bar = progress_bar(desc="PPML IRLS", unit="it", leave=True) if enabled else None
-
-    def write(self, text: str) -> None:
-        if self.bar is not None:
-            self.bar.write(f"[migflows ppml] {text}")
-
-    def sample(self, sample: Sample, checks: tuple[str, ...]) -> None:
-        if self.bar is not None:
-            detail = ", ".join(f"{v} {k}" for k, v in sample.reasons.items()) or "none dropped"
-            label = " + ".join(["singletons", *checks]) if checks else "singletons"
-            self.write(f"sample ({label}): {int(sample.keep.sum())} rows kept, {detail}")
-
-    def iteration(self, it: int, deviance: float, change: float) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix_str(f"deviance {deviance:.10g}, change {change:.2e}")
-
-    def certify(self, inputs: _Inputs, fit: PPMLFit, dm: DemeanerLike | None) -> bool:
-        X = inputs.X[fit.sample][:, [inputs.cols.index(c) for c in fit.names]]
-        cert = no_separation_certificate(
-            fit.y, X, fit.fe_codes, fit.mu, fit.weights, demeaner=dm, Xt=fit.X_demeaned
-        )
-        verdict = (
-            "no zero can be separated, rectifier not needed"
-            if cert.proven
-            else "inconclusive, running the iterative rectifier"
-        )
-        self.write(f"separation certificate (margin {cert.margin:.1e}): {verdict}")
-        return cert.proven
-
-    def close(self, fit: PPMLFit) -> None:
-        if self.bar is not None:
-            self.write(
-                f"converged in {fit.iterations} iterations, deviance {fit.deviance:.10g}, "
-                f"{fit.demean_sweeps} demeaning iterations"
-            )
-            self.bar.close()
+def _certificate(inputs: _Inputs, fit: PPMLFit, dm: DemeanerLike | None) -> Certificate:
+    X = inputs.X[fit.sample][:, [inputs.cols.index(c) for c in fit.names]]
+    return no_separation_certificate(
+        fit.y, X, fit.fe_codes, fit.mu, fit.weights, demeaner=dm, Xt=fit.X_demeaned
+    )
 
 
 def _check_left(y: NDArray, sample: Sample) -> None:
@@ -462,7 +431,7 @@ def _check_left(y: NDArray, sample: Sample) -> None:
 
 
 def _prefit(
-    inputs: _Inputs, sample: Sample, opts: _Options, report: _Progress
+    inputs: _Inputs, sample: Sample, opts: _Options, report: FitProgress
 ) -> tuple[PPMLFit | None, DemeanerLike | None, list[warnings.WarningMessage]]:
     """The fit before the rectifier, with its warnings held back (replayed if it stands).
 
@@ -485,7 +454,7 @@ def _replay(caught: list[warnings.WarningMessage]) -> None:
 
 
 def _fit_sample(
-    inputs: _Inputs, sample: Sample, opts: _Options, report: _Progress
+    inputs: _Inputs, sample: Sample, opts: _Options, report: FitProgress
 ) -> tuple[PPMLFit, DemeanerLike | None]:
     """IRLS and the final pieces on one estimation sample (and the demeaner it used)."""
     keep, cols, fe_names = sample.keep, inputs.cols, inputs.fe_names
