@@ -176,6 +176,60 @@ def _normal_equations(
     return xtx, xtz
 
 
+@nb.njit(cache=True)
+def _poisson_working(
+    eta: NDArray, off: NDArray, y: NDArray, mu: NDArray, w: NDArray, fe_z: NDArray
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """PPML weights ``w mu`` and the warm-started working outcome ``z - fe_z``, one pass."""
+    n = y.shape[0]
+    wi = np.empty(n)
+    start = np.empty(n)
+    for i in range(n):
+        z = eta[i] - off[i] + (y[i] - mu[i]) / mu[i]
+        wi[i] = w[i] * mu[i]
+        start[i] = z - fe_z[i]
+    return wi, start
+
+
+@nb.njit(cache=True)
+def _poisson_update(
+    eta: NDArray,
+    off: NDArray,
+    y: NDArray,
+    mu: NDArray,
+    w: NDArray,
+    zt: NDArray,
+    Xt: NDArray,
+    coef: NDArray,
+    fe_z: NDArray,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
+    """The PPML step in one pass: new ``fe_z`` (in place), ``eta``, ``mu``, deviance sum, max eta.
+
+    ``eta_new = (z - zt) + Xt coef + offset`` with ``z - zt`` the fixed-effect part of the
+    working outcome; the deviance sum is that of :func:`poisson_deviance` at ``eta_new``.
+    """
+    n, k = Xt.shape
+    eta_new = np.empty(n)
+    mu_new = np.empty(n)
+    total = 0.0
+    top = -np.inf
+    for i in range(n):
+        z = eta[i] - off[i] + (y[i] - mu[i]) / mu[i]
+        fz = z - zt[i]
+        fe_z[i] = fz
+        fit = 0.0
+        for a in range(k):
+            fit += Xt[i, a] * coef[a]
+        e = fz + fit + off[i]
+        eta_new[i] = e
+        m = np.exp(e)
+        mu_new[i] = m
+        total += w[i] * (m - y[i] - y[i] * e)
+        if e > top:
+            top = e
+    return eta_new, mu_new, total, top
+
+
 def weighted_cross(X: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np.float64]:
     """``X' diag(w) X`` in one compiled pass over the rows (no BLAS threads).
 
@@ -356,7 +410,47 @@ def irls(
         sweeps += int(np.sum(res.iterations))
         return res.x
 
+    fused = poisson and has_fe and not step_halving
     for it in range(1, maxiter + 1):
+        if fused:  # PPML with fixed effects: the elementwise work in two compiled passes
+            wi, start = _poisson_working(eta, off, y, mu, w, st.fe_z)
+            zt = dm(start, wi, inner_tol)[:, 0]
+            Xt = dm(st.Xt, wi, inner_tol) if st.Xt.shape[1] else st.Xt
+            st.Xt = Xt
+            if it == 1 and on_first is not None and Xt.shape[1]:
+                keep_idx = on_first(Xt, wi)
+                if len(keep_idx) < Xt.shape[1]:
+                    kept = [kept[j] for j in keep_idx]
+                    Xk, Xt = Xk[:, keep_idx], Xt[:, keep_idx]
+                    st.Xt = Xt
+            if Xt.shape[1]:
+                xtx, xtz = _normal_equations(Xt, wi, zt)
+                coef = linalg.solve(xtx, xtz, assume_a="pos")
+            else:
+                coef = np.zeros(0)
+            eta, mu, total, top = _poisson_update(eta, off, y, mu, w, zt, Xt, coef, st.fe_z)
+            if top > ETA_MAX:
+                raise EstimationError(
+                    f"{what}: the linear predictor overflows exp() (max eta > {ETA_MAX:.0f}); "
+                    "rescale y or the regressors, or check for separation"
+                )
+            dev = float(2.0 * (ylogy + total))
+            crit = abs(dev - dev_old) / (0.1 + abs(dev))
+            history.append(crit)
+            dev_old = dev
+            if on_iteration is not None:
+                on_iteration(it, dev, crit)
+            st.eta, st.mu = eta, mu
+            if crit < tol:
+                if inner_tol <= fixef_tol:
+                    return IRLSResult(
+                        np.asarray(coef, dtype=np.float64), eta, Xt, tuple(kept), it, True,
+                        dev_old, tuple(history), sweeps,
+                    )  # fmt: skip
+                inner_tol = fixef_tol
+            elif adaptive:
+                inner_tol = max(fixef_tol, min(inner_tol, 0.1 * crit))
+            continue
         if not poisson:
             mu = np.exp(eta)
         z = eta - off + (y - mu) / mu
