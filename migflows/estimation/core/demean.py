@@ -396,8 +396,8 @@ def demean(
 class Demeaner:
     """Demean many arrays by the same fixed effects (codes checked and laid out once).
 
-    The group weight sums are cached for the last weight array seen, so demeaning ``z`` and
-    ``X`` with the same IRLS weights, or many vectors with fixed weights, pays for them once.
+    The group weight sums are recomputed at every call (one compiled pass over the rows, less
+    than comparing the weights with a cached copy would cost).
 
     Parameters
     ----------
@@ -425,16 +425,10 @@ class Demeaner:
         )
         self.sizes = (c.max(axis=0) + 1) if c.size else np.zeros(self.n_fe, dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
-        self._weights: NDArray[np.float64] | None = None
-        self._inv_sw: NDArray[np.float64] | None = None
 
     def _inverse_weight_sums(self, w: NDArray[np.float64]) -> NDArray[np.float64]:
-        if (
-            self._inv_sw is not None
-            and self._weights is not None
-            and np.array_equal(w, self._weights)
-        ):
-            return self._inv_sw
+        # recomputed on every call: one pass over the rows, cheaper than comparing the
+        # weights with a cached copy (and safe when the caller changes its array in place)
         sw = _weight_sums(w, self.codes_t, self.offsets)
         if np.any(sw <= 0):
             bad = int(np.flatnonzero(sw <= 0)[0])
@@ -443,9 +437,7 @@ class Demeaner:
                 f"fixed effect number {g_bad} has a level with no observations or zero total "
                 "weight; re-encode the codes as 0..L-1 over the estimation sample"
             )
-        self._weights = w.copy()  # a copy: the caller may change its array in place
-        self._inv_sw = 1.0 / sw
-        return self._inv_sw
+        return 1.0 / sw
 
     def __call__(
         self,

@@ -16,7 +16,11 @@ fixed effects", *Stata Journal* 20(1), and its ppmlhdfe implementation):
    (ReLU) test of Correia, Guimarães & Zylkin (2021, "Verifying the existence of maximum
    likelihood estimates for generalized linear models", arXiv:1903.01633) that finds zeros
    separated by any combination of regressors and fixed effects; repeat step 1 if it dropped
-   anything.
+   anything. The rectifier costs many demeanings, so PPML first fits on the sample of step 1
+   and asks :func:`~migflows.estimation.core.separation.no_separation_certificate` whether
+   that fit proves that nothing can be separated (Stiemke's lemma, from the fit's scores);
+   only when the proof fails does the rectifier run (and the fit is redone if it dropped
+   rows). The sample is the same either way.
 2. IRLS. Working outcome ``z = eta - offset + (y - mu)/mu`` and weights ``w mu``; demean ``z``
    and ``X`` by the fixed effects with those weights, solve the weighted normal equations, and
    update ``eta``. Demeaning is warm-started from the previous iteration (the previous
