@@ -79,8 +79,12 @@ class Sample:
     @property
     def reasons(self) -> dict[str, int]:
         """Dropped rows by reason."""
-        counts = self.dropped["reason"].value_counts()
-        return {str(k): int(v) for k, v in counts.items() if v}
+        reason = self.dropped["reason"]
+        if not len(reason):
+            return {}
+        names, counts = np.unique(reason.astype(str).to_numpy(), return_counts=True)
+        order = np.argsort(-counts, kind="stable")  # most frequent first
+        return {str(names[i]): int(counts[i]) for i in order}
 
 
 def validate_separation(separation: Sequence[str]) -> tuple[str, ...]:
