@@ -115,3 +115,16 @@ def test_quiet_by_default_and_progress_must_be_boolean(capsys):
     assert out.out == "" and out.err == ""
     with pytest.raises(InvalidOptionError, match="progress='yes'"):
         fit_ppml(df["y"], X, fe, progress="yes")  # type: ignore[arg-type]
+
+
+def test_gravity_in_memory_shows_progress_when_asked(capsys):
+    import migflows
+
+    kz = migflows.load_kazakhstan(years=[2020, 2021, 2023])
+    quiet = migflows.gravity("flow ~ log_dist | orig^year + dest^year", kz)
+    assert "".join(capsys.readouterr()) == ""
+    loud = migflows.gravity("flow ~ log_dist | orig^year + dest^year", kz, progress=True)
+    text = "".join(capsys.readouterr())
+    assert f"converged in {loud.stats['iterations']} iterations" in text
+    assert "[migflows ppml] sample (singletons + fe)" in text
+    np.testing.assert_array_equal(quiet.params.to_numpy(), loud.params.to_numpy())
