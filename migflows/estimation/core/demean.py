@@ -17,10 +17,10 @@ Warm starts: demeaning is invariant to adding anything in ``span(D)``. Callers t
 sequence of nearby problems (IRLS in PPML) pass ``x - (previous fixed-effect part)`` or the
 previous residual itself, which is already close to the answer, so few sweeps are needed.
 
-Columns are processed one after another: running them in parallel (numba ``prange``) was
-measured no faster on 1e6 rows x 2 columns (memory bound) and costs tens of milliseconds of
-thread start-up per call on small inputs. Columns are passed as rows of a C-contiguous
-``(k, n)`` array so that one compiled signature serves every call.
+Columns are independent: from :data:`PARALLEL_MIN_ROWS` rows on, several columns are spread
+over numba's threads (one column a thread, as pyfixest does); smaller inputs run one after
+another, where thread start-up would cost more than it saves. Columns are passed as rows of a
+C-contiguous ``(k, n)`` array so that one compiled signature serves every call.
 
 Why hand-written: pyfixest's demeaner is not a stable public API (it moved between Python,
 numba and Rust back-ends across releases), has no warm-start hook, and its compiled core aborts
@@ -275,6 +275,68 @@ def _first_sums(
 
 
 @nb.njit(cache=True)
+def _demean_one(
+    r: NDArray[np.float64],
+    w: NDArray[np.float64],
+    codes: NDArray[np.integer],
+    offsets: NDArray[np.int64],
+    inv_sw: NDArray[np.float64],
+    tol: float,
+    maxiter: int,
+    buf: NDArray[np.float64],
+    fx: NDArray[np.float64],
+    gx: NDArray[np.float64],
+) -> tuple[int, bool]:
+    """Demean one column ``r`` in place; ``buf``, ``fx``, ``gx`` are scratch space."""
+    n = r.shape[0]
+    _first_sums(r, w, codes, offsets, buf)
+    if codes.shape[0] == 1:  # one fixed effect: a single sweep is exact
+        _sweep(r, r, w, codes, offsets, inv_sw, buf, False)
+        return 1, True
+    it = 0
+    while it < maxiter:
+        it += 1
+        # X = F(r); stop when a sweep changes nothing beyond tol
+        if _sweep(r, fx, w, codes, offsets, inv_sw, buf, True) < tol:
+            r[:] = fx
+            return it, True
+        # GX = F(X)
+        if _sweep(fx, gx, w, codes, offsets, inv_sw, buf, False) < tol:
+            r[:] = gx
+            return it, True
+        # Irons-Tuck extrapolation in residual space
+        vprod = 0.0
+        ssq = 0.0
+        for i in range(n):
+            dgx = gx[i] - fx[i]
+            d2x = dgx - fx[i] + r[i]
+            vprod += dgx * d2x
+            ssq += d2x * d2x
+        if ssq <= 0.0:
+            r[:] = gx
+            return it, True
+        coef = vprod / ssq
+        for level in range(offsets[0], offsets[1]):
+            buf[level] = 0.0
+        cur = -1
+        acc = 0.0
+        for i in range(n):
+            v = gx[i] - coef * (gx[i] - fx[i])
+            r[i] = v
+            c = codes[0, i]
+            if c == cur:
+                acc += w[i] * v
+            else:
+                if cur >= 0:
+                    buf[cur] += acc
+                cur = c
+                acc = w[i] * v
+        if cur >= 0:
+            buf[cur] += acc
+    return it, False
+
+
+@nb.njit(cache=True)
 def _demean_columns(
     xt: NDArray[np.float64],
     w: NDArray[np.float64],
@@ -285,69 +347,45 @@ def _demean_columns(
     maxiter: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
     k, n = xt.shape
-    out = np.empty((k, n))
+    out = xt.copy()
     iters = np.zeros(k, dtype=np.int64)
     conv = np.zeros(k, dtype=np.bool_)
-    total = offsets[-1]
-    buf = np.empty(total)
+    buf = np.empty(offsets[-1])
     fx = np.empty(n)
     gx = np.empty(n)
     for j in range(k):
-        r = out[j]
-        r[:] = xt[j]
-        _first_sums(r, w, codes, offsets, buf)
-        if codes.shape[0] == 1:  # one fixed effect: a single sweep is exact
-            _sweep(r, r, w, codes, offsets, inv_sw, buf, False)
-            conv[j] = True
-            iters[j] = 1
-            continue
-        done = False
-        it = 0
-        while it < maxiter:
-            it += 1
-            # X = F(r); stop when a sweep changes nothing beyond tol
-            if _sweep(r, fx, w, codes, offsets, inv_sw, buf, True) < tol:
-                r[:] = fx
-                done = True
-                break
-            # GX = F(X)
-            if _sweep(fx, gx, w, codes, offsets, inv_sw, buf, False) < tol:
-                r[:] = gx
-                done = True
-                break
-            # Irons-Tuck extrapolation in residual space
-            vprod = 0.0
-            ssq = 0.0
-            for i in range(n):
-                dgx = gx[i] - fx[i]
-                d2x = dgx - fx[i] + r[i]
-                vprod += dgx * d2x
-                ssq += d2x * d2x
-            if ssq <= 0.0:
-                r[:] = gx
-                done = True
-                break
-            coef = vprod / ssq
-            for level in range(offsets[0], offsets[1]):
-                buf[level] = 0.0
-            cur = -1
-            acc = 0.0
-            for i in range(n):
-                v = gx[i] - coef * (gx[i] - fx[i])
-                r[i] = v
-                c = codes[0, i]
-                if c == cur:
-                    acc += w[i] * v
-                else:
-                    if cur >= 0:
-                        buf[cur] += acc
-                    cur = c
-                    acc = w[i] * v
-            if cur >= 0:
-                buf[cur] += acc
+        iters[j], conv[j] = _demean_one(out[j], w, codes, offsets, inv_sw, tol, maxiter,
+                                        buf, fx, gx)  # fmt: skip
+    return out, iters, conv
+
+
+@nb.njit(cache=True, parallel=True)
+def _demean_columns_parallel(
+    xt: NDArray[np.float64],
+    w: NDArray[np.float64],
+    codes: NDArray[np.integer],
+    offsets: NDArray[np.int64],
+    inv_sw: NDArray[np.float64],
+    tol: float,
+    maxiter: int,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
+    """:func:`_demean_columns` with the columns spread over numba's threads."""
+    k, n = xt.shape
+    out = xt.copy()
+    iters = np.zeros(k, dtype=np.int64)
+    conv = np.zeros(k, dtype=np.bool_)
+    for j in nb.prange(k):
+        buf = np.empty(offsets[-1])
+        fx = np.empty(n)
+        gx = np.empty(n)
+        it, done = _demean_one(out[j], w, codes, offsets, inv_sw, tol, maxiter, buf, fx, gx)
         iters[j] = it
         conv[j] = done
     return out, iters, conv
+
+
+PARALLEL_MIN_ROWS = 100_000
+"""Several columns of at least this many rows are demeaned on numba's threads, one a thread."""
 
 
 def demean(
@@ -460,7 +498,10 @@ class Demeaner:
             return DemeanResult(arr2.copy(), True, np.zeros(arr2.shape[1], dtype=np.int64))
         w = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
         inv_sw = self._inverse_weight_sums(w)
-        out_t, iters, conv = _demean_columns(
+        k = arr2.shape[1]
+        parallel = k > 1 and n >= PARALLEL_MIN_ROWS and nb.get_num_threads() > 1
+        kernel = _demean_columns_parallel if parallel else _demean_columns
+        out_t, iters, conv = kernel(
             np.ascontiguousarray(arr2.T),
             w,
             self.codes_t,

@@ -414,8 +414,12 @@ def irls(
     for it in range(1, maxiter + 1):
         if fused:  # PPML with fixed effects: the elementwise work in two compiled passes
             wi, start = _poisson_working(eta, off, y, mu, w, st.fe_z)
-            zt = dm(start, wi, inner_tol)[:, 0]
-            Xt = dm(st.Xt, wi, inner_tol) if st.Xt.shape[1] else st.Xt
+            # z and X in one call: the backend may spread the columns over threads
+            stack = np.empty((1 + st.Xt.shape[1], n))
+            stack[0] = start
+            stack[1:] = st.Xt.T
+            both = dm(stack.T, wi, inner_tol)
+            zt, Xt = both[:, 0], both[:, 1:]
             st.Xt = Xt
             if it == 1 and on_first is not None and Xt.shape[1]:
                 keep_idx = on_first(Xt, wi)
