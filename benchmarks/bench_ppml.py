@@ -21,28 +21,31 @@ Both packages run at their default tolerances (pyfixest: iwls_tol 1e-8, fixef_to
 migflows: tol 1e-8, fixef_tol 1e-10, a tighter demeaning); the largest coefficient difference
 is printed as a check that they solve the same problem.
 
-Measured 2026-12-01 15:00-15:10 UTC on the 2-core build machine shared with five other
-engineers (load average 8.8 before, 8.1 after, 7.7-13 during; pyfixest 0.60, numba 0.68),
-``--sizes 1e4 1e5 1e6 1e7 --rounds 3``, "fe" + "ir" for both:
+Measured 2026-12-01 on the 2-core build machine shared with five other engineers (pyfixest
+0.60, numba 0.68), ``--sizes 1e4 1e5 1e6 1e7 --rounds 3``, "fe" + "ir" for both, twice: run A
+at 15:00-15:10 UTC (load average 8.8 before, 8.1 after, up to 13 during), run B at 15:12-15:19
+(load 2.5 before, 5.4 after):
 
-    rows  backend      wall (min of 3)  range over rounds  peak RSS (fit)  iterations
-    1e4   migflows_ir  0.068 s          0.068-0.078 s      18 MB           8
-    1e4   pyfixest_ir  0.115 s          0.115-0.63 s       8 MB            -
-    1e5   migflows_ir  0.204 s          0.20-0.24 s        19 MB           8
-    1e5   pyfixest_ir  0.634 s          0.63-1.00 s        65 MB           -
-    1e6   migflows_ir  2.36 s           2.4-3.0 s          191 MB          8
-    1e6   pyfixest_ir  7.96 s           8.0-10.5 s         632 MB          -
-    1e7   migflows_ir  30.8 s           31-45 s            1,746 MB        8
-    1e7   pyfixest_ir  95.4 s           95-102 s           6,024 MB        -
+    rows  backend      A: wall (min of 3)  A: range    B: wall (min of 3)  B: range    peak RSS
+    1e4   migflows_ir  0.068 s             0.07-0.08   0.035 s             0.035-0.036  18 MB
+    1e4   pyfixest_ir  0.115 s             0.12-0.63   0.076 s             0.08-0.22     8 MB
+    1e5   migflows_ir  0.204 s             0.20-0.24   0.118 s             0.118-0.119  19 MB
+    1e5   pyfixest_ir  0.634 s             0.63-1.00   0.328 s             0.33-0.39    65 MB
+    1e6   migflows_ir  2.36 s              2.4-3.0     1.27 s              1.27-1.43    191 MB
+    1e6   pyfixest_ir  7.96 s              8.0-10.5    4.05 s              4.0-4.7      628 MB
+    1e7   migflows_ir  30.8 s              31-45       22.4 s              22-35        1,746 MB
+    1e7   pyfixest_ir  95.4 s              95-102      56.6 s              57-69        6,024 MB
 
-pyfixest / migflows with the same checks: 1.7x at 1e4, 3.1x at 1e5, 3.4x at 1e6, 3.1x at 1e7;
-peak memory 0.29-0.30 of pyfixest's from 1e5 rows (at 1e4 the exact fixed-effect rank of the
+pyfixest / migflows with the same checks, A: 1.7x (1e4), 3.1x (1e5), 3.4x (1e6), 3.1x (1e7);
+B: 2.2x, 2.8x, 3.2x, 2.5x. Both fit 8 IRLS iterations (pyfixest does not report its count).
+Peak memory 0.28-0.30 of pyfixest's from 1e5 rows (at 1e4 the exact fixed-effect rank of the
 HC1 factor, a dense 920 x 920 Gram matrix, dominates the 18 MB). Coefficients agree to 2e-14.
+With the "fe" check only (``--estimators migflows pyfixest``, 15:11, load 2.8-6): 0.035 s
+against 0.178 s at 1e4, 0.105 against 0.383 s at 1e5, 1.20 against 2.45 s at 1e6.
 Where the time went (1e7, cProfile, before the columns were spread over two threads):
 demeaning 55 %, the fused IRLS passes 20 %, the no-separation certificate that replaces the
-rectifier 7 %. Before this work (2026-11-22) the
-rectifier alone took 9.5 of 13.7 s at 1e6 and migflows was 1.2-3.9x slower than pyfixest with
-the same checks.
+rectifier 7 %. Before this work (2026-11-22) the rectifier alone took 9.5 of 13.7 s at 1e6 and
+migflows was 1.2-3.9x slower than pyfixest with the same checks.
 
 The scale table (``--scale [BACKENDS] --sizes ...``): ``y ~ x1 + x2 | ot + dt`` (origin-year +
 destination-year effects, "fe" checks) on a Parquet panel written year by year by
