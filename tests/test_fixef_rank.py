@@ -61,3 +61,23 @@ def test_rank_counts(panel: migflows.FlowPanel) -> None:
     # two fixed effects: levels minus connected components (one per year here)
     two = np.asarray(migflows.gravity(FORMULAS["oy_dy"], panel)._pieces.fe_codes)
     assert fixef_rank(two) == REF["oy_dy"]["ppml"]["fe_params"] == 96 - 4
+
+
+def test_exact_rank_equals_the_rank_of_the_dense_dummies_on_random_codes() -> None:
+    # both branches of the three-or-more case (fewer rows than levels: the row Gram; more:
+    # the largest fixed effect eliminated exactly), against numpy's SVD rank of the dummies;
+    # levels (1, 1, 2) on 50 rows once gave 3 instead of 2 (a Schur complement of rounding
+    # noise passed LAPACK's first-pivot test)
+    rng = np.random.default_rng(1)
+    cases = [np.column_stack([np.zeros(50), np.zeros(50), np.arange(50) % 2]).astype(np.int64)]
+    for _ in range(400):
+        n, g = int(rng.integers(5, 120)), int(rng.integers(3, 5))
+        raw = np.column_stack([rng.integers(0, int(rng.integers(1, 15)), n) for _ in range(g)])
+        cases.append(np.column_stack([np.unique(c, return_inverse=True)[1] for c in raw.T]))
+    for codes in cases:
+        levels = codes.max(axis=0) + 1
+        offsets = np.concatenate([[0], np.cumsum(levels)[:-1]])
+        dense = np.zeros((len(codes), int(levels.sum())))
+        for j in range(codes.shape[1]):
+            dense[np.arange(len(codes)), codes[:, j] + offsets[j]] = 1.0
+        assert fixef_rank(codes) == np.linalg.matrix_rank(dense), codes.max(axis=0) + 1

@@ -22,8 +22,11 @@ from typing import Any
 __all__ = ["progress_bar"]
 
 
-def progress_bar(items: Iterable[Any], **kwargs: Any) -> Any:
-    """``tqdm(items, **kwargs)``: the notebook bar when ipywidgets is installed, else text."""
+def progress_bar(items: Iterable[Any] | None = None, **kwargs: Any) -> Any:
+    """``tqdm(items, **kwargs)``: the notebook bar when ipywidgets is installed, else text.
+
+    Without ``items`` the bar is advanced by hand (``bar.update()``), e.g. per iteration.
+    """
     if importlib.util.find_spec("ipywidgets") is not None:
         from tqdm.auto import tqdm
     else:

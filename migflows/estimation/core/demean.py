@@ -17,10 +17,10 @@ Warm starts: demeaning is invariant to adding anything in ``span(D)``. Callers t
 sequence of nearby problems (IRLS in PPML) pass ``x - (previous fixed-effect part)`` or the
 previous residual itself, which is already close to the answer, so few sweeps are needed.
 
-Columns are processed one after another: running them in parallel (numba ``prange``) was
-measured no faster on 1e6 rows x 2 columns (memory bound) and costs tens of milliseconds of
-thread start-up per call on small inputs. Columns are passed as rows of a C-contiguous
-``(k, n)`` array so that one compiled signature serves every call.
+Columns are independent: from :data:`PARALLEL_MIN_ROWS` rows on, several columns are spread
+over numba's threads (one column a thread, as pyfixest does); smaller inputs run one after
+another, where thread start-up would cost more than it saves. Columns are passed as rows of a
+C-contiguous ``(k, n)`` array so that one compiled signature serves every call.
 
 Why hand-written: pyfixest's demeaner is not a stable public API (it moved between Python,
 numba and Rust back-ends across releases), has no warm-start hook, and its compiled core aborts
@@ -170,109 +170,222 @@ def encode_fixed_effects(
 
 
 @nb.njit(cache=True)
+def _weight_sums(
+    w: NDArray[np.float64], codes: NDArray[np.integer], offsets: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Weight sums of every level of every fixed effect, one pass over the rows."""
+    g_count, n = codes.shape
+    sw = np.zeros(offsets[-1])
+    for i in range(n):
+        wi = w[i]
+        for g in range(g_count):
+            sw[offsets[g] + codes[g, i]] += wi
+    return sw
+
+
+@nb.njit(cache=True)
 def _sweep(
-    r: NDArray[np.float64],
+    src: NDArray[np.float64],
+    dst: NDArray[np.float64],
     w: NDArray[np.float64],
-    codes: NDArray[np.int64],
+    codes: NDArray[np.integer],
     offsets: NDArray[np.int64],
     inv_sw: NDArray[np.float64],
     buf: NDArray[np.float64],
-) -> None:
-    """Subtract the weighted group mean of each fixed effect in turn (in place).
+    accumulate_next: bool,
+) -> float:
+    """``dst = F(src)``: subtract the weighted group mean of each fixed effect in turn.
 
-    The subtraction for fixed effect ``g`` and the weighted sums for ``g + 1`` share one pass
-    over the data (the loop is memory bound, so fewer passes is what makes it faster).
+    On entry ``buf`` holds the weighted sums of ``src`` for the first fixed effect. Each pass
+    subtracts one fixed effect's means and gathers the sums for the next, so a sweep over G
+    fixed effects is G passes over the data (the loop is memory bound: passes are what cost);
+    with ``accumulate_next`` the last pass also gathers the first fixed effect's sums of
+    ``dst`` for the following sweep. Returns the largest ``|dst - src|``.
+
+    Sums are gathered in a register while consecutive rows share a level and written out when
+    it changes: OD panels sorted by pair (or year) repeat a level over many rows, and adding
+    into one memory cell row after row chains every add on the one before.
     """
     g_count, n = codes.shape
-    for level in range(offsets[0], offsets[1]):
-        buf[level] = 0.0
-    for i in range(n):
-        buf[codes[0, i]] += w[i] * r[i]
+    delta = 0.0
     for g in range(g_count):
         lo = offsets[g]
-        hi = offsets[g + 1]
-        for level in range(lo, hi):
+        for level in range(lo, offsets[g + 1]):
             buf[level] *= inv_sw[level]
-        if g + 1 < g_count:
+        base = src if g == 0 else dst
+        last = g + 1 == g_count
+        if not last:
             lo2 = offsets[g + 1]
             for level in range(lo2, offsets[g + 2]):
                 buf[level] = 0.0
+            cur = -1
+            acc = 0.0
             for i in range(n):
-                r[i] -= buf[lo + codes[g, i]]
-                buf[lo2 + codes[g + 1, i]] += w[i] * r[i]
+                v = base[i] - buf[lo + codes[g, i]]
+                dst[i] = v
+                c = codes[g + 1, i]
+                if c == cur:
+                    acc += w[i] * v
+                else:
+                    if cur >= 0:
+                        buf[lo2 + cur] += acc
+                    cur = c
+                    acc = w[i] * v
+            if cur >= 0:
+                buf[lo2 + cur] += acc
         else:
+            # (the caller never asks a single fixed effect to accumulate: buf would be reused)
+            if accumulate_next:
+                for level in range(offsets[0], offsets[1]):
+                    buf[level] = 0.0
+            cur = -1
+            acc = 0.0
             for i in range(n):
-                r[i] -= buf[lo + codes[g, i]]
+                v = base[i] - buf[lo + codes[g, i]]
+                dst[i] = v
+                d = abs(v - src[i])
+                if d > delta:
+                    delta = d
+                if accumulate_next:
+                    c = codes[0, i]
+                    if c == cur:
+                        acc += w[i] * v
+                    else:
+                        if cur >= 0:
+                            buf[cur] += acc
+                        cur = c
+                        acc = w[i] * v
+            if cur >= 0:
+                buf[cur] += acc
+    return delta
+
+
+@nb.njit(cache=True)
+def _first_sums(
+    r: NDArray[np.float64],
+    w: NDArray[np.float64],
+    codes: NDArray[np.integer],
+    offsets: NDArray[np.int64],
+    buf: NDArray[np.float64],
+) -> None:
+    for level in range(offsets[0], offsets[1]):
+        buf[level] = 0.0
+    for i in range(r.shape[0]):
+        buf[codes[0, i]] += w[i] * r[i]
+
+
+@nb.njit(cache=True)
+def _demean_one(
+    r: NDArray[np.float64],
+    w: NDArray[np.float64],
+    codes: NDArray[np.integer],
+    offsets: NDArray[np.int64],
+    inv_sw: NDArray[np.float64],
+    tol: float,
+    maxiter: int,
+    buf: NDArray[np.float64],
+    fx: NDArray[np.float64],
+    gx: NDArray[np.float64],
+) -> tuple[int, bool]:
+    """Demean one column ``r`` in place; ``buf``, ``fx``, ``gx`` are scratch space."""
+    n = r.shape[0]
+    _first_sums(r, w, codes, offsets, buf)
+    if codes.shape[0] == 1:  # one fixed effect: a single sweep is exact
+        _sweep(r, r, w, codes, offsets, inv_sw, buf, False)
+        return 1, True
+    it = 0
+    while it < maxiter:
+        it += 1
+        # X = F(r); stop when a sweep changes nothing beyond tol
+        if _sweep(r, fx, w, codes, offsets, inv_sw, buf, True) < tol:
+            r[:] = fx
+            return it, True
+        # GX = F(X)
+        if _sweep(fx, gx, w, codes, offsets, inv_sw, buf, False) < tol:
+            r[:] = gx
+            return it, True
+        # Irons-Tuck extrapolation in residual space
+        vprod = 0.0
+        ssq = 0.0
+        for i in range(n):
+            dgx = gx[i] - fx[i]
+            d2x = dgx - fx[i] + r[i]
+            vprod += dgx * d2x
+            ssq += d2x * d2x
+        if ssq <= 0.0:
+            r[:] = gx
+            return it, True
+        coef = vprod / ssq
+        for level in range(offsets[0], offsets[1]):
+            buf[level] = 0.0
+        cur = -1
+        acc = 0.0
+        for i in range(n):
+            v = gx[i] - coef * (gx[i] - fx[i])
+            r[i] = v
+            c = codes[0, i]
+            if c == cur:
+                acc += w[i] * v
+            else:
+                if cur >= 0:
+                    buf[cur] += acc
+                cur = c
+                acc = w[i] * v
+        if cur >= 0:
+            buf[cur] += acc
+    return it, False
 
 
 @nb.njit(cache=True)
 def _demean_columns(
     xt: NDArray[np.float64],
     w: NDArray[np.float64],
-    codes: NDArray[np.int64],
+    codes: NDArray[np.integer],
     offsets: NDArray[np.int64],
     inv_sw: NDArray[np.float64],
     tol: float,
     maxiter: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
     k, n = xt.shape
-    out = np.empty((k, n))
+    out = xt.copy()
     iters = np.zeros(k, dtype=np.int64)
     conv = np.zeros(k, dtype=np.bool_)
-    total = offsets[-1]
+    buf = np.empty(offsets[-1])
+    fx = np.empty(n)
+    gx = np.empty(n)
     for j in range(k):
-        buf = np.empty(total)
-        r = xt[j].copy()
-        # one plain sweep first: with a single fixed effect it is exact
-        _sweep(r, w, codes, offsets, inv_sw, buf)
-        if codes.shape[0] == 1:
-            out[j] = r
-            conv[j] = True
-            iters[j] = 1
-            continue
-        gx = np.empty(n)
+        iters[j], conv[j] = _demean_one(out[j], w, codes, offsets, inv_sw, tol, maxiter,
+                                        buf, fx, gx)  # fmt: skip
+    return out, iters, conv
+
+
+@nb.njit(cache=True, parallel=True)
+def _demean_columns_parallel(
+    xt: NDArray[np.float64],
+    w: NDArray[np.float64],
+    codes: NDArray[np.integer],
+    offsets: NDArray[np.int64],
+    inv_sw: NDArray[np.float64],
+    tol: float,
+    maxiter: int,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
+    """:func:`_demean_columns` with the columns spread over numba's threads."""
+    k, n = xt.shape
+    out = xt.copy()
+    iters = np.zeros(k, dtype=np.int64)
+    conv = np.zeros(k, dtype=np.bool_)
+    for j in nb.prange(k):
+        buf = np.empty(offsets[-1])
         fx = np.empty(n)
-        done = False
-        it = 0
-        while it < maxiter:
-            it += 1
-            for i in range(n):
-                fx[i] = r[i]
-            _sweep(fx, w, codes, offsets, inv_sw, buf)  # X = F(r)
-            for i in range(n):
-                gx[i] = fx[i]
-            _sweep(gx, w, codes, offsets, inv_sw, buf)  # GX = F(X)
-            # convergence: largest change of the second sweep
-            delta = 0.0
-            for i in range(n):
-                d = abs(gx[i] - fx[i])
-                if d > delta:
-                    delta = d
-            if delta < tol:
-                for i in range(n):
-                    r[i] = gx[i]
-                done = True
-                break
-            # Irons-Tuck extrapolation in residual space
-            vprod = 0.0
-            ssq = 0.0
-            for i in range(n):
-                dgx = gx[i] - fx[i]
-                d2x = dgx - fx[i] + r[i]
-                vprod += dgx * d2x
-                ssq += d2x * d2x
-            if ssq <= 0.0:
-                for i in range(n):
-                    r[i] = gx[i]
-                done = True
-                break
-            coef = vprod / ssq
-            for i in range(n):
-                r[i] = gx[i] - coef * (gx[i] - fx[i])
-        out[j] = r
+        gx = np.empty(n)
+        it, done = _demean_one(out[j], w, codes, offsets, inv_sw, tol, maxiter, buf, fx, gx)
         iters[j] = it
         conv[j] = done
     return out, iters, conv
+
+
+PARALLEL_MIN_ROWS = 100_000
+"""Several columns of at least this many rows are demeaned on numba's threads, one a thread."""
 
 
 def demean(
@@ -321,8 +434,8 @@ def demean(
 class Demeaner:
     """Demean many arrays by the same fixed effects (codes checked and laid out once).
 
-    The group weight sums are cached for the last weight array seen, so demeaning ``z`` and
-    ``X`` with the same IRLS weights, or many vectors with fixed weights, pays for them once.
+    The group weight sums are recomputed at every call (one compiled pass over the rows, less
+    than comparing the weights with a cached copy would cost).
 
     Parameters
     ----------
@@ -343,23 +456,18 @@ class Demeaner:
         if c.size and c.min() < 0:
             raise FixedEffectError("fixed-effect codes must be non-negative integers")
         self.n, self.n_fe = c.shape
-        self.codes_t = np.ascontiguousarray(c.T)
+        # int32 codes halve the memory traffic of the sweeps (memory bound) and the footprint
+        small = not c.size or int(c.max()) < np.iinfo(np.int32).max
+        self.codes_t: NDArray[np.integer] = np.ascontiguousarray(
+            c.T, dtype=np.int32 if small else np.int64
+        )
         self.sizes = (c.max(axis=0) + 1) if c.size else np.zeros(self.n_fe, dtype=np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
-        self._weights: NDArray[np.float64] | None = None
-        self._inv_sw: NDArray[np.float64] | None = None
 
     def _inverse_weight_sums(self, w: NDArray[np.float64]) -> NDArray[np.float64]:
-        if (
-            self._inv_sw is not None
-            and self._weights is not None
-            and np.array_equal(w, self._weights)
-        ):
-            return self._inv_sw
-        sw = np.zeros(int(self.offsets[-1]))
-        for g in range(self.n_fe):
-            lo, hi = self.offsets[g], self.offsets[g + 1]
-            sw[lo:hi] = np.bincount(self.codes_t[g], weights=w, minlength=int(self.sizes[g]))
+        # recomputed on every call: one pass over the rows, cheaper than comparing the
+        # weights with a cached copy (and safe when the caller changes its array in place)
+        sw = _weight_sums(w, self.codes_t, self.offsets)
         if np.any(sw <= 0):
             bad = int(np.flatnonzero(sw <= 0)[0])
             g_bad = int(np.searchsorted(self.offsets, bad, side="right") - 1)
@@ -367,9 +475,7 @@ class Demeaner:
                 f"fixed effect number {g_bad} has a level with no observations or zero total "
                 "weight; re-encode the codes as 0..L-1 over the estimation sample"
             )
-        self._weights = w.copy()  # a copy: the caller may change its array in place
-        self._inv_sw = 1.0 / sw
-        return self._inv_sw
+        return 1.0 / sw
 
     def __call__(
         self,
@@ -392,7 +498,10 @@ class Demeaner:
             return DemeanResult(arr2.copy(), True, np.zeros(arr2.shape[1], dtype=np.int64))
         w = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
         inv_sw = self._inverse_weight_sums(w)
-        out_t, iters, conv = _demean_columns(
+        k = arr2.shape[1]
+        parallel = k > 1 and n >= PARALLEL_MIN_ROWS and nb.get_num_threads() > 1
+        kernel = _demean_columns_parallel if parallel else _demean_columns
+        out_t, iters, conv = kernel(
             np.ascontiguousarray(arr2.T),
             w,
             self.codes_t,

@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 from scipy import linalg
@@ -59,6 +60,7 @@ __all__ = [
     "NegativeBinomial",
     "irls",
     "poisson_deviance",
+    "weighted_cross",
 ]
 
 ETA_MAX = 700.0
@@ -136,10 +138,121 @@ GAMMA: LogLinkFamily = _Gamma()
 def poisson_deviance(y: NDArray, eta: NDArray, mu: NDArray, w: NDArray, ylogy: float) -> float:
     """Poisson deviance ``2 sum w (y log(y/mu) - (y - mu))`` with ``log(mu) = eta``.
 
-    Written with dot products and the constant ``ylogy = sum w y log y`` (over y > 0) so that no
+    Written with sums and the constant ``ylogy = sum w y log y`` (over y > 0) so that no
     logarithm is taken per iteration.
     """
-    return float(2.0 * (ylogy - np.dot(w * y, eta) - np.dot(w, y) + np.dot(w, mu)))
+    return float(2.0 * (ylogy + _deviance_sum(y, eta, mu, w)))
+
+
+# The O(n) reductions of an iteration are compiled loops rather than BLAS calls: multi-threaded
+# OpenBLAS dot products cost about 15 ms each (instead of 0.05 ms) on a machine whose cores are
+# busy, because every call waits for its helper thread to be scheduled (measured on 1e5 rows).
+@nb.njit(cache=True)
+def _deviance_sum(y: NDArray, eta: NDArray, mu: NDArray, w: NDArray) -> float:
+    total = 0.0
+    for i in range(y.shape[0]):
+        total += w[i] * (mu[i] - y[i] - y[i] * eta[i])
+    return total
+
+
+@nb.njit(cache=True)
+def _normal_equations(
+    Xt: NDArray, wi: NDArray, zt: NDArray
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``Xt' W Xt`` and ``Xt' W zt`` in one pass over the rows."""
+    n, k = Xt.shape
+    xtx = np.zeros((k, k))
+    xtz = np.zeros(k)
+    for i in range(n):
+        wv = wi[i]
+        for a in range(k):
+            xa = wv * Xt[i, a]
+            xtz[a] += xa * zt[i]
+            for b in range(a + 1):
+                xtx[a, b] += xa * Xt[i, b]
+    for a in range(k):
+        for b in range(a):
+            xtx[b, a] = xtx[a, b]
+    return xtx, xtz
+
+
+@nb.njit(cache=True)
+def _poisson_working(
+    eta: NDArray, off: NDArray, y: NDArray, mu: NDArray, w: NDArray, fe_z: NDArray
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """PPML weights ``w mu`` and the warm-started working outcome ``z - fe_z``, one pass."""
+    n = y.shape[0]
+    wi = np.empty(n)
+    start = np.empty(n)
+    for i in range(n):
+        z = eta[i] - off[i] + (y[i] - mu[i]) / mu[i]
+        wi[i] = w[i] * mu[i]
+        start[i] = z - fe_z[i]
+    return wi, start
+
+
+@nb.njit(cache=True)
+def _poisson_update(
+    eta: NDArray,
+    off: NDArray,
+    y: NDArray,
+    mu: NDArray,
+    w: NDArray,
+    zt: NDArray,
+    Xt: NDArray,
+    coef: NDArray,
+    fe_z: NDArray,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float, float]:
+    """The PPML step in one pass: new ``fe_z`` (in place), ``eta``, ``mu``, deviance sum, max eta.
+
+    ``eta_new = (z - zt) + Xt coef + offset`` with ``z - zt`` the fixed-effect part of the
+    working outcome; the deviance sum is that of :func:`poisson_deviance` at ``eta_new``.
+    """
+    n, k = Xt.shape
+    eta_new = np.empty(n)
+    mu_new = np.empty(n)
+    total = 0.0
+    top = -np.inf
+    for i in range(n):
+        z = eta[i] - off[i] + (y[i] - mu[i]) / mu[i]
+        fz = z - zt[i]
+        fe_z[i] = fz
+        fit = 0.0
+        for a in range(k):
+            fit += Xt[i, a] * coef[a]
+        e = fz + fit + off[i]
+        eta_new[i] = e
+        m = np.exp(e)
+        mu_new[i] = m
+        total += w[i] * (m - y[i] - y[i] * e)
+        if e > top:
+            top = e
+    return eta_new, mu_new, total, top
+
+
+def weighted_cross(X: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``X' diag(w) X`` in one compiled pass over the rows (no BLAS threads).
+
+    Examples
+    --------
+    >>> weighted_cross(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 2.0]))
+    array([[19., 26.],
+           [26., 36.]])
+    """
+    return _normal_equations(X, w, np.zeros(X.shape[0]))[0]
+
+
+@nb.njit(cache=True)
+def _fitted_part(Xt: NDArray, coef: NDArray) -> NDArray[np.float64]:
+    """``Xt @ coef`` without BLAS."""
+    n, k = Xt.shape
+    out = np.zeros(n)
+    for i in range(n):
+        acc = 0.0
+        for a in range(k):
+            acc += Xt[i, a] * coef[a]
+        out[i] = acc
+    return out
 
 
 @dataclass
@@ -191,6 +304,8 @@ class IRLSResult:
 
 
 FirstStep = Callable[[NDArray[np.float64], NDArray[np.float64]], list[int]]
+IterationHook = Callable[[int, float, float], None]
+"""``hook(iteration, deviance, change)`` after each iteration (deviance NaN for ``"eta"``)."""
 
 
 def irls(
@@ -210,6 +325,7 @@ def irls(
     adaptive: bool = True,
     step_halving: bool = False,
     on_first: FirstStep | None = None,
+    on_iteration: IterationHook | None = None,
     what: str = "IRLS",
 ) -> IRLSResult:
     """Fit a log-link model with absorbed fixed effects by IRLS.
@@ -240,6 +356,9 @@ def irls(
     on_first : callable, optional
         ``on_first(Xt, weights) -> kept column positions`` after the first demeaning (the
         PPML collinearity check); the other columns are removed from then on.
+    on_iteration : callable, optional
+        ``on_iteration(iteration, deviance, change)`` after each iteration (progress
+        reporting); ``change`` is the convergence criterion, the deviance NaN for ``"eta"``.
     what : str
         Names the fit in error messages.
 
@@ -291,7 +410,51 @@ def irls(
         sweeps += int(np.sum(res.iterations))
         return res.x
 
+    fused = poisson and has_fe and not step_halving
     for it in range(1, maxiter + 1):
+        if fused:  # PPML with fixed effects: the elementwise work in two compiled passes
+            wi, start = _poisson_working(eta, off, y, mu, w, st.fe_z)
+            # z and X in one call: the backend may spread the columns over threads
+            stack = np.empty((1 + st.Xt.shape[1], n))
+            stack[0] = start
+            stack[1:] = st.Xt.T
+            both = dm(stack.T, wi, inner_tol)
+            zt, Xt = both[:, 0], both[:, 1:]
+            st.Xt = Xt
+            if it == 1 and on_first is not None and Xt.shape[1]:
+                keep_idx = on_first(Xt, wi)
+                if len(keep_idx) < Xt.shape[1]:
+                    kept = [kept[j] for j in keep_idx]
+                    Xk, Xt = Xk[:, keep_idx], Xt[:, keep_idx]
+                    st.Xt = Xt
+            if Xt.shape[1]:
+                xtx, xtz = _normal_equations(Xt, wi, zt)
+                coef = linalg.solve(xtx, xtz, assume_a="pos")
+            else:
+                coef = np.zeros(0)
+            eta, mu, total, top = _poisson_update(eta, off, y, mu, w, zt, Xt, coef, st.fe_z)
+            if top > ETA_MAX:
+                raise EstimationError(
+                    f"{what}: the linear predictor overflows exp() (max eta > {ETA_MAX:.0f}); "
+                    "rescale y or the regressors, or check for separation"
+                )
+            dev = float(2.0 * (ylogy + total))
+            crit = abs(dev - dev_old) / (0.1 + abs(dev))
+            history.append(crit)
+            dev_old = dev
+            if on_iteration is not None:
+                on_iteration(it, dev, crit)
+            st.eta, st.mu = eta, mu
+            if crit < tol:
+                if inner_tol <= fixef_tol:
+                    return IRLSResult(
+                        np.asarray(coef, dtype=np.float64), eta, Xt, tuple(kept), it, True,
+                        dev_old, tuple(history), sweeps,
+                    )  # fmt: skip
+                inner_tol = fixef_tol
+            elif adaptive:
+                inner_tol = max(fixef_tol, min(inner_tol, 0.1 * crit))
+            continue
         if not poisson:
             mu = np.exp(eta)
         z = eta - off + (y - mu) / mu
@@ -314,9 +477,9 @@ def irls(
                 Xk, Xt = Xk[:, keep_idx], Xt[:, keep_idx]
                 st.Xt = Xt
         if Xt.shape[1]:
-            xw = Xt * wi[:, None]
-            coef = linalg.solve(xw.T @ Xt, xw.T @ zt, assume_a="pos")
-            new = z - (zt - Xt @ coef) + off
+            xtx, xtz = _normal_equations(Xt, wi, zt)
+            coef = linalg.solve(xtx, xtz, assume_a="pos")
+            new = z - (zt - _fitted_part(Xt, coef)) + off
         else:
             coef = np.zeros(0)
             new = z - zt + off
@@ -342,6 +505,8 @@ def irls(
             crit = abs(dev - dev_old) / (0.1 + abs(dev))
             history.append(crit)
             dev_old = dev
+            if on_iteration is not None:
+                on_iteration(it, dev, crit)
             st.eta, st.mu = eta, mu
             if crit < tol:
                 if inner_tol <= fixef_tol:
@@ -355,6 +520,8 @@ def irls(
         else:
             change = float(np.max(np.abs(new - eta)))
             history.append(change)
+            if on_iteration is not None:
+                on_iteration(it, float("nan"), change)
             eta = new
             st.eta, st.mu = eta, None
             if change < tol:

@@ -119,7 +119,9 @@ def gravity(
         ``drop_singletons``, ``collinear``, ``collin_tol``, ``demeaner`` (the demeaning
         backend, a callable ``codes -> DemeanerLike``: the engine seam for out-of-core
         backends) and ``lean`` (True: keep only k x k covariance pieces, no sample-sized
-        arrays). Negative binomial and gamma PML: ``tol``, ``maxiter``, ``engine``
+        arrays), ``progress`` (True: a bar of the IRLS iterations with the deviance change,
+        and the separation steps; every backend). Negative binomial and gamma PML: ``tol``,
+        ``maxiter``, ``engine``
         (``"demean"``, IRLS with the fixed effects partialled out, or ``"dummies"``,
         statsmodels with dummy columns), ``max_dummies``, ``separation``, ``drop_singletons``,
         ``collinear``, ``collin_tol``, ``demeaner``; negative binomial also ``theta`` (held

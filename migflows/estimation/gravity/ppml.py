@@ -16,7 +16,11 @@ fixed effects", *Stata Journal* 20(1), and its ppmlhdfe implementation):
    (ReLU) test of Correia, Guimarães & Zylkin (2021, "Verifying the existence of maximum
    likelihood estimates for generalized linear models", arXiv:1903.01633) that finds zeros
    separated by any combination of regressors and fixed effects; repeat step 1 if it dropped
-   anything.
+   anything. The rectifier costs many demeanings, so PPML first fits on the sample of step 1
+   and asks :func:`~migflows.estimation.core.separation.no_separation_certificate` whether
+   that fit proves that nothing can be separated (Stiemke's lemma, from the fit's scores);
+   only when the proof fails does the rectifier run (and the fit is redone if it dropped
+   rows). The sample is the same either way.
 2. IRLS. Working outcome ``z = eta - offset + (y - mu)/mu`` and weights ``w mu``; demean ``z``
    and ``X`` by the fixed effects with those weights, solve the weighted normal equations, and
    update ``eta``. Demeaning is warm-started from the previous iteration (the previous
@@ -67,10 +71,19 @@ from migflows.errors import (
     NegativeFlowError,
     SeparationWarning,
 )
-from migflows.estimation.core.demean import Demeaner, DemeanerFactory
+from migflows.estimation.core.demean import Demeaner, DemeanerFactory, DemeanerLike
 from migflows.estimation.core.identification import IDENTIFICATION_TOL, collinear_columns, identify
-from migflows.estimation.core.irls import POISSON, IRLSState, irls
-from migflows.estimation.core.separation import prune_sample, recode, validate_separation
+from migflows.estimation.core.irls import POISSON, IRLSState, irls, weighted_cross
+from migflows.estimation.core.separation import (
+    Certificate,
+    Sample,
+    no_separation_certificate,
+    prune_sample,
+    recode,
+    validate_separation,
+)
+from migflows.estimation.core.threads import one_blas_thread
+from migflows.estimation.gravity.fit_progress import FitProgress
 
 __all__ = ["CollinearityWarning", "PPMLFit", "fit_ppml"]
 
@@ -200,7 +213,11 @@ def _as_codes(fe: pd.DataFrame | ArrayLike | None, n: int) -> tuple[NDArray[np.i
             raise MissingValueError(
                 f"fixed effect {c!r} has {int(s.isna().sum())} missing value(s); drop those rows"
             )
-        cols.append(pd.factorize(s)[0].astype(np.int64))
+        v = s.to_numpy()
+        if v.dtype.kind in "iu" and n and v.min() >= 0 and v.max() < 4 * n + 1024:
+            cols.append(v.astype(np.int64))  # already integer codes: recode() compacts them
+        else:
+            cols.append(pd.factorize(s)[0].astype(np.int64))
     codes = np.column_stack(cols) if cols else np.zeros((n, 0), dtype=np.int64)
     return codes, [str(c) for c in frame.columns]
 
@@ -234,6 +251,7 @@ def fit_ppml(
     collinear: Literal["drop", "raise"] = "drop",
     collin_tol: float = IDENTIFICATION_TOL,
     demeaner: DemeanerFactory = Demeaner,
+    progress: bool = False,
 ) -> PPMLFit:
     """Fit a Poisson PML model with absorbed fixed effects by IRLS.
 
@@ -275,6 +293,9 @@ def fit_ppml(
         estimation sample (``demeaner(codes)(x, weights, tol=, maxiter=)``, see
         :class:`~migflows.estimation.core.demean.DemeanerLike`); the default is the in-memory
         alternating projections.
+    progress : bool, default False
+        Show a progress bar of the IRLS iterations (deviance and its relative change) and
+        report the separation steps (the notebook bar in Jupyter when ipywidgets is installed).
 
     Returns
     -------
@@ -327,31 +348,127 @@ def fit_ppml(
     checks = validate_separation(separation)
     if collinear not in ("drop", "raise"):
         raise InvalidOptionError(f"collinear={collinear!r} not allowed; use 'drop' or 'raise'")
+    if not isinstance(progress, bool):
+        raise InvalidOptionError(f"progress={progress!r} must be True or False")
 
     # ---- 1. sample: singletons and separation (core.separation) ------------------------------
-    sample = prune_sample(yv, Xa, codes, drop_singletons=drop_singletons, separation=checks)
-    keep, dropped = sample.keep, sample.dropped
-    counts = sample.reasons
-    if not keep.any() or not (yv[keep] > 0).any():
+    with one_blas_thread():  # tall-thin products: a second BLAS thread only waits
+        report = FitProgress(progress)
+        inputs = _Inputs(yv, Xa, cols, codes, fe_names, w, off)
+        opts = _Options(tol, maxiter, fixef_tol, fixef_maxiter, collinear, collin_tol, demeaner)
+        prove = "ir" in checks  # first try to prove that the rectifier has nothing to find
+        first = tuple(c for c in checks if c != "ir") if prove else checks
+        sample = prune_sample(yv, Xa, codes, drop_singletons=drop_singletons, separation=first)
+        _check_left(yv, sample)
+        report.sample(sample, first)
+        fit: PPMLFit | None = None
+        if prove and (yv[sample.keep] == 0).any():
+            fit, dm, caught = _prefit(inputs, sample, opts, report)
+            if fit is not None and report.certify(_certificate(inputs, fit, dm)):
+                _replay(caught)
+            else:
+                full = prune_sample(
+                    yv, Xa, codes, drop_singletons=drop_singletons, separation=checks
+                )
+                _check_left(yv, full)
+                report.sample(full, checks)
+                if fit is not None and np.array_equal(full.keep, sample.keep):
+                    _replay(caught)  # the rectifier found nothing either: the first fit stands
+                else:
+                    fit, sample = None, full
+        if len(sample.dropped):
+            counts = sample.reasons
+            warnings.warn(
+                f"{len(sample.dropped)} of {n} observations dropped: "
+                + ", ".join(f"{v} {k}" for k, v in counts.items())
+                + " (see .dropped)",
+                SeparationWarning,
+                stacklevel=2,
+            )
+        if fit is None:
+            fit = _fit_sample(inputs, sample, opts, report)[0]
+        report.close(fit.iterations, fit.deviance, fit.demean_sweeps)
+        return fit
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Validated inputs of :func:`fit_ppml` on all input rows."""
+
+    y: NDArray[np.float64]
+    X: NDArray[np.float64]
+    cols: list[str]
+    codes: NDArray[np.int64]
+    fe_names: list[str]
+    w: NDArray[np.float64]
+    off: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class _Options:
+    tol: float
+    maxiter: int
+    fixef_tol: float
+    fixef_maxiter: int
+    collinear: str
+    collin_tol: float
+    demeaner: DemeanerFactory
+
+
+def _certificate(inputs: _Inputs, fit: PPMLFit, dm: DemeanerLike | None) -> Certificate:
+    X = inputs.X[fit.sample][:, [inputs.cols.index(c) for c in fit.names]]
+    return no_separation_certificate(
+        fit.y, X, fit.fe_codes, fit.mu, fit.weights, demeaner=dm, Xt=fit.X_demeaned
+    )
+
+
+def _check_left(y: NDArray, sample: Sample) -> None:
+    keep = sample.keep
+    if not keep.any() or not (y[keep] > 0).any():
+        counts = sample.reasons
         detail = ", ".join(f"{v} {k}" for k, v in counts.items()) or "none dropped"
         raise EstimationError(
-            f"no observations with positive outcome left to estimate from ({n} rows: {detail}); "
-            "every fixed-effect group is a singleton or has only zero flows — use coarser fixed "
-            "effects or more data"
+            f"no observations with positive outcome left to estimate from ({len(y)} rows: "
+            f"{detail}); every fixed-effect group is a singleton or has only zero flows — use "
+            "coarser fixed effects or more data"
         )
-    if len(dropped):
-        warnings.warn(
-            f"{len(dropped)} of {n} observations dropped: "
-            + ", ".join(f"{v} {k}" for k, v in counts.items())
-            + " (see .dropped)",
-            SeparationWarning,
-            stacklevel=2,
-        )
-    yk, Xk, wk, ok = yv[keep], Xa[keep], w[keep], off[keep]
-    ck = recode(codes[keep]) if codes.shape[1] else codes[keep]
+
+
+def _prefit(
+    inputs: _Inputs, sample: Sample, opts: _Options, report: FitProgress
+) -> tuple[PPMLFit | None, DemeanerLike | None, list[warnings.WarningMessage]]:
+    """The fit before the rectifier, with its warnings held back (replayed if it stands).
+
+    With separation the means of the separated zeros drift to zero and the fit may fail to
+    converge, overflow or stall; any failure just means the rectifier has to run.
+    """
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        try:
+            fit, dm = _fit_sample(inputs, sample, opts, report)
+        except (EstimationError, ArithmeticError, ValueError, np.linalg.LinAlgError) as err:
+            report.write(f"fit before the rectifier failed ({type(err).__name__})")
+            return None, None, []
+    return fit, dm, list(caught)
+
+
+def _replay(caught: list[warnings.WarningMessage]) -> None:
+    for item in caught:
+        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
+def _fit_sample(
+    inputs: _Inputs, sample: Sample, opts: _Options, report: FitProgress
+) -> tuple[PPMLFit, DemeanerLike | None]:
+    """IRLS and the final pieces on one estimation sample (and the demeaner it used)."""
+    keep, cols, fe_names = sample.keep, inputs.cols, inputs.fe_names
+    yk, Xk, wk, ok = inputs.y[keep], inputs.X[keep], inputs.w[keep], inputs.off[keep]
+    codes = inputs.codes
+    ck = recode(codes, keep)
     has_fe = ck.shape[1] > 0
-    dm = demeaner(ck) if has_fe else None
+    dm = opts.demeaner(ck) if has_fe else None
     collinear_names: list[str] = []
+    collin_tol, fixef_tol, fixef_maxiter = opts.collin_tol, opts.fixef_tol, opts.fixef_maxiter
 
     def check_collinear(Xt: NDArray, wi: NDArray) -> list[int]:
         # after the first demeaning, at the first IRLS weights (core.identification)
@@ -361,10 +478,10 @@ def fit_ppml(
                 Xk, ck, names=cols, fe_names=fe_names, weights=wi, Xt=Xt, tol=collin_tol
             )
             msg = ident.message(listing=_listing, combined=True)
-            if collinear == "raise":
+            if opts.collinear == "raise":
                 advice = "Either remove them or change the fixed effects."
                 raise ident.error(advice, listing=_listing, combined=True)
-            warnings.warn(msg + "; dropped", CollinearityWarning, stacklevel=4)
+            warnings.warn(msg + "; dropped", CollinearityWarning, stacklevel=5)
             collinear_names.extend(cols[j] for j in drop_idx)
         return kept_idx
 
@@ -378,18 +495,19 @@ def fit_ppml(
         demeaner=dm,
         state=IRLSState.start(yk, Xk, wk),
         criterion="deviance",
-        tol=tol,
-        maxiter=maxiter,
+        tol=opts.tol,
+        maxiter=opts.maxiter,
         fixef_tol=fixef_tol,
         fixef_maxiter=fixef_maxiter,
         on_first=check_collinear,
+        on_iteration=report.iteration,
         what="PPML",
     )
     if not fit.converged:
         raise ConvergenceError(
-            f"PPML did not converge in {maxiter} IRLS iterations (last relative deviance change "
-            f"{fit.history[-1]:.2e}, tol {tol:.0e}); raise maxiter, or look for separation or "
-            "extreme regressor values"
+            f"PPML did not converge in {opts.maxiter} IRLS iterations (last relative deviance "
+            f"change {fit.history[-1]:.2e}, tol {opts.tol:.0e}); raise maxiter, or look for "
+            "separation or extreme regressor values"
         )
     names_kept = [cols[j] for j in fit.kept]
     coef, eta, Xt, sweeps, it = fit.coef, fit.eta, fit.Xt, fit.demean_sweeps, fit.iterations
@@ -407,18 +525,19 @@ def fit_ppml(
             )
         Xt = final.x
         sweeps += int(final.iterations.sum())
-    hessian = (Xt * wi[:, None]).T @ Xt
+    hessian = weighted_cross(Xt, wi)
     scores = Xt * (wk * (yk - mu))[:, None]
-    loglik = float(np.sum(wk * (yk * np.log(mu) - mu - gammaln(yk + 1))))
-    ll0 = float(
-        np.sum(wk * (np.where(yk > 0, yk * np.log(mean_y), 0.0) - mean_y - gammaln(yk + 1)))
-    )
-    return PPMLFit(
+    # log likelihoods from sums: log(mu) is eta, and log(y!) is taken once
+    wlf = float(np.sum(wk * gammaln(yk + 1)))
+    wy, sw = float(np.sum(wk * yk)), float(np.sum(wk))
+    loglik = float(np.sum(wk * (yk * (eta - ok) - mu))) + float(np.sum(wk * yk * ok)) - wlf
+    ll0 = wy * np.log(mean_y) - mean_y * sw - wlf
+    fit_out = PPMLFit(
         coef=np.asarray(coef, dtype=np.float64),
         names=tuple(names_kept),
         collinear=tuple(collinear_names),
         sample=keep,
-        dropped=dropped,
+        dropped=sample.dropped,
         y=yk,
         mu=mu,
         eta=eta,
@@ -433,11 +552,12 @@ def fit_ppml(
         deviance=fit.deviance,
         loglik=loglik,
         loglik_null=ll0,
-        tol=tol,
+        tol=opts.tol,
         fixef_tol=fixef_tol,
         demean_sweeps=sweeps,
         history=fit.history,
     )
+    return fit_out, dm
 
 
 def _listing(values: Sequence[str]) -> str:
