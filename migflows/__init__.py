@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from migflows.estimation.panel.hausman import hausman
     from migflows.estimation.unit_root.api import adf_by_region, kpss_by_region, unit_root
     from migflows.models.scenario import Scenario
-    from migflows.reports.tables import compare
+    from migflows.reports.comparison import compare
 
 from migflows.version import __version__
 
@@ -65,7 +65,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "unit_root": ("migflows.estimation.unit_root.api", "unit_root"),
     "adf_by_region": ("migflows.estimation.unit_root.api", "adf_by_region"),
     "kpss_by_region": ("migflows.estimation.unit_root.api", "kpss_by_region"),
-    "compare": ("migflows.reports.tables", "compare"),
+    "compare": ("migflows.reports.comparison", "compare"),
     "presets": ("migflows.presets", None),
     "reports": ("migflows.reports", None),
     "data": ("migflows.data", None),

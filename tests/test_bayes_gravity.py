@@ -32,7 +32,8 @@ from migflows.errors import (
 )
 from migflows.estimation.bayes.api import DEFAULT_PRIORS, BayesGravityModel, bayes_gravity
 from migflows.estimation.bayes.results import BayesGravityResults
-from migflows.reports.tables import compare, table
+from migflows.reports.comparison import compare
+from migflows.reports.tables import table
 
 TRUE = {"x1": 0.5, "log_d": -1.2}
 FORMULA = "flow ~ x1 + log_d | orig + dest + year"

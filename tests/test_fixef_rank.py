@@ -12,11 +12,8 @@ import pytest
 from conftest import FIXTURES
 
 import migflows
-from migflows.estimation.core.covariance import (
-    SmallSampleCorrection,
-    count_fixef_parameters,
-    fixef_rank,
-)
+from migflows.estimation.core.covariance import SmallSampleCorrection, count_fixef_parameters
+from migflows.estimation.core.fixef_rank import fixef_rank
 
 REF = json.loads((FIXTURES / "fixef_rank" / "reference.json").read_text())
 FORMULAS = {

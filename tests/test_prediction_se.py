@@ -100,7 +100,9 @@ def test_prediction_se_errors(small, kz):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SeparationWarning)
         res = migflows.gravity("flow ~ log_dist | orig + dest", small)
-    with pytest.raises(InvalidOptionError, match="se=True gives standard errors of the fitted flows"):
+    with pytest.raises(
+        InvalidOptionError, match="se=True gives standard errors of the fitted flows"
+    ):
         res.predict(small, se=True, kind="link")
     # new data with the levels of the fit: the same rows give the in-sample errors
     np.testing.assert_allclose(

@@ -32,8 +32,8 @@ import pandas as pd
 from migflows.data.panel import FlowPanel
 from migflows.errors import CollinearityWarning, InvalidOptionError
 from migflows.estimation.core.cluster_adjusted import LinearPieces
-from migflows.estimation.core.covariance import fixef_rank
 from migflows.estimation.core.demean import Demeaner, demean
+from migflows.estimation.core.fixef_rank import fixef_rank
 from migflows.estimation.core.identification import IDENTIFICATION_TOL, identify
 from migflows.estimation.core.results import SandwichPieces
 from migflows.estimation.gravity import glm
