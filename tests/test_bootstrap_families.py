@@ -30,7 +30,8 @@ SPECS = {
     "pooled": ("y ~ x1 + x2", "pooled"),
     "fe_entity": ("y ~ x1 + x2 | entity", "fe"),
     "fe_two_way": ("y ~ x1 + x2 | entity + time", "fe"),
-    "fd": ("y ~ x1 + x2", "fd"),
+    "fd": ("y ~ 0 + x1 + x2", "fd"),  # the differenced equation without an intercept
+    "fd_intercept": ("y ~ x1 + x2", "fd"),  # plm's FD: with its intercept (the default)
     "re": ("y ~ x1 + x2", "re"),
 }
 
