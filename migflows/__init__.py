@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from migflows.estimation.gravity.api import gravity
     from migflows.estimation.gravity.sim import sim
     from migflows.estimation.panel.api import panel
-    from migflows.estimation.panel.hausman import hausman
+    from migflows.estimation.panel.phtest import hausman
     from migflows.estimation.unit_root.api import adf_by_region, kpss_by_region, unit_root
     from migflows.models.scenario import Scenario
     from migflows.reports.comparison import compare
@@ -57,7 +57,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "gravity": ("migflows.estimation.gravity.api", "gravity"),
     "bayes_gravity": ("migflows.estimation.bayes.api", "bayes_gravity"),
     "panel": ("migflows.estimation.panel.api", "panel"),
-    "hausman": ("migflows.estimation.panel.hausman", "hausman"),
+    "hausman": ("migflows.estimation.panel.phtest", "hausman"),
     "sim": ("migflows.estimation.gravity.sim", "sim"),
     "forecast": ("migflows.estimation.forecast.api", "forecast"),
     "backtest": ("migflows.estimation.forecast.backtest", "backtest"),

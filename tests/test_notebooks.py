@@ -44,10 +44,10 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
 def _ours(text: str) -> bool:
     """Every warning in ``text`` is a subclass of migflows' MigflowsWarning."""
     import migflows.errors as errors
-    import migflows.estimation.panel.hausman as panel_hausman
+    import migflows.estimation.panel.phtest as panel_phtest
 
     names = re.findall(r": (\w+Warning): ", text)
-    classes = [getattr(errors, n, None) or getattr(panel_hausman, n, None) for n in names]
+    classes = [getattr(errors, n, None) or getattr(panel_phtest, n, None) for n in names]
     return all(isinstance(c, type) and issubclass(c, errors.MigflowsWarning) for c in classes)
 
 

@@ -48,7 +48,7 @@ from migflows.errors import (
     UnknownVariableError,
 )
 from migflows.estimation.panel.api import NickellBiasWarning, PanelResults, hausman, panel
-from migflows.estimation.panel.hausman import HausmanWarning
+from migflows.estimation.panel.phtest import HausmanWarning
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "plm"
 REF = pd.read_csv(FIX / "plm_coefficients.csv")

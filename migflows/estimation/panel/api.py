@@ -71,8 +71,8 @@ from migflows.errors import (
 from migflows.estimation.core.covariance import CovarianceSpec, parse_covariance
 from migflows.estimation.panel.covariance import SSS, linearmodels_covariance, plm_sss_factor
 from migflows.estimation.panel.design import PanelDesign, build_panel_design
-from migflows.estimation.panel.hausman import HausmanWarning, hausman
 from migflows.estimation.panel.iv import fit_iv
+from migflows.estimation.panel.phtest import HausmanWarning, hausman
 from migflows.estimation.panel.results import PanelResults, Refit, TestStatistic
 from migflows.models.formula import parse_formula
 

@@ -8,7 +8,7 @@ covariance is computed by linearmodels; :meth:`PanelResults.vcov` refits the (ch
 model with another covariance rather than re-deriving it from sandwich pieces, so every
 covariance is exactly the one linearmodels documents.
 
-:func:`~migflows.estimation.panel.hausman.hausman` (in ``hausman.py``) compares them.
+:func:`~migflows.estimation.panel.phtest.hausman` (in ``phtest.py``) compares them.
 """
 
 from __future__ import annotations
