@@ -457,7 +457,8 @@ def irls(
             continue
         if not poisson:
             mu = np.exp(eta)
-        z = eta - off + (y - mu) / mu
+        with np.errstate(divide="ignore", invalid="ignore"):  # non-finite: refused below
+            z = eta - off + (y - mu) / mu
         wi = w * family.weights(mu)
         if has_fe:
             if poisson:  # z and X demeaned in two calls, as ppmlhdfe does
@@ -478,6 +479,13 @@ def irls(
                 st.Xt = Xt
         if Xt.shape[1]:
             xtx, xtz = _normal_equations(Xt, wi, zt)
+            if not (np.isfinite(xtx).all() and np.isfinite(xtz).all()):
+                raise EstimationError(
+                    f"{what}: the working weights became non-finite at iteration {it} (fitted "
+                    "values running to 0 or infinity); this is what separated observations do: "
+                    "keep the iterative-rectifier check (separation=('fe', 'ir')), or rescale "
+                    "y and the regressors"
+                )
             coef = linalg.solve(xtx, xtz, assume_a="pos")
             new = z - (zt - _fitted_part(Xt, coef)) + off
         else:
