@@ -2711,7 +2711,7 @@ case(
     "bayes-pooled-group",
     lambda: BG("flow ~ log_dist | orig + dest", KZ2, pooled_slopes={"log_dist": "nonsense"}),
     migflows.errors.FixedEffectError,
-    r"random_slopes groups 'log_dist' by 'nonsense', w",
+    r"pooled_slopes groups 'log_dist' by 'nonsense', w",
 )
 case(
     "bayes-pooled-str",
@@ -2746,7 +2746,7 @@ case(
     "bayes-pooled-value-int",
     lambda: BG("flow ~ log_dist | orig + dest", KZ2, pooled_slopes={"log_dist": 3}),
     migflows.errors.FixedEffectError,
-    r"random_slopes groups 'log_dist' by 3, which is n",
+    r"pooled_slopes groups 'log_dist' by 3, which is n",
 )
 case("lkr-years-str", lambda: migflows.load_kazakhstan_regions(years="2005"), OK)
 case(

@@ -171,28 +171,35 @@ def scaling(X: pd.DataFrame, *, centre: bool = True) -> tuple[pd.Series, pd.Seri
 
 
 def random_slope(
-    random_slopes: Mapping[str, str] | None, coef: list[str], effects: tuple[str, ...]
+    random_slopes: Mapping[str, str] | None,
+    coef: list[str],
+    effects: tuple[str, ...],
+    *,
+    name: str = "random_slopes",
 ) -> tuple[str, str] | None:
-    """Validate ``random_slopes``: one regressor of the formula and one of its effects."""
+    """Validate ``random_slopes``: one regressor of the formula and one of its effects.
+
+    ``name`` is the argument the user gave (``pooled_slopes`` is the same thing).
+    """
     if not random_slopes:
         return None
     if len(random_slopes) > 1:
         raise ModelSpecificationError(
-            f"random_slopes takes one regressor, got {len(random_slopes)} "
+            f"{name} takes one regressor, got {len(random_slopes)} "
             f"({format_values(random_slopes)})."
         )
     ((x, g),) = random_slopes.items()
     if x not in coef:
         raise UnknownVariableError(
-            f"random_slopes names {x!r}, which is not a regressor of the formula "
-            f"({format_values(coef)})."
+            f"{name} names {x!r}, which is not a regressor of the formula ({format_values(coef)})."
         )
     by_canon = {canonical_effect(e): e for e in effects}
     match = by_canon.get(canonical_effect(str(g)))
     if match is None:
         raise FixedEffectError(
-            f"random_slopes groups {x!r} by {g!r}, which is not an effect of the formula "
-            f"(effects: {format_values(effects) or 'none'}); add it after '|'."
+            f"{name} groups {x!r} by {g!r}, which is not an effect of the formula "
+            f"(effects: {format_values(effects) or 'none'}; or 'period' with periods=); add "
+            f"it after '|'."
         )
     return x, match
 
@@ -232,7 +239,8 @@ def slope_spec(
                 "periods={'boom': (2000, 2007), 'crisis': (2008, 2010)}."
             )
         return x, "period"
-    return random_slope(spec, coef, effects)
+    argument = "pooled_slopes" if pooled_slopes else "random_slopes"
+    return random_slope(spec, coef, effects, name=argument)
 
 
 def period_codes(
