@@ -56,6 +56,8 @@ from migflows.estimation.gravity.sums_kernels import cross_kernel, gs_kernel, we
 
 __all__ = ["SumsFit", "fit_ppml_sums"]
 
+_NONE = np.zeros(0)  # no offset / unit weights: the kernels read an empty array as "none"
+
 
 @dataclass(frozen=True)
 class SumsFit:
@@ -179,13 +181,12 @@ def _working(c: Chunk, st: dict[str, Any]) -> tuple[NDArray, NDArray, NDArray, N
 
 def _kernel_args(c: Chunk, st: dict[str, Any]) -> tuple:
     """The arrays every compiled kernel takes (fixed-effect vectors concatenated)."""
-    m = c.y.shape[0]
     bounds = np.concatenate([[0], np.cumsum(st["sizes"])]).astype(np.int64)
     a = np.concatenate(st["a"]) if "a" in st else np.zeros(int(bounds[-1]))
     return (
         c.y, np.ascontiguousarray(c.X), np.ascontiguousarray(c.codes),
-        np.zeros(m) if c.offset is None else c.offset,
-        np.ones(m) if c.weights is None else c.weights,
+        _NONE if c.offset is None else c.offset,
+        _NONE if c.weights is None else c.weights,
         np.concatenate(st["alive"]), bounds, a, np.asarray(st.get("beta", np.zeros(0))),
         bool(st["start"]), float(st["ybar"]),
     )  # fmt: skip
