@@ -128,7 +128,8 @@ def gravity(
         PPML out of core: ``backend`` (``"memory"``, the default; ``"chunked"``,
         ``"parquet"`` or ``"dask"``: the sums engine of
         :mod:`migflows.estimation.gravity.scale`) with ``client``, ``chunk_rows``,
-        ``attributes`` and ``progress``; see ``docs/scale.md``.
+        ``attributes``, ``progress`` and ``cache`` (Parquet: the compact binary cache, True
+        for a temporary one, a directory to keep it, False to stream); see ``docs/scale.md``.
 
     Returns
     -------

@@ -61,10 +61,11 @@ PPML_OPTIONS: dict[str, Any] = {
     "chunk_rows": 1_000_000,
     "attributes": None,
     "progress": False,
+    "cache": True,
 }
 """Options of ``estimator="ppml"`` and their defaults (those of :func:`fit_ppml`, plus ``lean``
 and the out-of-core options ``backend``, ``client``, ``chunk_rows``, ``attributes``,
-``progress`` read by :mod:`migflows.estimation.gravity.scale`)."""
+``progress``, ``cache`` read by :mod:`migflows.estimation.gravity.scale`)."""
 
 
 def _pieces(
@@ -98,7 +99,7 @@ def fit_ppml_estimator(
     """PPML with high-dimensional fixed effects on a built design (``estimator="ppml"``)."""
     opts = dict(spec.options)
     lean = opts.pop("lean")
-    for name in ("backend", "client", "chunk_rows", "attributes", "progress"):
+    for name in ("backend", "client", "chunk_rows", "attributes", "progress", "cache"):
         opts.pop(name)  # read by the out-of-core backends (gravity.scale) only
     if not isinstance(lean, bool):
         raise InvalidOptionError(f"lean={lean!r} must be True or False.")
