@@ -30,7 +30,6 @@ validated before the design is built.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
@@ -170,8 +169,6 @@ def gravity(
         options=MappingProxyType(opts),
     )
     if opts.get("backend", "memory") != "memory":  # out of core / distributed (gravity.scale)
-        if "separation" not in options:  # the rectifier needs the sample in memory
-            spec = replace(spec, options=MappingProxyType({**opts, "separation": ("fe",)}))
         return fit_scaled(spec, data)
     extra = dict(entry.design_options(spec)) if entry.design_options else {}
     design = build_design(
