@@ -271,3 +271,36 @@ def test_backend_default_separation_runs_the_rectifier_like_memory(df, capsys):
     ref = _fit("flow ~ x1 + x2 | orig^year + dest^year", data)
     assert res.nobs == ref.nobs
     assert np.allclose(res.params, ref.params, rtol=1e-8, atol=1e-10)
+
+
+# ------------------------------------------------------------------ the binary cache
+def test_parquet_binary_cache_is_reused_and_matches_streaming(df, tmp_path, monkeypatch):
+    pytest.importorskip("duckdb", reason="duckdb (migflows[scale]) is needed for Parquet")
+    import tempfile
+
+    flows = tmp_path / "flows"
+    df.to_parquet(flows, partition_cols=["year"])
+    formula, kw = FORMULAS["oy_dy"], {"backend": "parquet", "chunk_rows": 2_000, **TIGHT}
+    streamed = _fit(formula, str(flows), cache=False, **kw)
+    cache = tmp_path / "cache"
+    first = _fit(formula, str(flows), cache=str(cache), **kw)
+    (built,) = list(cache.iterdir())  # one model, one sub-directory
+    stamp = (built / "meta.pkl").stat().st_mtime_ns
+    second = _fit(formula, str(flows), cache=str(cache), vcov={"CRV1": "orig"}, **kw)
+    assert (built / "meta.pkl").stat().st_mtime_ns == stamp  # reused, not rewritten
+    chunk = np.load(built / "chunk_00000.codes.npy", mmap_mode="r")
+    assert chunk.dtype == np.int32 and chunk.shape[1] == 2
+    # the same chunks in the same order: the same sums, bit for bit
+    assert np.array_equal(first.params, streamed.params)
+    assert np.array_equal(first.params, second.params)
+    ref = _fit(formula, df, separation=("fe", "ir"), **TIGHT)
+    assert np.allclose(first.params, ref.params, rtol=1e-8, atol=1e-12)
+    assert first.nobs == ref.nobs
+    # the default: a temporary cache, removed after the fit
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    default = _fit(formula, str(flows), **kw)
+    assert np.array_equal(default.params, first.params)
+    assert list((tmp_path / "tmp").iterdir()) == []
+    with pytest.raises(InvalidOptionError, match="cache=3 must be True"):
+        _fit(formula, str(flows), cache=3, **kw)
