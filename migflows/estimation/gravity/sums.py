@@ -53,7 +53,13 @@ from scipy.special import gammaln
 from migflows.errors import ConvergenceError, EstimationError
 from migflows.estimation.core.separation import validate_separation
 from migflows.estimation.gravity.sources import Chunk, ChunkSource, check_levels_fit
-from migflows.estimation.gravity.sums_kernels import MODE_CROSS, MODE_GS, MODE_WEIGHTS, pass_kernel
+from migflows.estimation.gravity.sums_kernels import (
+    MODE_CROSS,
+    MODE_GS,
+    MODE_WEIGHTS,
+    label_kernel,
+    pass_kernel,
+)
 from migflows.estimation.gravity.sums_separation import (
     gauss_seidel,
     ir_rowmask,
@@ -276,14 +282,9 @@ def _final_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
 # ------------------------------------------------------------------ the driver
 def _label_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
     """Smallest label among the neighbours of every level of the first two fixed effects."""
-    keep = _kept(chunk, st)
-    a, b = chunk.codes[keep, 0], chunk.codes[keep, 1]
-    m = np.minimum(st["label_a"][a], st["label_b"][b])
-    out_a = np.full(st["label_a"].shape[0], np.inf)
-    out_b = np.full(st["label_b"].shape[0], np.inf)
-    np.minimum.at(out_a, a, m)
-    np.minimum.at(out_b, b, m)
-    return out_a, out_b
+    bounds = np.concatenate([[0], np.cumsum(st["sizes"])]).astype(np.int64)
+    return label_kernel(np.ascontiguousarray(chunk.codes), np.concatenate(st["alive"]), bounds,
+                        ir_rowmask(chunk, st), st["label_a"], st["label_b"])  # fmt: skip
 
 
 def _components(run: Any, base: dict[str, Any], alive: list[NDArray], counts: list[NDArray]) -> int:
