@@ -37,23 +37,26 @@ destination-year effects, "fe" checks) on a Parquet panel written year by year b
 16 s), fitted in memory (migflows, pyfixest), by the sums engine on a DataFrame in chunks, out
 of core from Parquet through DuckDB, and on a 2-worker LocalCluster (peak RSS per worker).
 
-Measured 2026-12-01 on the 2-core machine while it was heavily shared (load average 11-15, so
-every figure is 5-15x slower than on an idle machine; the in-memory fit took 2.2 s an hour
-earlier):
+Measured 2026-12-01 on the 2-core machine shared with five other engineers (load average 9-19,
+so every wall time is several times an idle machine's), separation=("fe",) everywhere,
+Parquet through the binary cache, Dask on 2 workers x 1 thread (10^8 rows: separate runs of
+the same code path under /usr/bin/time -v; the table of this script is in docs/scale.md):
 
-    rows  backend         wall    peak RSS (client)  workers      iterations  coef
-    1e6   memory_oy_dy    30.1 s  844 MB                          6           0.302802, 0.205194
-    1e6   pyfixest_oy_dy  34.5 s  905 MB                          -           0.302802, 0.205194
-    1e6   chunked         115 s   707 MB                          6           0.302802, 0.205194
-    1e6   parquet         92 s    471 MB                          6           0.302802, 0.205194
-    1e6   dask            133 s   414 MB             492, 514 MB  6           0.302802, 0.205194
-    1e7   memory_oy_dy    51 s    4,018 MB                        6           0.299511, 0.200252
-    1e7   parquet         219 s   713 MB                          6           0.299511, 0.200252
+    rows  backend         wall     peak RSS (client)  workers         iterations  passes
+    1e6   memory_oy_dy    25.0 s   783 MB                             6           -
+    1e6   pyfixest_oy_dy  14.6 s   821 MB                             -           -
+    1e6   chunked         32.7 s   648 MB                             6           76
+    1e6   parquet         34.2 s   384 MB                             6           76
+    1e6   dask            88.0 s   334 MB             445, 451 MB     6           76
+    1e7   memory_oy_dy    224.7 s  3,963 MB                           6           -
+    1e7   pyfixest_oy_dy  212.6 s  4,715 MB                           -           -
+    1e7   chunked         219.4 s  1,311 MB                           6           68
+    1e7   parquet         78.5 s   590 MB                             6           68
+    1e7   dask            115.6 s  343 MB             948, 777 MB     6           68
+    1e8   parquet         390 s    865 MB                             6           68
+    1e8   dask            601 s    372 MB             5,181, 5,247 MB 6           68
 
-(coefficients agree to 1e-13 at 1e6 and 1e-14 at 1e7; 1e7 measured at load ~10.) The sums
-engine needs about 75 passes over the data at 1e6 rows (6 IRLS iterations). At 1e8 rows out
-of core each pass took 45-125 s on the loaded machine with the process at 750 MB RSS, so the
-1e8 fit did not finish in the time available.
+(coefficients agree across backends to 1e-14; 1e8: 0.299893, 0.200124.)
 """
 
 from __future__ import annotations
