@@ -39,8 +39,8 @@ of core from Parquet through DuckDB, and on a 2-worker LocalCluster (peak RSS pe
 
 Measured 2026-12-01 on the 2-core machine shared with five other engineers (load average 9-19,
 so every wall time is several times an idle machine's), separation=("fe",) everywhere,
-Parquet through the binary cache, Dask on 2 workers x 1 thread (10^8 rows: separate runs of
-the same code path under /usr/bin/time -v; the table of this script is in docs/scale.md):
+Parquet through the binary cache, Dask on 2 workers x 1 thread (``--scale --sizes 1e6 1e7`` and
+``--scale parquet dask --sizes 1e8``; also in docs/scale.md):
 
     rows  backend         wall     peak RSS (client)  workers         iterations  passes
     1e6   memory_oy_dy    25.0 s   783 MB                             6           -
@@ -53,8 +53,8 @@ the same code path under /usr/bin/time -v; the table of this script is in docs/s
     1e7   chunked         219.4 s  1,311 MB                           6           68
     1e7   parquet         78.5 s   590 MB                             6           68
     1e7   dask            115.6 s  343 MB             948, 777 MB     6           68
-    1e8   parquet         390 s    865 MB                             6           68
-    1e8   dask            601 s    372 MB             5,181, 5,247 MB 6           68
+    1e8   parquet         341.9 s  821 MB                             6           68
+    1e8   dask            293.2 s  375 MB             4,575, 4,934 MB 6           68
 
 (coefficients agree across backends to 1e-14; 1e8: 0.299893, 0.200124.)
 """
