@@ -232,10 +232,10 @@ SEPARATION = [f"{i:02d}" for i in range(1, 19) if i != 12]
 SEPARATION_DIR = Path(__file__).parent / "fixtures" / "ppml" / "separation"
 
 
-# the projection solver (used above 20,000 parameters) on the cases where it takes < 2 s; on
-# 07, 14, 15 and 17 its alternating projections need thousands of steps, each a demeaning
-# from sums (17: 35 s, right; 07: minutes)
-PROJECTION_CASES = ["01", "02", "03", "04", "05", "06", "08", "09", "10", "11", "13", "16", "18"]
+# the projection solver (used above 20,000 parameters) on every case where it takes < 4 s; on
+# 07 and 17 its alternating projections need many thousands of steps, each a demeaning from
+# sums (17: right in 35 s; 07: not finished after 4 minutes)
+PROJECTION_CASES = [n for n in SEPARATION if n not in ("07", "17")]
 
 
 @pytest.mark.parametrize(
