@@ -56,7 +56,7 @@ from migflows.estimation.gravity.sources import Chunk, ChunkSource, check_levels
 from migflows.estimation.gravity.sums_kernels import (
     MODE_CROSS,
     MODE_GS,
-    MODE_WEIGHTS,
+    MODE_WEIGHTS_GS,
     label_kernel,
     pass_kernel,
 )
@@ -70,7 +70,6 @@ from migflows.estimation.gravity.sums_separation import (
 __all__ = ["SumsFit", "estimation_sample", "fit_ppml_sums"]
 
 _NONE = np.zeros(0)  # no offset / unit weights: the kernels read an empty array as "none"
-_NO_ALPHA = np.zeros((0, 1))
 _KERNEL: Any = pass_kernel  # numba's Dispatcher type does not know the kernel's arguments
 
 
@@ -216,12 +215,20 @@ def _kernel_args(c: Chunk, st: dict[str, Any]) -> tuple:
 
 
 def _weights_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
-    """Deviance at the state and the group weight sums of every fixed effect."""
+    """Deviance, the group weight sums of every fixed effect and the first Gauss–Seidel sums.
+
+    The last element is what :func:`_gs_pass` returns for fixed effect 0 at the current
+    ``alpha`` (the same arithmetic, so the same numbers): the demeaning that follows starts
+    with it instead of a pass of its own.
+    """
     args = _kernel_args(chunk, st)
-    dev, sw = _KERNEL(MODE_WEIGHTS, *args, _NO_ALPHA, 0, ir_rowmask(chunk, st))
-    sw = sw[:, 0]
+    alpha = np.ascontiguousarray(np.concatenate(st["alpha"], axis=0))
+    dev, out = _KERNEL(MODE_WEIGHTS_GS, *args, alpha, 0, ir_rowmask(chunk, st))
     bounds = args[6]
-    return (np.asarray(dev), *(sw[bounds[g] : bounds[g + 1]] for g in range(len(bounds) - 1)))
+    total = int(bounds[-1])
+    sw = out[:total, 0]
+    return (np.asarray(dev), *(sw[bounds[g] : bounds[g + 1]] for g in range(len(bounds) - 1)),
+            out[total:])  # fmt: skip
 
 
 def _residual(V: NDArray, codes: NDArray, alpha: Sequence[NDArray], skip: int = -1) -> NDArray:
@@ -516,9 +523,9 @@ def fit_ppml_sums(
             else:
                 inner_tol = max(fixef_tol, min(inner_tol, 0.1 * crit))
         dev_old = dev
-        sw = list(w[1:])
+        sw = list(w[1:-1])
         st["inv_sw"] = [np.divide(1.0, s, out=np.zeros_like(s), where=s > 0) for s in sw]
-        gauss_seidel(run, st, sizes, inner_tol, fixef_maxiter, _gs_pass)
+        gauss_seidel(run, st, sizes, inner_tol, fixef_maxiter, _gs_pass, first=w[-1])
         cross = run(_cross_pass, st)[0]
         beta = linalg.solve(cross[1:, 1:], cross[1:, 0], assume_a="pos") if k else np.zeros(0)
         st["a"] = [al[:, 0] - al[:, 1:] @ beta for al in st["alpha"]]
@@ -530,8 +537,8 @@ def fit_ppml_sums(
         )
     iterations = it - 1
     # the Hessian and scores need X partialled out at the final weights
-    st["inv_sw"] = [np.divide(1.0, s, out=np.zeros_like(s), where=s > 0) for s in w[1:]]
-    gauss_seidel(run, st, sizes, fixef_tol, fixef_maxiter, _gs_pass)
+    st["inv_sw"] = [np.divide(1.0, s, out=np.zeros_like(s), where=s > 0) for s in w[1:-1]]
+    gauss_seidel(run, st, sizes, fixef_tol, fixef_maxiter, _gs_pass, first=w[-1])
     how = _final_how(len(source.cluster_sizes), len(sizes), source.cluster_sizes)
     fin = run(_final_pass, st, how)
     hessian, meat, stats = fin[0], fin[1], fin[2]

@@ -36,10 +36,10 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MODE_CROSS", "MODE_GS", "MODE_WEIGHTS", "cross_kernel", "gs_kernel", "label_kernel",
-           "pass_kernel", "weights_kernel"]  # fmt: skip
+__all__ = ["MODE_CROSS", "MODE_GS", "MODE_WEIGHTS", "MODE_WEIGHTS_GS", "cross_kernel",
+           "gs_kernel", "label_kernel", "pass_kernel", "weights_kernel"]  # fmt: skip
 
-MODE_WEIGHTS, MODE_GS, MODE_CROSS = 0, 1, 2
+MODE_WEIGHTS, MODE_GS, MODE_CROSS, MODE_WEIGHTS_GS = 0, 1, 2, 3
 _EMPTY_MASK = np.zeros(0, dtype=np.bool_)
 
 
@@ -61,11 +61,15 @@ def pass_kernel(
     g: int,
     rowmask: NDArray,
 ) -> tuple[float, NDArray]:
-    """One pass over a chunk: ``mode`` 0 weights + deviance, 1 Gauss–Seidel sums, 2 cross.
+    """One pass over a chunk: ``mode`` 0 weights, 1 Gauss–Seidel sums, 2 cross, 3 both 0 and 1.
+
+    Mode 3 exists because the first Gauss–Seidel step needs no weight sum: it shares the pass.
 
     Returns ``(deviance, out)``: for mode 0 ``out`` is ``(levels, 1)`` (IRLS weight sums of
     every level of every effect), for mode 1 ``(levels of g, 1 + k)`` (weighted sums of
-    ``V - sum_{h != g} alpha_h``), for mode 2 ``(1 + k, 1 + k)`` (``V~' W V~``).
+    ``V - sum_{h != g} alpha_h``), for mode 2 ``(1 + k, 1 + k)`` (``V~' W V~``), for mode 3
+    ``(levels + levels of g, 1 + k)``: mode 0's sums in column 0 of the first ``levels`` rows,
+    mode 1's below.
     """
     k = X.shape[1]
     n_fe = codes.shape[1]
@@ -74,12 +78,15 @@ def pass_kernel(
         out = np.zeros((alive.shape[0], 1))
     elif mode == 1:
         out = np.zeros((bounds[g + 1] - bounds[g], k1))
+    elif mode == 3:
+        out = np.zeros((alive.shape[0] + bounds[g + 1] - bounds[g], k1))
     else:
         out = np.zeros((k1, k1))
     rows = np.empty(n_fe, np.int64)
     r = np.empty(k1)
     has_off, has_wt, has_mask = off.shape[0] > 0, wt.shape[0] > 0, rowmask.shape[0] > 0
     dev = 0.0
+    gs_row = alive.shape[0] if mode == 3 else 0  # where mode 3 puts the Gauss–Seidel sums
     for i in range(y.shape[0]):
         ok = True
         for h in range(n_fe):
@@ -102,14 +109,14 @@ def pass_kernel(
             mu = np.exp(eta)
         wi = wt[i] if has_wt else 1.0
         w = wi * mu
-        if mode == 0:
+        if mode == 0 or mode == 3:
             if y[i] > 0:
                 dev += wi * y[i] * (np.log(y[i]) - eta)
             dev -= wi * (y[i] - mu)
             for h in range(n_fe):
                 out[rows[h], 0] += w
-        elif mode == 1:
-            lv = rows[g] - bounds[g]
+        if mode == 1 or mode == 3:
+            lv = gs_row + rows[g] - bounds[g]
             z = eta - o + (y[i] - mu) / mu
             for h in range(n_fe):
                 if h != g:
@@ -121,7 +128,7 @@ def pass_kernel(
                     if h != g:
                         v -= alpha[rows[h], j + 1]
                 out[lv, j + 1] += w * v
-        else:
+        if mode == 2:
             r[0] = eta - o + (y[i] - mu) / mu
             for j in range(k):
                 r[j + 1] = X[i, j]

@@ -94,21 +94,26 @@ def gauss_seidel(
     tol: float,
     maxiter: int,
     gs_pass: Callable[[Chunk, dict[str, Any]], tuple[NDArray, ...]],
+    first: NDArray | None = None,
 ) -> int:
     """Gauss–Seidel with Irons–Tuck in coefficient space; updates ``st["alpha"]`` in place.
 
     ``gs_pass`` returns the (weighted) sums per level of fixed effect ``st["g"]`` of the
     columns minus the other effects' ``st["alpha"]``; ``st["inv_sw"]`` holds one over the
-    weight sums per level. Returns the iterations.
+    weight sums per level. ``first``, when given, is what the first pass (effect 0 at the
+    starting ``st["alpha"]``) would return, computed by an earlier pass. Returns the
+    iterations.
     """
     n_fe = len(sizes)
     bounds = _bounds(sizes)
+    pending = [first]
 
     def sweep(flat: NDArray) -> NDArray:
         st["alpha"] = [flat[bounds[g] : bounds[g + 1]] for g in range(n_fe)]
         for g in range(n_fe):
             st["g"] = g
-            num = run(gs_pass, st)[0]
+            ready = pending.pop() if g == 0 and pending else None
+            num = run(gs_pass, st)[0] if ready is None else ready
             new = list(st["alpha"])
             new[g] = num * st["inv_sw"][g][:, None]
             st["alpha"] = new
