@@ -500,7 +500,7 @@ def fit_ppml_sums(
     ybar = ysum / nobs
     st: dict[str, Any] = {
         **base, "start": True, "ybar": ybar, "beta": np.zeros(k),
-        "a": [np.zeros(s) for s in sizes], "alpha": _zeros(sizes, k + 1),
+        "a": [np.zeros(s) for s in sizes], "alpha": [np.zeros((s, k + 1)) for s in sizes],
     }  # fmt: skip
     inner_tol = max(fixef_tol, 1e-4)
     dev_old = np.nan
@@ -539,7 +539,7 @@ def fit_ppml_sums(
     # the Hessian and scores need X partialled out at the final weights
     st["inv_sw"] = [np.divide(1.0, s, out=np.zeros_like(s), where=s > 0) for s in w[1:-1]]
     gauss_seidel(run, st, sizes, fixef_tol, fixef_maxiter, _gs_pass, first=w[-1])
-    how = _final_how(len(source.cluster_sizes), len(sizes), source.cluster_sizes)
+    how = _final_how(len(source.cluster_sizes), len(sizes))
     fin = run(_final_pass, st, how)
     hessian, meat, stats = fin[0], fin[1], fin[2]
     cluster_meats, n_clusters, pos = {}, {}, 3
@@ -587,16 +587,6 @@ def fit_ppml_sums(
     )
 
 
-def _zeros(sizes: Sequence[int], cols: int) -> list[NDArray]:
-    return [np.zeros((s, cols)) for s in sizes]
-
-
-def _final_how(n_clusters: int, n_fe: int, cluster_sizes: Sequence[int]) -> tuple[str, ...]:
-    del cluster_sizes
-    return (
-        "sum",
-        "sum",
-        "sum",
-        *("sum",) * (2 * n_clusters),
-        *("min", "max") * (n_fe * n_clusters),
-    )
+def _final_how(n_clusters: int, n_fe: int) -> tuple[str, ...]:
+    """How the final pass's results combine: sums, then min/max for the nesting checks."""
+    return ("sum",) * (3 + 2 * n_clusters) + ("min", "max") * (n_fe * n_clusters)
