@@ -53,23 +53,27 @@ destination-year effects, "fe" checks) on a Parquet panel written year by year b
 16 s), fitted in memory (migflows, pyfixest), by the sums engine on a DataFrame in chunks, out
 of core from Parquet through DuckDB, and on a 2-worker LocalCluster (peak RSS per worker).
 
-Measured 2026-12-01 on the 2-core machine while it was heavily shared (load average 11-15, so
-every figure is 5-15x slower than on an idle machine; the in-memory fit took 2.2 s an hour
-earlier):
+Measured 2026-12-01 on the 2-core machine shared with five other engineers (load average 9-19,
+so every wall time is several times an idle machine's), separation=("fe",) everywhere,
+Parquet through the binary cache, Dask on 2 workers x 1 thread (``--scale --sizes 1e6 1e7`` and
+``--scale parquet dask --sizes 1e8``; also in docs/scale.md):
 
-    rows  backend         wall    peak RSS (client)  workers      iterations  coef
-    1e6   memory_oy_dy    30.1 s  844 MB                          6           0.302802, 0.205194
-    1e6   pyfixest_oy_dy  34.5 s  905 MB                          -           0.302802, 0.205194
-    1e6   chunked         115 s   707 MB                          6           0.302802, 0.205194
-    1e6   parquet         92 s    471 MB                          6           0.302802, 0.205194
-    1e6   dask            133 s   414 MB             492, 514 MB  6           0.302802, 0.205194
-    1e7   memory_oy_dy    51 s    4,018 MB                        6           0.299511, 0.200252
-    1e7   parquet         219 s   713 MB                          6           0.299511, 0.200252
+    rows  backend         wall     peak RSS (client)  workers         iterations  passes
+    1e6   memory_oy_dy    25.0 s   783 MB                             6           -
+    1e6   pyfixest_oy_dy  14.6 s   821 MB                             -           -
+    1e6   chunked         32.7 s   648 MB                             6           76
+    1e6   parquet         34.2 s   384 MB                             6           76
+    1e6   dask            88.0 s   334 MB             445, 451 MB     6           76
+    1e7   memory_oy_dy    224.7 s  3,963 MB                           6           -
+    1e7   pyfixest_oy_dy  212.6 s  4,715 MB                           -           -
+    1e7   chunked         219.4 s  1,311 MB                           6           68
+    1e7   parquet         78.5 s   590 MB                             6           68
+    1e7   dask            115.6 s  343 MB             948, 777 MB     6           68
+    1e8   parquet         226.1 s  834 MB                             6           61
+    1e8   dask            175.5 s  385 MB             4,635, 4,682 MB 6           61
 
-(coefficients agree to 1e-13 at 1e6 and 1e-14 at 1e7; 1e7 measured at load ~10.) The sums
-engine needs about 75 passes over the data at 1e6 rows (6 IRLS iterations). At 1e8 rows out
-of core each pass took 45-125 s on the loaded machine with the process at 750 MB RSS, so the
-1e8 fit did not finish in the time available.
+(coefficients agree across backends to 1e-14; 1e8: 0.299893, 0.200124; the 1e8 rows were run
+last, at load ~5, after the first Gauss-Seidel step moved into the weights pass: 61 passes.)
 """
 
 from __future__ import annotations
@@ -98,6 +102,8 @@ PEER = {"migflows_ir": "pyfixest_ir", "migflows": "pyfixest"}
 # panel written by `write_parquet`, in memory (both packages), out of core and on Dask
 SCALE = ("memory_oy_dy", "pyfixest_oy_dy", "chunked", "parquet", "dask")
 DATA = ROOT / "benchmarks" / ".data"
+IN_MEMORY = ("memory_oy_dy", "pyfixest_oy_dy", "chunked")  # these hold the sample in memory
+IN_MEMORY_MAX = 3e7  # at 1e8 rows the in-memory fits need about 35 GB (issue 15)
 
 
 def make_panel(n_regions: int, n_years: int, seed: int = 0) -> pd.DataFrame:
@@ -185,10 +191,10 @@ def _scale_fit(name: str, path: Path) -> dict:
 
                 res = pf.fepois(formula, data=df, vcov="hetero")
                 return {"coef": res.coef().to_numpy().tolist(), "iterations": None}
-            opts = {"separation": ("fe",)} if name == "memory_oy_dy" else {"backend": "chunked"}
-            res = migflows.gravity(formula, df, **opts)
+            opts = {} if name == "memory_oy_dy" else {"backend": "chunked"}
+            res = migflows.gravity(formula, df, separation=("fe",), **opts)
         elif name == "parquet":
-            res = migflows.gravity(formula, str(path), backend="parquet")
+            res = migflows.gravity(formula, str(path), backend="parquet", separation=("fe",))
         else:
             from distributed import Client, LocalCluster
 
@@ -197,10 +203,12 @@ def _scale_fit(name: str, path: Path) -> dict:
                              memory_limit="10GB") as cluster,
                 Client(cluster) as client,
             ):  # fmt: skip
-                res = migflows.gravity(formula, str(path), backend="dask", client=client)
+                res = migflows.gravity(formula, str(path), backend="dask", client=client,
+                                       separation=("fe",))  # fmt: skip
                 rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
                 out["worker_peak_mb"] = [round(v) for v in rss.values()]
-    out.update({"coef": res.params.to_numpy().tolist(), "iterations": res.stats["iterations"]})
+    out.update({"coef": res.params.to_numpy().tolist(), "iterations": res.stats["iterations"],
+                "passes": res.stats.get("passes")})  # fmt: skip
     return out
 
 
@@ -226,6 +234,10 @@ def scale_table(sizes: list[float], names: list[str], timeout: float) -> pd.Data
         n_regions, n_years = SIZES[size]
         for name in names:
             cmd = [sys.executable, __file__, "--scale-child", name, str(n_regions), str(n_years)]
+            if size > IN_MEMORY_MAX and name in IN_MEMORY:
+                rows.append({"rows": f"{size:.0e}", "backend": name,
+                             "note": "not run: the sample does not fit in 24 GB"})  # fmt: skip
+                continue
             try:
                 proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
                 if proc.returncode:
@@ -242,6 +254,7 @@ def scale_table(sizes: list[float], names: list[str], timeout: float) -> pd.Data
                 "peak RSS MB (client)": round(res["rss_mb"]) if "rss_mb" in res else None,
                 "peak RSS MB (workers)": res.get("worker_peak_mb"),
                 "iterations": res.get("iterations"),
+                "passes": res.get("passes"),
                 "coef": np.round(res["coef"], 8).tolist() if "coef" in res else None,
                 "note": res.get("error", ""),
             })  # fmt: skip

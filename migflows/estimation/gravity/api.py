@@ -30,7 +30,6 @@ validated before the design is built.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
@@ -131,7 +130,8 @@ def gravity(
         PPML out of core: ``backend`` (``"memory"``, the default; ``"chunked"``,
         ``"parquet"`` or ``"dask"``: the sums engine of
         :mod:`migflows.estimation.gravity.scale`) with ``client``, ``chunk_rows``,
-        ``attributes`` and ``progress``; see ``docs/scale.md``.
+        ``attributes``, ``progress`` and ``cache`` (Parquet: the compact binary cache, True
+        for a temporary one, a directory to keep it, False to stream); see ``docs/scale.md``.
 
     Returns
     -------
@@ -172,8 +172,6 @@ def gravity(
         options=MappingProxyType(opts),
     )
     if opts.get("backend", "memory") != "memory":  # out of core / distributed (gravity.scale)
-        if "separation" not in options:  # the rectifier needs the sample in memory
-            spec = replace(spec, options=MappingProxyType({**opts, "separation": ("fe",)}))
         return fit_scaled(spec, data)
     extra = dict(entry.design_options(spec)) if entry.design_options else {}
     design = build_design(

@@ -61,11 +61,12 @@ PPML_OPTIONS: dict[str, Any] = {
     "chunk_rows": 1_000_000,
     "attributes": None,
     "progress": False,
+    "cache": True,
 }
 """Options of ``estimator="ppml"`` and their defaults (those of :func:`fit_ppml`, plus ``lean``
 and the out-of-core options ``backend``, ``client``, ``chunk_rows``, ``attributes``,
-``progress`` read by :mod:`migflows.estimation.gravity.scale`; ``progress`` is also the in-memory
-fit's)."""
+``progress``, ``cache`` read by :mod:`migflows.estimation.gravity.scale`; ``progress`` is also
+the in-memory fit's)."""
 
 
 def _pieces(
@@ -99,7 +100,7 @@ def fit_ppml_estimator(
     """PPML with high-dimensional fixed effects on a built design (``estimator="ppml"``)."""
     opts = dict(spec.options)
     lean = opts.pop("lean")
-    for name in ("backend", "client", "chunk_rows", "attributes"):
+    for name in ("backend", "client", "chunk_rows", "attributes", "cache"):
         opts.pop(name)  # read by the out-of-core backends (gravity.scale) only
     if not isinstance(lean, bool):
         raise InvalidOptionError(f"lean={lean!r} must be True or False.")

@@ -8,7 +8,9 @@ not ``"memory"``:
     memory; used to check it against the in-memory engine);
 ``"parquet"``
     a Parquet dataset (``data`` is its path) streamed by DuckDB, with region-year attributes
-    joined lazily (``attributes=`` path; value ``v`` becomes ``v_o`` and ``v_d``);
+    joined lazily (``attributes=`` path; value ``v`` becomes ``v_o`` and ``v_d``), read once
+    into a compact binary cache (``cache=``: True for a temporary one, a directory to keep it,
+    False to stream every pass; :mod:`migflows.estimation.gravity.cache`);
 ``"dask"``
     a Dask DataFrame, a pandas DataFrame or a Parquet path on ``client=`` (a
     ``dask.distributed.Client``).
@@ -34,6 +36,9 @@ Examples
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +52,7 @@ from migflows.errors import (
     EstimationError,
     InputFileError,
     InvalidOptionError,
+    MigflowsWarning,
     ModelSpecificationError,
     SeparationWarning,
 )
@@ -56,9 +62,11 @@ from migflows.estimation.core.covariance import (
     SmallSampleCorrection,
 )
 from migflows.estimation.core.results import SandwichPieces
+from migflows.estimation.gravity.cache import build_cache, cache_bytes
+from migflows.estimation.gravity.dask_source import DaskSource
 from migflows.estimation.gravity.registry import GravitySpec
 from migflows.estimation.gravity.results import GravityFit, GravityResults
-from migflows.estimation.gravity.sources import DaskSource, FrameSource, ParquetSource
+from migflows.estimation.gravity.sources import FrameSource, ParquetSource
 from migflows.estimation.gravity.sums import SumsFit, fit_ppml_sums
 from migflows.models.design import Design
 from migflows.models.formula import Variable
@@ -68,7 +76,7 @@ __all__ = ["BACKENDS", "fit_scaled", "sums_covariance"]
 BACKENDS = ("memory", "chunked", "parquet", "dask")
 """Values of the PPML option ``backend``."""
 
-SCALE_OPTIONS = ("backend", "client", "chunk_rows", "attributes", "progress")
+SCALE_OPTIONS = ("backend", "client", "chunk_rows", "attributes", "progress", "cache")
 """PPML options that only the backends read (the in-memory engine ignores them)."""
 
 
@@ -119,6 +127,7 @@ def fit_scaled(spec: GravitySpec, data: Any) -> GravityResults:
         "y": y, "x": x, "fe": fe, "clusters": cl, "weights": spec.weights, "offset": spec.offset,
     }  # fmt: skip
     is_path = isinstance(data, str | Path)
+    temporary: str | None = None
     if backend == "chunked":
         if not isinstance(data, pd.DataFrame):
             raise InvalidOptionError("backend='chunked' needs a pandas DataFrame")
@@ -138,6 +147,7 @@ def fit_scaled(spec: GravitySpec, data: Any) -> GravityResults:
                 f"backend='parquet' cannot read {str(data)!r}: {first}. Give a Parquet file, a "
                 "folder of Parquet files or a glob such as 'flows/*.parquet'."
             ) from None
+        source, temporary = _cached(source, opts["cache"], opts["progress"])
     else:
         if opts["client"] is None:
             raise InvalidOptionError(
@@ -145,16 +155,20 @@ def fit_scaled(spec: GravitySpec, data: Any) -> GravityResults:
                 "the scheduler address of a cluster, see docs/scale.md)"
             )
         source = DaskSource(data, opts["client"], **common)
-    fit = fit_ppml_sums(
-        source,
-        tol=opts["tol"],
-        maxiter=opts["maxiter"],
-        fixef_tol=opts["fixef_tol"],
-        fixef_maxiter=opts["fixef_maxiter"],
-        separation=opts["separation"],
-        drop_singletons=opts["drop_singletons"],
-        progress=opts["progress"],
-    )
+    try:
+        fit = fit_ppml_sums(
+            source,
+            tol=opts["tol"],
+            maxiter=opts["maxiter"],
+            fixef_tol=opts["fixef_tol"],
+            fixef_maxiter=opts["fixef_maxiter"],
+            separation=opts["separation"],
+            drop_singletons=opts["drop_singletons"],
+            progress=opts["progress"],
+        )
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
     if fit.n_dropped:
         warnings.warn(
             f"{fit.n_input - fit.nobs} of {fit.n_input} observations dropped: "
@@ -164,6 +178,40 @@ def fit_scaled(spec: GravitySpec, data: Any) -> GravityResults:
             stacklevel=3,
         )
     return results_from_sums(fit, spec, cl)
+
+
+def _cached(source: ParquetSource, cache: Any, progress: bool) -> tuple[Any, str | None]:
+    """The Parquet source, or its compact binary cache (and the temporary directory to remove).
+
+    ``cache=True`` writes the cache in a temporary directory (removed after the fit) when the
+    disk has room for it, else streams from Parquet with a warning; a path keeps the cache
+    there for later fits; ``False`` streams every pass from Parquet.
+    """
+    if cache is False or cache is None:
+        return source, None
+    threads = min(2, os.cpu_count() or 1)
+    if cache is True:
+        need = cache_bytes(source.nrows, source.coder)
+        free = shutil.disk_usage(tempfile.gettempdir()).free
+        if need > 0.9 * free:
+            warnings.warn(
+                f"the PPML cache needs {need / 1e9:.1f} GB but {tempfile.gettempdir()} has "
+                f"{free / 1e9:.1f} GB free: every pass reads the Parquet data instead (slower)."
+                " Pass cache='/path/with/room' to put the cache elsewhere",
+                MigflowsWarning,
+                stacklevel=4,
+            )
+            return source, None
+        temporary = tempfile.mkdtemp(prefix="migflows-ppml-cache-")
+        return build_cache(source, temporary, signature=source.signature, threads=threads,
+                           progress=progress), temporary  # fmt: skip
+    if not isinstance(cache, str | Path):
+        raise InvalidOptionError(
+            f"cache={cache!r} must be True (a temporary cache), False (read Parquet at every "
+            "pass) or a directory path"
+        )
+    return build_cache(source, cache, signature=source.signature, threads=threads,
+                       progress=progress), None  # fmt: skip
 
 
 def sums_covariance(

@@ -13,10 +13,8 @@ what level 17 of ``orig^year`` is.
     A partitioned Parquet dataset read by DuckDB in record batches, with region-year
     attributes joined lazily by SQL (``attributes=``): one pass is one streamed query, so peak
     memory is one batch plus the fixed-effect vectors.
-``DaskSource``
-    A Dask DataFrame (or a Parquet path read by Dask) on a ``dask.distributed.Client``: the
-    partitions are persisted on the workers, the engine's state (fixed-effect vectors) is
-    broadcast, and each pass is one ``client.map`` whose per-partition sums are combined.
+``DaskSource`` (in :mod:`migflows.estimation.gravity.dask_source`)
+    A Dask DataFrame (or a Parquet path read by Dask) on a ``dask.distributed.Client``.
 
 Examples
 --------
@@ -34,6 +32,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from glob import glob
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -55,10 +54,13 @@ __all__ = [
     "ChunkFunction",
     "ChunkSource",
     "Coder",
-    "DaskSource",
     "FrameSource",
     "ParquetSource",
+    "SourceBase",
+    "check_columns",
     "combine",
+    "parse_terms",
+    "positive_int",
     "row_count",
 ]
 
@@ -75,10 +77,17 @@ class Chunk:
 
     y: NDArray[np.float64]
     X: NDArray[np.float64]
-    codes: NDArray[np.int64]
-    clusters: NDArray[np.int64]
+    codes: NDArray[np.integer]
+    clusters: NDArray[np.integer]
     weights: NDArray[np.float64] | None
     offset: NDArray[np.float64] | None
+
+    def compact(self) -> Chunk:
+        """The chunk with int32 codes (levels fit: the engine refuses 2^31 of them)."""
+        small = [c if c.size and int(c.max()) >= 2**31 - 1 else c.astype(np.int32)
+                 for c in (self.codes, self.clusters)]  # fmt: skip
+        return Chunk(self.y, np.ascontiguousarray(self.X), small[0], small[1], self.weights,
+                     self.offset)  # fmt: skip
 
 
 def row_count(chunk: Chunk, _: Any) -> tuple[NDArray, ...]:
@@ -259,35 +268,43 @@ class ChunkSource(Protocol):
         ...
 
 
-class _SourceBase:
+class SourceBase:
+    """Names and sizes of the fixed effects and clusters, from the coder."""
+
     coder: Coder
     label = "chunked"
 
     @property
     def fe_names(self) -> tuple[str, ...]:
+        """Fixed-effect names (``"orig^year"``)."""
         return tuple("^".join(t) for t in self.coder.fe)
 
     @property
     def fe_sizes(self) -> tuple[int, ...]:
+        """Levels per fixed effect."""
         return self.coder.sizes(self.coder.fe)
 
     @property
     def cluster_names(self) -> tuple[str, ...]:
+        """Cluster variable names."""
         return tuple("^".join(t) for t in self.coder.clusters)
 
     @property
     def cluster_sizes(self) -> tuple[int, ...]:
+        """Levels per cluster variable."""
         return self.coder.sizes(self.coder.clusters)
 
 
-def _terms(spec: Sequence[str | tuple[str, ...]] | None) -> tuple[tuple[str, ...], ...]:
+def parse_terms(spec: Sequence[str | tuple[str, ...]] | None) -> tuple[tuple[str, ...], ...]:
+    """``["orig^year"]`` or ``[("orig", "year")]`` as tuples of base variables."""
     out = []
     for t in spec or ():
         out.append(tuple(t.split("^")) if isinstance(t, str) else tuple(t))
     return tuple(out)
 
 
-def _check_columns(available: Sequence[str], needed: Sequence[str], where: str) -> None:
+def check_columns(available: Sequence[str], needed: Sequence[str], where: str) -> None:
+    """Raise :class:`MissingColumnError` naming the needed columns not ``available``."""
     missing = [c for c in needed if c not in available]
     if missing:
         raise MissingColumnError(
@@ -295,7 +312,7 @@ def _check_columns(available: Sequence[str], needed: Sequence[str], where: str) 
         )
 
 
-class FrameSource(_SourceBase):
+class FrameSource(SourceBase):
     """A pandas DataFrame cut into chunks of ``chunk_rows`` rows (see the module docstring).
 
     Parameters
@@ -325,14 +342,14 @@ class FrameSource(_SourceBase):
         offset: str | None = None,
         chunk_rows: int = 1_000_000,
     ) -> None:
-        fe_t, cl_t = _terms(fe), _terms(clusters)
+        fe_t, cl_t = parse_terms(fe), parse_terms(clusters)
         base = sorted({v for t in (*fe_t, *cl_t) for v in t})
         needed = [y, *x, *base, *[c for c in (weights, offset) if c]]
-        _check_columns(list(frame.columns), needed, "the DataFrame")
+        check_columns(list(frame.columns), needed, "the DataFrame")
         dicts = {v: pd.Index(pd.unique(frame[v].dropna())).sort_values() for v in base}
         self.coder = Coder(y, tuple(x), fe_t, cl_t, weights, offset, dicts)
         self._frame = frame
-        self._chunk_rows = _positive(chunk_rows, "chunk_rows")
+        self._chunk_rows = positive_int(chunk_rows, "chunk_rows")
 
     @property
     def n_chunks(self) -> int:
@@ -357,13 +374,14 @@ class FrameSource(_SourceBase):
         return out
 
 
-def _positive(value: int, name: str) -> int:
+def positive_int(value: int, name: str) -> int:
+    """``value`` as an int, or :class:`InvalidOptionError` unless a positive integer."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise InvalidOptionError(f"{name}={value!r} must be a positive integer")
     return int(value)
 
 
-class ParquetSource(_SourceBase):
+class ParquetSource(SourceBase):
     """A partitioned Parquet dataset of OD flows read by DuckDB, attributes joined lazily.
 
     Parameters
@@ -411,16 +429,17 @@ class ParquetSource(_SourceBase):
         import duckdb
 
         self._con = duckdb.connect()
-        self._con.execute(f"SET threads = {_positive(threads, 'threads')}")
-        self._chunk_rows = _positive(chunk_rows, "chunk_rows")
+        self._con.execute(f"SET threads = {positive_int(threads, 'threads')}")
+        self._chunk_rows = positive_int(chunk_rows, "chunk_rows")
         self.query = self._sql(path, attributes, orig, dest, year, region_key, year_key)
+        self._paths = [path] if attributes is None else [path, attributes]
         probe = self._con.execute(f"SELECT * FROM ({self.query}) LIMIT 0")
         available = [d[0] for d in probe.description]
         probe.fetchall()
-        fe_t, cl_t = _terms(fe), _terms(clusters)
+        fe_t, cl_t = parse_terms(fe), parse_terms(clusters)
         base = sorted({v for t in (*fe_t, *cl_t) for v in t})
         needed = [y, *x, *base, *[c for c in (weights, offset) if c]]
-        _check_columns(available, needed, f"the Parquet data {str(path)!r}")
+        check_columns(available, needed, f"the Parquet data {str(path)!r}")
         dicts = {}
         for v in base:  # the dictionary pass: distinct values, bounded by the levels
             values = self._con.execute(
@@ -468,122 +487,30 @@ class ParquetSource(_SourceBase):
         """Chunks (partitions) in one pass."""
         return max(1, -(-self.nrows // self._chunk_rows))
 
+    def chunks(self) -> Iterator[Chunk]:
+        """The encoded record batches of one streamed query, in order."""
+        reader = self._con.cursor().sql(self._select).to_arrow_reader(self._chunk_rows)
+        for batch in reader:
+            yield self.coder.encode(batch.to_pandas())
+
+    @property
+    def signature(self) -> str:
+        """The query and every source file's name, size and modification time (for caches)."""
+        files = []
+        for p in self._paths:
+            path = Path(p)
+            found = sorted(path.rglob("*.parquet") if path.is_dir() else map(Path, glob(str(p))))
+            files += [f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in found]
+        return "\n".join([self.query, *files])
+
     def map_reduce(
         self, func: ChunkFunction, arg: Any, how: Sequence[Combine] | None = None
     ) -> tuple[NDArray, ...]:
         """``func(chunk, arg)`` on every record batch of one streamed query, combined."""
-        reader = self._con.cursor().sql(self._select).to_arrow_reader(self._chunk_rows)
         out: tuple[NDArray, ...] | None = None
-        for batch in reader:
-            part = func(self.coder.encode(batch.to_pandas()), arg)
+        for chunk in self.chunks():
+            part = func(chunk, arg)
             out = part if out is None else combine(out, part, how)
         if out is None:
             raise MissingValueError(f"the Parquet data selected by {self.query!r} has no rows")
         return out
-
-
-@dataclass(frozen=True)
-class _Box:
-    """One object to scatter: ``client.scatter`` would split a dict into keyed futures."""
-
-    value: Any
-
-
-def _run_partition(
-    frame: pd.DataFrame, chunk_func: ChunkFunction, arg: _Box, coder: Coder
-) -> tuple:
-    return chunk_func(coder.encode(frame), arg.value)
-
-
-def _combine_all(parts: list[tuple], how: Sequence[Combine] | None) -> tuple:
-    out = parts[0]
-    for p in parts[1:]:
-        out = combine(out, p, how)
-    return out
-
-
-class DaskSource(_SourceBase):
-    """A Dask DataFrame (or Parquet path) on a ``dask.distributed.Client``.
-
-    Parameters
-    ----------
-    data : dask DataFrame, pandas DataFrame or str/Path of Parquet data
-        A pandas frame is split into ``npartitions`` partitions.
-    client : dask.distributed.Client
-        The cluster (``Client("tcp://scheduler:8786")`` or a ``LocalCluster``).
-    y, x, fe, clusters, weights, offset
-        As in :class:`FrameSource`.
-    persist : bool, default True
-        Keep the encoded partitions in worker memory between passes (else every pass
-        re-reads them).
-    npartitions : int, optional
-        For a pandas frame: partitions (default two per worker).
-    """
-
-    label = "dask"
-
-    def __init__(
-        self,
-        data: Any,
-        client: Any,
-        *,
-        y: str,
-        x: Sequence[str],
-        fe: Sequence[str | tuple[str, ...]],
-        clusters: Sequence[str | tuple[str, ...]] = (),
-        weights: str | None = None,
-        offset: str | None = None,
-        persist: bool = True,
-        npartitions: int | None = None,
-    ) -> None:
-        import dask.dataframe as dd
-        from distributed import Client
-
-        if not isinstance(client, Client):
-            raise InvalidOptionError(
-                f"backend='dask' needs client=dask.distributed.Client(...), got {client!r}"
-            )
-        if isinstance(data, str | Path):
-            ddf = dd.read_parquet(str(data))
-        elif isinstance(data, pd.DataFrame):
-            workers = max(1, len(client.scheduler_info().get("workers", {})))
-            ddf = dd.from_pandas(data, npartitions=npartitions or 2 * workers)
-        else:
-            ddf = data
-        fe_t, cl_t = _terms(fe), _terms(clusters)
-        base = sorted({v for t in (*fe_t, *cl_t) for v in t})
-        needed = [y, *x, *base, *[c for c in (weights, offset) if c]]
-        _check_columns(list(ddf.columns), needed, "the Dask DataFrame")
-        uniques = client.compute([ddf[v].dropna().unique() for v in base], sync=True)
-        dicts = {
-            v: pd.Index(np.asarray(u)).sort_values() for v, u in zip(base, uniques, strict=True)
-        }
-        self.coder = Coder(y, tuple(x), fe_t, cl_t, weights, offset, dicts)
-        self._client = client
-        selected = ddf[self.coder.columns]
-        self._parts = client.compute(selected.to_delayed()) if persist else selected.to_delayed()
-        self._persist = persist
-        self._coder_future = client.scatter(self.coder, broadcast=True)
-
-    @property
-    def n_chunks(self) -> int:
-        """Chunks (partitions) in one pass."""
-        return len(self._parts)
-
-    def map_reduce(
-        self, func: ChunkFunction, arg: Any, how: Sequence[Combine] | None = None
-    ) -> tuple[NDArray, ...]:
-        """``func(partition, arg)`` on the workers (``arg`` broadcast), combined there."""
-        client = self._client
-        arg_future = client.scatter(
-            _Box(arg), broadcast=True, hash=False
-        )  # the fixed-effect vectors, once
-        parts = self._parts if self._persist else client.compute(self._parts)
-        futures = client.map(
-            _run_partition, parts, chunk_func=func, arg=arg_future, coder=self._coder_future,
-            pure=False,
-        )  # fmt: skip
-        # the per-partition results are fixed-effect-sized: gather and combine them here
-        results = client.gather(futures)
-        del arg_future
-        return _combine_all(results, how)

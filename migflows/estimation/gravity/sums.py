@@ -23,8 +23,8 @@ Every quantity of ppmlhdfe's algorithm is a sum:
   adaptive demeaning tolerance as :func:`migflows.estimation.core.irls.irls`), the Hessian,
   the heteroskedasticity-robust meat ``sum s_i s_i'`` and cluster score sums are one final pass.
 
-The iterative-rectifier separation check (``"ir"``) needs an n-sized vector that changes each
-step; it is not available here (use the in-memory engine, or pre-screen the data).
+The iterative-rectifier separation check (``"ir"``) runs from sums too: its vectors are
+functions of coefficients (:mod:`migflows.estimation.gravity.sums_separation`).
 
 Examples
 --------
@@ -50,11 +50,27 @@ from numpy.typing import NDArray
 from scipy import linalg
 from scipy.special import gammaln
 
-from migflows.errors import ConvergenceError, EstimationError, InvalidOptionError
+from migflows.errors import ConvergenceError, EstimationError
+from migflows.estimation.core.separation import validate_separation
 from migflows.estimation.gravity.sources import Chunk, ChunkSource, check_levels_fit
-from migflows.estimation.gravity.sums_kernels import cross_kernel, gs_kernel, weights_kernel
+from migflows.estimation.gravity.sums_kernels import (
+    MODE_CROSS,
+    MODE_GS,
+    MODE_WEIGHTS_GS,
+    label_kernel,
+    pass_kernel,
+)
+from migflows.estimation.gravity.sums_separation import (
+    gauss_seidel,
+    ir_rowmask,
+    kept_rows,
+    rectifier,
+)
 
-__all__ = ["SumsFit", "fit_ppml_sums"]
+__all__ = ["SumsFit", "estimation_sample", "fit_ppml_sums"]
+
+_NONE = np.zeros(0)  # no offset / unit weights: the kernels read an empty array as "none"
+_KERNEL: Any = pass_kernel  # numba's Dispatcher type does not know the kernel's arguments
 
 
 @dataclass(frozen=True)
@@ -114,11 +130,7 @@ class SumsFit:
 
 # ------------------------------------------------------------------ per-chunk functions
 # Each takes (chunk, state) and returns a tuple of arrays that the source sums over chunks.
-def _kept(chunk: Chunk, st: dict[str, Any]) -> NDArray[np.bool_]:
-    keep = np.ones(chunk.y.shape[0], dtype=bool)
-    for g, alive in enumerate(st["alive"]):
-        keep &= alive[chunk.codes[:, g]]
-    return keep
+_kept = kept_rows  # levels alive and not separated by the rectifier (sums_separation)
 
 
 def _sub(chunk: Chunk, keep: NDArray[np.bool_]) -> Chunk:
@@ -143,12 +155,24 @@ def _prune_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
 
 
 def _reason_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
-    """Dropped rows by reason: that of the first dead level of the row."""
-    reason = np.zeros(chunk.y.shape[0], dtype=np.int64)
+    """Dropped rows by reason: the earliest event (a dead level, a rectifier round) of a row.
+
+    Levels die at even times ``2 r`` (the fixed-effect checks of round ``r``), rectifier
+    round ``r`` separates at ``2 r + 1``; a row keeps the reason of what dropped it first.
+    """
+    m = chunk.y.shape[0]
+    reason, when = np.zeros(m, dtype=np.int64), np.full(m, np.inf)
     for g in range(chunk.codes.shape[1]):
-        r = st["reason"][g][chunk.codes[:, g]]
-        reason = np.where(reason == 0, r, reason)
-    return (np.bincount(reason, minlength=3).astype(np.float64),)
+        t = st["death"][g][chunk.codes[:, g]]
+        first = t < when
+        reason, when = (
+            np.where(first, st["reason"][g][chunk.codes[:, g]], reason),
+            np.minimum(t, when),
+        )
+    for r in range(len(st["ir"])):
+        hit = ~ir_rowmask(chunk, {**st, "ir": st["ir"][r : r + 1]}) & (2 * r + 1 < when)
+        reason, when = np.where(hit, 3, reason), np.where(hit, 2 * r + 1, when)
+    return (np.bincount(reason, minlength=4).astype(np.float64),)
 
 
 def _ysum_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
@@ -179,24 +203,32 @@ def _working(c: Chunk, st: dict[str, Any]) -> tuple[NDArray, NDArray, NDArray, N
 
 def _kernel_args(c: Chunk, st: dict[str, Any]) -> tuple:
     """The arrays every compiled kernel takes (fixed-effect vectors concatenated)."""
-    m = c.y.shape[0]
     bounds = np.concatenate([[0], np.cumsum(st["sizes"])]).astype(np.int64)
     a = np.concatenate(st["a"]) if "a" in st else np.zeros(int(bounds[-1]))
     return (
         c.y, np.ascontiguousarray(c.X), np.ascontiguousarray(c.codes),
-        np.zeros(m) if c.offset is None else c.offset,
-        np.ones(m) if c.weights is None else c.weights,
+        _NONE if c.offset is None else c.offset,
+        _NONE if c.weights is None else c.weights,
         np.concatenate(st["alive"]), bounds, a, np.asarray(st.get("beta", np.zeros(0))),
         bool(st["start"]), float(st["ybar"]),
     )  # fmt: skip
 
 
 def _weights_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
-    """Deviance at the state and the group weight sums of every fixed effect."""
+    """Deviance, the group weight sums of every fixed effect and the first Gauss–Seidel sums.
+
+    The last element is what :func:`_gs_pass` returns for fixed effect 0 at the current
+    ``alpha`` (the same arithmetic, so the same numbers): the demeaning that follows starts
+    with it instead of a pass of its own.
+    """
     args = _kernel_args(chunk, st)
-    dev, sw = weights_kernel(*args)
+    alpha = np.ascontiguousarray(np.concatenate(st["alpha"], axis=0))
+    dev, out = _KERNEL(MODE_WEIGHTS_GS, *args, alpha, 0, ir_rowmask(chunk, st))
     bounds = args[6]
-    return (np.asarray(dev), *(sw[bounds[g] : bounds[g + 1]] for g in range(len(bounds) - 1)))
+    total = int(bounds[-1])
+    sw = out[:total, 0]
+    return (np.asarray(dev), *(sw[bounds[g] : bounds[g + 1]] for g in range(len(bounds) - 1)),
+            out[total:])  # fmt: skip
 
 
 def _residual(V: NDArray, codes: NDArray, alpha: Sequence[NDArray], skip: int = -1) -> NDArray:
@@ -210,13 +242,15 @@ def _residual(V: NDArray, codes: NDArray, alpha: Sequence[NDArray], skip: int = 
 def _gs_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
     """Weighted group sums of ``V - sum_{h != g} alpha_h`` for fixed effect ``g``."""
     alpha = np.ascontiguousarray(np.concatenate(st["alpha"], axis=0))
-    return (gs_kernel(*(*_kernel_args(chunk, st), alpha, int(st["g"]))),)
+    mask = ir_rowmask(chunk, st)
+    return (_KERNEL(MODE_GS, *_kernel_args(chunk, st), alpha, int(st["g"]), mask)[1],)
 
 
 def _cross_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
     """``V~' W V~`` (its first row/column is z~, the rest X~)."""
     alpha = np.ascontiguousarray(np.concatenate(st["alpha"], axis=0))
-    return (cross_kernel(*(*_kernel_args(chunk, st), alpha)),)
+    mask = ir_rowmask(chunk, st)
+    return (_KERNEL(MODE_CROSS, *_kernel_args(chunk, st), alpha, 0, mask)[1],)
 
 
 def _final_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
@@ -255,14 +289,9 @@ def _final_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
 # ------------------------------------------------------------------ the driver
 def _label_pass(chunk: Chunk, st: dict[str, Any]) -> tuple[NDArray, ...]:
     """Smallest label among the neighbours of every level of the first two fixed effects."""
-    keep = _kept(chunk, st)
-    a, b = chunk.codes[keep, 0], chunk.codes[keep, 1]
-    m = np.minimum(st["label_a"][a], st["label_b"][b])
-    out_a = np.full(st["label_a"].shape[0], np.inf)
-    out_b = np.full(st["label_b"].shape[0], np.inf)
-    np.minimum.at(out_a, a, m)
-    np.minimum.at(out_b, b, m)
-    return out_a, out_b
+    bounds = np.concatenate([[0], np.cumsum(st["sizes"])]).astype(np.int64)
+    return label_kernel(np.ascontiguousarray(chunk.codes), np.concatenate(st["alive"]), bounds,
+                        ir_rowmask(chunk, st), st["label_a"], st["label_b"])  # fmt: skip
 
 
 def _components(run: Any, base: dict[str, Any], alive: list[NDArray], counts: list[NDArray]) -> int:
@@ -312,12 +341,29 @@ class _Passes:
 
 
 def _prune(
-    run: _Passes, sizes: Sequence[int], singletons: bool, sep_fe: bool
-) -> tuple[list[NDArray], list[NDArray], int, int, list[NDArray]]:
-    alive = [np.ones(s, dtype=bool) for s in sizes]
-    reason = [np.zeros(s, dtype=np.int64) for s in sizes]  # 1 singleton, 2 separated
+    run: _Passes,
+    sizes: Sequence[int],
+    singletons: bool,
+    sep_fe: bool,
+    prev: dict[str, Any] | None = None,
+    time_: int = 0,
+) -> dict[str, Any]:
+    """Singletons and fixed-effect separation to a fixed point, from the state ``prev``.
+
+    Returns ``alive``, ``reason`` (1 singleton, 2 separated) and ``death`` (the time the level
+    died, ``inf`` if alive) per fixed effect, ``counts`` (rows per level), ``n_input`` and
+    ``nobs``.
+    """
+    if prev is None:
+        prev = {
+            "alive": [np.ones(s, dtype=bool) for s in sizes],
+            "reason": [np.zeros(s, dtype=np.int64) for s in sizes],
+            "death": [np.full(s, np.inf) for s in sizes],
+            "ir": [],
+        }
+    alive, reason, death = list(prev["alive"]), prev["reason"], prev["death"]
     while True:
-        res = run(_prune_pass, {"alive": alive, "sizes": list(sizes)})
+        res = run(_prune_pass, {"alive": alive, "sizes": list(sizes), "ir": prev["ir"]})
         n_input, n_kept = int(res[0]), int(res[1])
         changed = False
         counts = [res[2 + 2 * g] for g in range(len(sizes))]
@@ -334,49 +380,54 @@ def _prune(
                 reason[g][hit & (reason[g] == 0)] = 2
                 dead |= hit
             if dead.any():
+                death[g][dead] = time_
                 alive[g] = alive[g] & ~dead
                 changed = True
         if not changed:
             break
-    return alive, reason, n_input, n_kept, counts
+    return {**prev, "alive": alive, "reason": reason, "death": death, "counts": counts,
+            "n_input": n_input, "nobs": n_kept}  # fmt: skip
 
 
-def _demean(
-    run: _Passes, st: dict[str, Any], sizes: Sequence[int], tol: float, maxiter: int
-) -> int:
-    """Gauss–Seidel with Irons–Tuck in coefficient space; updates ``st["alpha"]`` in place."""
-    n_fe = len(sizes)
-    bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+def estimation_sample(
+    source: ChunkSource,
+    *,
+    separation: Sequence[str] = ("fe",),
+    drop_singletons: bool = True,
+    run: Any = None,
+) -> dict[str, Any]:
+    """The estimation sample as a state: which levels are alive, which rows the rectifier drops.
 
-    def sweep(flat: NDArray) -> NDArray:
-        st["alpha"] = [flat[bounds[g] : bounds[g + 1]] for g in range(n_fe)]
-        for g in range(n_fe):
-            st["g"] = g
-            num = run(_gs_pass, st)[0]
-            new = list(st["alpha"])
-            new[g] = num * st["inv_sw"][g][:, None]
-            st["alpha"] = new
-        return np.concatenate(st["alpha"], axis=0)
+    Singletons and fixed-effect separation to a fixed point, then (with ``"ir"``) rectifier
+    rounds, each followed by the fixed-effect checks again, as in
+    :func:`~migflows.estimation.core.separation.prune_sample`. The rows kept are
+    ``kept_rows(chunk, state)`` (:mod:`~migflows.estimation.gravity.sums_separation`).
 
-    flat = np.concatenate(st["alpha"], axis=0)
-    if n_fe == 1:
-        sweep(flat)
-        return 1
-    for it in range(1, maxiter + 1):
-        fx = sweep(flat)
-        gx = sweep(fx)
-        d1 = gx - fx
-        if np.max(np.abs(d1)) < tol:
-            st["alpha"] = [gx[bounds[g] : bounds[g + 1]] for g in range(n_fe)]
-            return it
-        d2 = d1 - fx + flat
-        ssq = np.sum(d2 * d2, axis=0)
-        coef = np.divide(np.sum(d1 * d2, axis=0), ssq, out=np.zeros_like(ssq), where=ssq > 0)
-        flat = gx - coef[None, :] * d1
-    raise ConvergenceError(
-        f"demeaning by the fixed effects did not converge in {maxiter} iterations (tolerance "
-        f"{tol:.1e}); raise fixef_maxiter or fixef_tol"
-    )
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from migflows.estimation.gravity.sources import FrameSource
+    >>> from migflows.estimation.gravity.sums_separation import kept_rows
+    >>> df = pd.DataFrame({"g": [0, 0, 1, 1, 0, 1], "x": [1.0, 0, 0, 0, 0, 0],
+    ...                    "y": [0.0, 1, 2, 1, 3, 0]})  # x > 0 only where y = 0
+    >>> src = FrameSource(df, y="y", x=["x"], fe=["g"], chunk_rows=4)
+    >>> st = estimation_sample(src, separation=("fe", "ir"))
+    >>> [bool(v) for c in src.chunks() for v in kept_rows(c, st)]
+    [False, True, True, True, True, True]
+    """
+    sep = validate_separation(separation)
+    sizes = list(source.fe_sizes)
+    run = run or _Passes(source, False)
+    sample = _prune(run, sizes, drop_singletons, "fe" in sep)
+    while "ir" in sep and sample["nobs"]:  # rectifier rounds, then the fixed-effect checks again
+        theta = rectifier(run, {**sample, "sizes": sizes}, sizes, sample["counts"], source.coder.x)
+        if theta is None:
+            break
+        run.report(f"iterative rectifier: round {len(sample['ir']) + 1} separated rows, "
+                   f"{run.count} passes")  # fmt: skip
+        sample = {**sample, "ir": [*sample["ir"], theta]}
+        sample = _prune(run, sizes, drop_singletons, "fe" in sep, sample, 2 * len(sample["ir"]))
+    return {**sample, "sizes": sizes}
 
 
 def fit_ppml_sums(
@@ -399,8 +450,9 @@ def fit_ppml_sums(
         ``DaskSource``; its cluster variables get cluster score sums.
     tol, maxiter, fixef_tol, fixef_maxiter, drop_singletons
         As in :func:`~migflows.estimation.gravity.ppml.fit_ppml`.
-    separation : sequence of {"fe"}, default ("fe",)
-        ``"ir"`` (the iterative rectifier) needs the sample in memory and is refused.
+    separation : sequence of {"fe", "ir"}, default ("fe",)
+        ``"ir"`` adds the iterative rectifier
+        (:mod:`~migflows.estimation.gravity.sums_separation`; many passes over the data).
     progress : bool, default False
         Print one line per IRLS iteration (deviance, criterion, passes, seconds).
 
@@ -411,30 +463,26 @@ def fit_ppml_sums(
     Raises
     ------
     InvalidOptionError
-        ``separation`` asks for ``"ir"`` or an unknown check.
+        ``separation`` asks for an unknown check.
     FixedEffectError
         The fixed-effect vectors would not fit in memory.
     EstimationError, ConvergenceError
     """
-    sep = (separation,) if isinstance(separation, str) else tuple(separation)
-    bad = sorted(set(sep) - {"fe"})
-    if bad:
-        raise InvalidOptionError(
-            f"separation={list(sep)}: {bad} not available on the out-of-core/distributed "
-            "engine (the iterative rectifier needs the sample in memory); use separation=('fe',)"
-            " here, or the in-memory engine for the 'ir' check"
-        )
     t0 = time.perf_counter()
     coder = source.coder
     names, sizes = coder.x, list(source.fe_sizes)
     k = len(names)
     check_levels_fit(source.fe_names, sizes, k)
     run = _Passes(source, progress)
-    alive, reason, n_input, nobs, counts = _prune(run, sizes, drop_singletons, "fe" in sep)
-    dropped = run(_reason_pass, {"reason": reason})[0] if nobs < n_input else np.zeros(3)
+    sample = estimation_sample(source, separation=separation, drop_singletons=drop_singletons,
+                               run=run)  # fmt: skip
+    alive, n_input, nobs, counts, ir = (sample[key] for key in ("alive", "n_input", "nobs",
+                                                                 "counts", "ir"))  # fmt: skip
+    dropped = (run(_reason_pass, {**sample, "sizes": sizes})[0] if nobs < n_input
+               else np.zeros(4))  # fmt: skip
     n_dropped = {
         name: int(v)
-        for name, v in zip(("singleton", "separated_fe"), dropped[1:], strict=True)
+        for name, v in zip(("singleton", "separated_fe", "separated_ir"), dropped[1:], strict=True)
         if v
     }
     if nobs == 0:
@@ -442,7 +490,7 @@ def fit_ppml_sums(
             f"no observations left to estimate from ({n_input} rows, all singletons or in "
             "fixed-effect groups with only zero flows); use coarser fixed effects or more data"
         )
-    base = {"alive": alive, "sizes": sizes, "cluster_sizes": list(source.cluster_sizes)}
+    base = {"alive": alive, "sizes": sizes, "cluster_sizes": list(source.cluster_sizes), "ir": ir}
     fe_levels = {n: int((a & (c > 0)).sum()) for n, a, c in zip(source.fe_names, alive, counts,
                                                                    strict=True)}  # fmt: skip
     # ybar (the start) and sum w y log y come from the sample-level sums of the final pass
@@ -452,7 +500,7 @@ def fit_ppml_sums(
     ybar = ysum / nobs
     st: dict[str, Any] = {
         **base, "start": True, "ybar": ybar, "beta": np.zeros(k),
-        "a": [np.zeros(s) for s in sizes], "alpha": _zeros(sizes, k + 1),
+        "a": [np.zeros(s) for s in sizes], "alpha": [np.zeros((s, k + 1)) for s in sizes],
     }  # fmt: skip
     inner_tol = max(fixef_tol, 1e-4)
     dev_old = np.nan
@@ -475,9 +523,9 @@ def fit_ppml_sums(
             else:
                 inner_tol = max(fixef_tol, min(inner_tol, 0.1 * crit))
         dev_old = dev
-        sw = list(w[1:])
+        sw = list(w[1:-1])
         st["inv_sw"] = [np.divide(1.0, s, out=np.zeros_like(s), where=s > 0) for s in sw]
-        _demean(run, st, sizes, inner_tol, fixef_maxiter)
+        gauss_seidel(run, st, sizes, inner_tol, fixef_maxiter, _gs_pass, first=w[-1])
         cross = run(_cross_pass, st)[0]
         beta = linalg.solve(cross[1:, 1:], cross[1:, 0], assume_a="pos") if k else np.zeros(0)
         st["a"] = [al[:, 0] - al[:, 1:] @ beta for al in st["alpha"]]
@@ -489,9 +537,9 @@ def fit_ppml_sums(
         )
     iterations = it - 1
     # the Hessian and scores need X partialled out at the final weights
-    st["inv_sw"] = [np.divide(1.0, s, out=np.zeros_like(s), where=s > 0) for s in w[1:]]
-    _demean(run, st, sizes, fixef_tol, fixef_maxiter)
-    how = _final_how(len(source.cluster_sizes), len(sizes), source.cluster_sizes)
+    st["inv_sw"] = [np.divide(1.0, s, out=np.zeros_like(s), where=s > 0) for s in w[1:-1]]
+    gauss_seidel(run, st, sizes, fixef_tol, fixef_maxiter, _gs_pass, first=w[-1])
+    how = _final_how(len(source.cluster_sizes), len(sizes))
     fin = run(_final_pass, st, how)
     hessian, meat, stats = fin[0], fin[1], fin[2]
     cluster_meats, n_clusters, pos = {}, {}, 3
@@ -539,16 +587,6 @@ def fit_ppml_sums(
     )
 
 
-def _zeros(sizes: Sequence[int], cols: int) -> list[NDArray]:
-    return [np.zeros((s, cols)) for s in sizes]
-
-
-def _final_how(n_clusters: int, n_fe: int, cluster_sizes: Sequence[int]) -> tuple[str, ...]:
-    del cluster_sizes
-    return (
-        "sum",
-        "sum",
-        "sum",
-        *("sum",) * (2 * n_clusters),
-        *("min", "max") * (n_fe * n_clusters),
-    )
+def _final_how(n_clusters: int, n_fe: int) -> tuple[str, ...]:
+    """How the final pass's results combine: sums, then min/max for the nesting checks."""
+    return ("sum",) * (3 + 2 * n_clusters) + ("min", "max") * (n_fe * n_clusters)
