@@ -12,7 +12,8 @@ written here in numpy because no Python package has it (statsmodels and arch imp
 the MacKinnon 1994 polynomials and MacKinnon 2010 critical values instead).
 
 The tables (``data/mackinnon1996_tau.csv``) were exported from urca by
-``data/make_mackinnon1996.R`` (tables of constants: data, not code).
+``data/make_mackinnon1996.R`` (tables of constants: data, not code). Their terms of use
+(MacKinnon: free for non-commercial use with attribution) are in ``NOTICE.md``.
 
 Examples
 --------
