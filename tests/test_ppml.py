@@ -23,6 +23,7 @@ from scipy import stats
 from scipy.sparse.linalg import lsqr
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning, SingularMatrixWarning
 
+import migflows
 from migflows.errors import (
     ConvergenceError,
     DataValidationError,
@@ -485,3 +486,31 @@ def test_results_vocabulary_and_immutability(panel, pyfixest_ref):
     assert "<table" in res._repr_html_()
     pvals = 2 * (1 - stats.norm.cdf(np.abs(res.tstats)))
     np.testing.assert_allclose(res.pvalues, pvals, atol=1e-12)
+
+
+def test_effects_when_a_level_loses_all_its_rows() -> None:
+    # an origin whose flows are all zero is dropped (separated by its own fixed effect): its
+    # code is left without rows, and effects must still give one estimate per remaining level
+    # that reproduces the fixed-effect part of the fitted linear predictor
+    rng = np.random.default_rng(0)
+    regions = [f"r{i}" for i in range(6)]
+    rows = [(o, d, y) for o in regions for d in regions if o != d for y in (2020, 2021)]
+    df = pd.DataFrame(rows, columns=["origin", "destination", "year"])
+    df["x"] = rng.normal(size=len(df))
+    df["flow"] = rng.poisson(np.exp(1 + 0.3 * df["x"])).astype(float)
+    df.loc[df["origin"] == "r2", "flow"] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = migflows.gravity("flow ~ x | orig + dest", df)
+    eff = res.effects
+    assert sorted(eff["orig"].index) == ["r0", "r1", "r3", "r4", "r5"]
+    assert len(eff["dest"]) == 6
+    fit = res.fitted
+    x = df.set_index(["origin", "destination", "year"]).loc[
+        pd.MultiIndex.from_frame(fit[["origin", "destination", "year"]]), "x"
+    ]
+    fe_part = np.log(fit["fitted"].to_numpy()) - float(res.params["x"]) * x.to_numpy()
+    rebuilt = (
+        eff["orig"].loc[fit["origin"]].to_numpy() + eff["dest"].loc[fit["destination"]].to_numpy()
+    )
+    np.testing.assert_allclose(rebuilt, fe_part, atol=1e-8)

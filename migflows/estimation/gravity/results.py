@@ -222,7 +222,11 @@ class GravityResults(GravityInferenceMixin, RegressionResults):
         design = self._fit.design
         if design.fe.shape[1] == 0:
             return {}
-        codes = design.fe.to_numpy()
+        # levels left without rows (e.g. all of them separated) have no estimate: compact
+        # the codes so that every remaining level has one
+        codes = np.column_stack(
+            [np.unique(col, return_inverse=True)[1] for col in design.fe.to_numpy().T]
+        )
         part = self._fit.fe_part
         effects = solve_fixef(part, codes)
         out = {}
