@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,6 @@ from migflows.errors import DroppedRowsWarning
 
 if TYPE_CHECKING:
     from migflows.estimation.panel import PanelResults
-    from migflows.studies.report_models import ReportModels
 
 __all__ = [
     "BOOTSTRAP_REPS",
@@ -176,18 +176,29 @@ def period_inference(abc: Any, *, random_seed: int = 0) -> PeriodInference:
 
 
 class ReportInference:
-    """The report's inference study, each part computed on first use from the models."""
+    """The report's inference study, each part computed on first use.
 
-    def __init__(self, models: ReportModels, *, random_seed: int = 0) -> None:
-        self._models = models
+    ``gravity_models`` and ``period_study`` return the studies it reads (the report's
+    gravity models and the 2000–2014 An–Becker–Cheng study); they are called only when the
+    part that needs them is first asked for, so ``--sections`` still skips their fits.
+    """
+
+    def __init__(
+        self,
+        gravity_models: Callable[[], dict[str, Any]],
+        period_study: Callable[[], Any],
+        *,
+        random_seed: int = 0,
+    ) -> None:
+        self._gravity_models, self._period_study = gravity_models, period_study
         self._seed = int(random_seed)
 
     @cached_property
     def gravity(self) -> GravityInference:
         """:func:`gravity_inference` on the report's gravity models."""
-        return gravity_inference(self._models.gravity.models, random_seed=self._seed)
+        return gravity_inference(self._gravity_models(), random_seed=self._seed)
 
     @cached_property
     def periods(self) -> PeriodInference:
         """:func:`period_inference` on the 2000–2014 An–Becker–Cheng study."""
-        return period_inference(self._models.an_becker_cheng_2000_2014, random_seed=self._seed)
+        return period_inference(self._period_study(), random_seed=self._seed)

@@ -582,4 +582,8 @@ class ReportModels:
     @cached_property
     def inference(self) -> ReportInference:
         """Bootstraps, Wald rows and the IV check (:mod:`migflows.studies.report_inference`)."""
-        return ReportInference(self, random_seed=stream_seed(self.random_seed, "inference"))
+        return ReportInference(
+            lambda: self.gravity.models,
+            lambda: self.an_becker_cheng_2000_2014,
+            random_seed=stream_seed(self.random_seed, "inference"),
+        )

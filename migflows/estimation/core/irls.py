@@ -410,6 +410,45 @@ def irls(
         sweeps += int(np.sum(res.iterations))
         return res.x
 
+    def prune_first(Xt: NDArray, wi: NDArray) -> NDArray:
+        """On the first iteration, drop the regressors ``on_first`` finds collinear."""
+        nonlocal kept, Xk
+        if it == 1 and on_first is not None and Xt.shape[1]:
+            keep_idx = on_first(Xt, wi)
+            if len(keep_idx) < Xt.shape[1]:
+                kept = [kept[j] for j in keep_idx]
+                Xk, Xt = Xk[:, keep_idx], Xt[:, keep_idx]
+                st.Xt = Xt
+        return Xt
+
+    def solve(Xt: NDArray, wi: NDArray, zt: NDArray) -> NDArray:
+        """The weighted least-squares step, refused when the weights became non-finite."""
+        xtx, xtz = _normal_equations(Xt, wi, zt)
+        if not (np.isfinite(xtx).all() and np.isfinite(xtz).all()):
+            raise EstimationError(
+                f"{what}: the working weights became non-finite at iteration {it} (fitted "
+                "values running to 0 or infinity); this is what separated observations do: "
+                "keep the iterative-rectifier check (separation=('fe', 'ir')), or rescale "
+                "y and the regressors"
+            )
+        return np.asarray(linalg.solve(xtx, xtz, assume_a="pos"))
+
+    def converged(dev: float) -> bool:
+        """Record an iteration's deviance; True once converged at the final tolerance."""
+        nonlocal dev_old, inner_tol
+        crit = abs(dev - dev_old) / (0.1 + abs(dev))
+        history.append(crit)
+        dev_old = dev
+        if on_iteration is not None:
+            on_iteration(it, dev, crit)
+        if crit < tol:
+            if inner_tol <= fixef_tol:
+                return True
+            inner_tol = fixef_tol  # converged at a loose demeaning tolerance: tighten
+        elif adaptive:
+            inner_tol = max(fixef_tol, min(inner_tol, 0.1 * crit))
+        return False
+
     fused = poisson and has_fe and not step_halving
     for it in range(1, maxiter + 1):
         if fused:  # PPML with fixed effects: the elementwise work in two compiled passes
@@ -421,39 +460,20 @@ def irls(
             both = dm(stack.T, wi, inner_tol)
             zt, Xt = both[:, 0], both[:, 1:]
             st.Xt = Xt
-            if it == 1 and on_first is not None and Xt.shape[1]:
-                keep_idx = on_first(Xt, wi)
-                if len(keep_idx) < Xt.shape[1]:
-                    kept = [kept[j] for j in keep_idx]
-                    Xk, Xt = Xk[:, keep_idx], Xt[:, keep_idx]
-                    st.Xt = Xt
-            if Xt.shape[1]:
-                xtx, xtz = _normal_equations(Xt, wi, zt)
-                coef = linalg.solve(xtx, xtz, assume_a="pos")
-            else:
-                coef = np.zeros(0)
+            Xt = prune_first(Xt, wi)
+            coef = solve(Xt, wi, zt) if Xt.shape[1] else np.zeros(0)
             eta, mu, total, top = _poisson_update(eta, off, y, mu, w, zt, Xt, coef, st.fe_z)
             if top > ETA_MAX:
                 raise EstimationError(
                     f"{what}: the linear predictor overflows exp() (max eta > {ETA_MAX:.0f}); "
                     "rescale y or the regressors, or check for separation"
                 )
-            dev = float(2.0 * (ylogy + total))
-            crit = abs(dev - dev_old) / (0.1 + abs(dev))
-            history.append(crit)
-            dev_old = dev
-            if on_iteration is not None:
-                on_iteration(it, dev, crit)
             st.eta, st.mu = eta, mu
-            if crit < tol:
-                if inner_tol <= fixef_tol:
-                    return IRLSResult(
-                        np.asarray(coef, dtype=np.float64), eta, Xt, tuple(kept), it, True,
-                        dev_old, tuple(history), sweeps,
-                    )  # fmt: skip
-                inner_tol = fixef_tol
-            elif adaptive:
-                inner_tol = max(fixef_tol, min(inner_tol, 0.1 * crit))
+            if converged(float(2.0 * (ylogy + total))):
+                return IRLSResult(
+                    np.asarray(coef, dtype=np.float64), eta, Xt, tuple(kept), it, True,
+                    dev_old, tuple(history), sweeps,
+                )  # fmt: skip
             continue
         if not poisson:
             mu = np.exp(eta)
@@ -471,22 +491,9 @@ def irls(
         else:
             zt, Xt = z, Xk
         st.Xt = Xt
-        if it == 1 and on_first is not None and Xt.shape[1]:
-            keep_idx = on_first(Xt, wi)
-            if len(keep_idx) < Xt.shape[1]:
-                kept = [kept[j] for j in keep_idx]
-                Xk, Xt = Xk[:, keep_idx], Xt[:, keep_idx]
-                st.Xt = Xt
+        Xt = prune_first(Xt, wi)
         if Xt.shape[1]:
-            xtx, xtz = _normal_equations(Xt, wi, zt)
-            if not (np.isfinite(xtx).all() and np.isfinite(xtz).all()):
-                raise EstimationError(
-                    f"{what}: the working weights became non-finite at iteration {it} (fitted "
-                    "values running to 0 or infinity); this is what separated observations do: "
-                    "keep the iterative-rectifier check (separation=('fe', 'ir')), or rescale "
-                    "y and the regressors"
-                )
-            coef = linalg.solve(xtx, xtz, assume_a="pos")
+            coef = solve(Xt, wi, zt)
             new = z - (zt - _fitted_part(Xt, coef)) + off
         else:
             coef = np.zeros(0)
@@ -509,22 +516,12 @@ def irls(
         if poisson:
             eta = new
             mu = np.exp(eta)
-            dev = poisson_deviance(y, eta, mu, w, ylogy)
-            crit = abs(dev - dev_old) / (0.1 + abs(dev))
-            history.append(crit)
-            dev_old = dev
-            if on_iteration is not None:
-                on_iteration(it, dev, crit)
             st.eta, st.mu = eta, mu
-            if crit < tol:
-                if inner_tol <= fixef_tol:
-                    return IRLSResult(
-                        np.asarray(coef, dtype=np.float64), eta, Xt, tuple(kept), it, True,
-                        dev_old, tuple(history), sweeps,
-                    )  # fmt: skip
-                inner_tol = fixef_tol  # converged at a loose demeaning tolerance: tighten
-            elif adaptive:
-                inner_tol = max(fixef_tol, min(inner_tol, 0.1 * crit))
+            if converged(poisson_deviance(y, eta, mu, w, ylogy)):
+                return IRLSResult(
+                    np.asarray(coef, dtype=np.float64), eta, Xt, tuple(kept), it, True,
+                    dev_old, tuple(history), sweeps,
+                )  # fmt: skip
         else:
             change = float(np.max(np.abs(new - eta)))
             history.append(change)
