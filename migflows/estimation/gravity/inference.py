@@ -289,22 +289,9 @@ class GravityInferenceMixin:
         >>> bool(abs(bal["net"].sum()) < 1e-6), bool((bal["arrivals_se"] > 0).all())
         (True, True)
         """
-        res = cast(Any, self)
-        if res._fit.link != "log":
+        if cast(Any, self)._fit.link != "log":
             raise ModelSpecificationError("balances need fitted flows: use PPML (a log link)")
-        if self._beyond_dense(method):
-            return self._structured_balances(None, level)
-        return flow_uncertainty(
-            res._joint,
-            res._fit.mu,
-            res._fit.eta,
-            res._fit.design.keys,
-            None,
-            method=method,
-            level=level,
-            n_sims=n_sims,
-            random_seed=random_seed,
-        )
+        return self._balance_uncertainty(None, method, level, n_sims, random_seed)
 
     def counterfactual_uncertainty(
         self,
@@ -335,8 +322,20 @@ class GravityInferenceMixin:
         if res._fit.link != "log":
             raise ModelSpecificationError("counterfactual changes need a log-link model (PPML)")
         shift = np.nan_to_num(res._counterfactual_shift(changes))
+        return self._balance_uncertainty(shift, method, level, n_sims, random_seed)
+
+    def _balance_uncertainty(
+        self,
+        shift: np.ndarray | None,
+        method: Literal["delta", "simulation"],
+        level: float,
+        n_sims: int,
+        random_seed: RandomSeed,
+    ) -> pd.DataFrame:
+        """Balances (``shift=None``) or their changes under a regressor shift, with intervals."""
         if self._beyond_dense(method):
             return self._structured_balances(shift, level)
+        res = cast(Any, self)
         return flow_uncertainty(
             res._joint,
             res._fit.mu,
